@@ -1,0 +1,58 @@
+# Sentra Kreasi POS & Marketplace — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi.py
+PIP := $(BIN)/pip --disable-pip-version-check -q
+# pip on these machines prints harmless "Location ... is ignored" warnings; keep logs readable.
+PIP_FILTER := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+
+.PHONY: run test test-sqlite test-postgresql system-deps venv deps dev-deps migrate demo translations lint serve bench clean
+
+run: system-deps deps translations migrate demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: system-deps dev-deps translations
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q --db=sqlite
+	$(BIN)/pytest -q --db=postgresql
+
+test-sqlite: dev-deps translations
+	$(BIN)/pytest -q --db=sqlite
+
+test-postgresql: dev-deps translations
+	$(BIN)/pytest -q --db=postgresql
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(PIP) install --upgrade pip $(PIP_FILTER)
+
+$(VENV)/.deps: requirements.txt | $(BIN)/python
+	$(PIP) install -r requirements.txt $(PIP_FILTER)
+	@touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(PIP) install -r requirements-dev.txt $(PIP_FILTER)
+	@touch $(VENV)/.deps $@
+
+deps: $(VENV)/.deps
+dev-deps: $(VENV)/.dev-deps
+
+translations: deps
+	@$(BIN)/pybabel compile -q -d translations
+
+migrate: deps
+	$(BIN)/flask db upgrade
+
+demo: deps
+	$(BIN)/flask demo load
+
+lint: dev-deps
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance/*.db .pytest_cache

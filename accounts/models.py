@@ -1,0 +1,120 @@
+"""Users, roles and their Sentras; login attempts counted in the database."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from core.db import UTCDateTime, utcnow
+from core.extensions import db
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    KASIR = "kasir"
+    MAKER = "maker"
+    BUYER = "buyer"
+
+    @property
+    def label(self) -> str:
+        return {
+            "admin": "Admin",
+            "manager": "Manajer",
+            "kasir": "Kasir",
+            "maker": "Pembuat (PM)",
+            "buyer": "Pembeli",
+        }[self.value]
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.KASIR})
+
+user_sentras = sa.Table(
+    "user_sentras",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("sentra_id", sa.ForeignKey("sentras.id"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=16, validate_strings=True))
+    #: staff and buyers log in by e-mail; unique among users who have one
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    #: makers log in by phone (normalised to 62…); unique among users who have one
+    phone: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    pin_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    #: the maker record this login belongs to (role maker only)
+    maker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("makers.id"), unique=True)
+    locale: Mapped[str] = mapped_column(sa.String(5), default="id")
+    is_active_account: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: bumped on logout/disable/PIN reset to end every existing session of this user
+    session_version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sentras: Mapped[list[Sentra]] = relationship(secondary=user_sentras, order_by="Sentra.code")  # noqa: F821
+    maker: Mapped[Maker | None] = relationship(foreign_keys=[maker_id])  # noqa: F821
+
+    __table_args__ = (
+        sa.CheckConstraint("failed_logins >= 0", name="failed_logins_non_negative"),
+        sa.CheckConstraint("role <> 'maker' OR maker_id IS NOT NULL", name="maker_user_has_maker"),
+    )
+
+    def get_id(self) -> str:
+        # The session version makes old session cookies invalid after logout-everywhere events.
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def has_role(self, *roles: Role | str) -> bool:
+        return self.role in {Role(r) for r in roles}
+
+    @property
+    def sentra_ids(self) -> set[int]:
+        return {s.id for s in self.sentras}
+
+    def can_access_sentra(self, sentra_id: int) -> bool:
+        return self.role == Role.ADMIN or sentra_id in self.sentra_ids
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def set_pin(self, pin: str) -> None:
+        self.pin_hash = generate_password_hash(pin)
+
+    def check_pin(self, pin: str) -> bool:
+        return bool(self.pin_hash) and check_password_hash(self.pin_hash, pin)
+
+
+class LoginAttempt(db.Model):
+    """Every failed or successful login, for per-account lock-out and per-address throttling."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the e-mail or phone typed (normalised), even if no such user exists
+    identifier: Mapped[str] = mapped_column(sa.String(254), index=True)
+    remote_addr: Mapped[str] = mapped_column(sa.String(64), index=True)
+    succeeded: Mapped[bool] = mapped_column(sa.Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

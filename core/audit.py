@@ -1,0 +1,101 @@
+"""Append-only audit log: who did what, when, to which entity, with before/after values.
+
+Services call `record_audit` in the same transaction as the change they make, so the entry
+exists exactly when the change does. Rows are never updated or deleted by the application
+(the model refuses it; on PostgreSQL a trigger refuses it for every role).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import UTCDateTime, utcnow
+from core.extensions import db
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: the acting user; NULL for the system (CLI without a user, webhooks)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    #: a second person who approved the action (manager PIN at the counter, payout approval)
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(sa.String(64), index=True)
+    entity_type: Mapped[str] = mapped_column(sa.String(64))
+    entity_id: Mapped[str | None] = mapped_column(sa.String(64))
+    sentra_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    __table_args__ = (sa.Index("ix_audit_entity", "entity_type", "entity_id"),)
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_change(_mapper, _connection, _target):
+    raise RuntimeError("audit entries are append-only")
+
+
+def record_audit(
+    actor: Any | None,
+    action: str,
+    entity: Any | None = None,
+    *,
+    entity_type: str | None = None,
+    entity_id: Any | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    sentra_id: int | None = None,
+    approved_by: Any | None = None,
+) -> AuditEntry:
+    """Add an audit entry for `action` on `entity` (flushes, does not commit)."""
+    if entity is not None:
+        entity_type = entity_type or type(entity).__name__
+        entity_id = entity_id if entity_id is not None else getattr(entity, "id", None)
+        if sentra_id is None:
+            sentra_id = getattr(entity, "sentra_id", None)
+    entry = AuditEntry(
+        actor_id=getattr(actor, "id", None),
+        approved_by_id=getattr(approved_by, "id", None),
+        action=action,
+        entity_type=entity_type or "-",
+        entity_id=None if entity_id is None else str(entity_id),
+        sentra_id=sentra_id,
+        before=_jsonable(before),
+        after=_jsonable(after),
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+# PostgreSQL: not even the application's own role may rewrite history.
+PG_APPEND_ONLY_SQL = """
+CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_entries is append-only';
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS audit_entries_no_change ON audit_entries;
+CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON audit_entries
+  FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only();
+"""

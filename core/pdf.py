@@ -1,0 +1,71 @@
+"""One helper renders every PDF: a Jinja template under `templates/pdf/` through WeasyPrint.
+
+Fonts come from `static/fonts` (shipped with the app) and every URL is resolved locally, so
+rendering never touches the network. WeasyPrint ignores `size: 80mm auto`, so roll-paper
+documents (receipts, Z-reports) are laid out once on a very tall page, measured, and laid out
+again at their content's height.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, render_template
+
+MM_PER_PX = 25.4 / 96
+ROLL_DRAFT_HEIGHT_MM = 3000
+
+
+def _url_fetcher(url: str, *args, **kwargs):
+    """Serve `static/` files from disk and refuse everything else (no network fetches)."""
+    from weasyprint import default_url_fetcher
+
+    static = Path(current_app.static_folder).resolve()
+    if url.startswith("file://"):
+        path = Path(url[len("file://"):]).resolve()
+        if path.is_relative_to(static):
+            return default_url_fetcher(url, *args, **kwargs)
+    if url.startswith("data:"):
+        return default_url_fetcher(url, *args, **kwargs)
+    raise ValueError(f"PDF resource not allowed: {url}")
+
+
+def _document(html: str):
+    from weasyprint import HTML
+
+    base_url = Path(current_app.static_folder).resolve().as_uri() + "/"
+    return HTML(string=html, base_url=base_url, url_fetcher=_url_fetcher).render()
+
+
+def render_pdf(template: str, *, roll_width_mm: int | None = None, **context) -> bytes:
+    """Render `templates/pdf/<template>` to PDF bytes.
+
+    With `roll_width_mm` (e.g. 80 for a thermal receipt) the page is that wide and exactly as
+    tall as its content; otherwise the template's own `@page` size applies (A4).
+    """
+    html_context = dict(context, roll_width_mm=roll_width_mm)
+    if roll_width_mm is None:
+        html = render_template(f"pdf/{template}", page_height_mm=None, **html_context)
+        return _document(html).write_pdf()
+
+    draft_html = render_template(f"pdf/{template}", page_height_mm=ROLL_DRAFT_HEIGHT_MM, **html_context)
+    draft = _document(draft_html)
+    height_mm = _content_height_mm(draft) + 2
+    html = render_template(f"pdf/{template}", page_height_mm=height_mm, **html_context)
+    return _document(html).write_pdf()
+
+
+def _content_height_mm(document) -> float:
+    """Height of the laid-out content of the first page, in millimetres."""
+    page = document.pages[0]
+    bottom = 0.0
+
+    def walk(box):
+        nonlocal bottom
+        y = getattr(box, "position_y", 0) + getattr(box, "margin_height", lambda: 0)()
+        bottom = max(bottom, y)
+        for child in getattr(box, "children", []) or []:
+            walk(child)
+
+    walk(page._page_box)
+    return bottom * MM_PER_PX

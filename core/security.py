@@ -1,0 +1,50 @@
+"""Security headers on every response: a strict CSP with no inline scripts, and friends."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, g
+
+STRIPE_PAGES_CSP = {
+    "script-src": "'self' https://js.stripe.com",
+    "frame-src": "https://js.stripe.com https://hooks.stripe.com",
+    "connect-src": "'self' https://api.stripe.com",
+}
+
+
+def build_csp(extra: dict[str, str] | None = None) -> str:
+    directives = {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": "'self' data:",
+        "font-src": "'self'",
+        "connect-src": "'self'",
+        "frame-src": "'none'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    directives.update(extra or {})
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def allow_stripe_js() -> None:
+    """Called by the one view that embeds Stripe.js (the card form)."""
+    g.csp_extra = STRIPE_PAGES_CSP
+
+
+def init_security(app: Flask) -> None:
+    @app.after_request
+    def set_security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", build_csp(g.get("csp_extra")))
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("HSTS"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

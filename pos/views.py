@@ -1,0 +1,3 @@
+"""Counter pages."""
+
+from pos import bp  # noqa: F401

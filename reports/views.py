@@ -1,0 +1,3 @@
+"""Report pages."""
+
+from reports import bp  # noqa: F401

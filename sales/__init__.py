@@ -1,0 +1,1 @@
+"""Sales shared by the counter and the shop: Sale, SaleLine, Payment, Refund."""

@@ -1,0 +1,159 @@
+"""Shared fixtures.
+
+The suite runs on SQLite (default) or on a real PostgreSQL 15 (`pytest --db=postgresql`), which
+this file starts itself on 127.0.0.1 unless TEST_DATABASE_URL points at one. The schema is built
+once per session from the models (a separate test proves the migrations build the same); each test starts from empty
+tables (truncated after the test), so tests that commit — views, threads, live servers — are
+isolated too.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from config import TestConfig
+from core import create_app
+from core.extensions import db
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", choices=("sqlite", "postgresql"), default=os.environ.get("TEST_DB", "sqlite"),
+                     help="database backend for the suite")
+
+
+def pytest_report_header(config):
+    return f"database: {config.getoption('--db')}"
+
+
+@pytest.fixture(scope="session")
+def db_backend(request) -> str:
+    return request.config.getoption("--db")
+
+
+@pytest.fixture(scope="session")
+def database_url(db_backend, tmp_path_factory):
+    if db_backend == "postgresql":
+        if os.environ.get("TEST_DATABASE_URL"):
+            yield os.environ["TEST_DATABASE_URL"]
+            return
+        from scripts.pg_server import running_postgres
+
+        with running_postgres() as server:
+            yield server.url
+        return
+    # A file, not :memory:, so threads and live servers share it and locking is real.
+    yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url) -> Flask:
+    upload_dir = tempfile.mkdtemp(prefix="sentra-uploads-")
+    application = create_app({**_config_dict(TestConfig), "SQLALCHEMY_DATABASE_URI": database_url,
+                              "UPLOAD_DIR": upload_dir})
+    with application.app_context():
+        # The models' schema; tests/core/test_migrations.py proves the migrations build the same one.
+        db.create_all()
+        if db.engine.dialect.name == "postgresql":
+            from core.audit import PG_APPEND_ONLY_SQL
+
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql(PG_APPEND_ONLY_SQL)
+    return application
+
+
+def _config_dict(cls) -> dict:
+    return {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+
+
+@pytest.fixture(autouse=True)
+def _app_context_and_clean_tables(app):
+    """Every test runs in an app context and leaves empty tables behind."""
+    with app.app_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+        truncate_all_tables()
+
+
+def truncate_all_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(sa.text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """A valid CSRF token for this client's session (as Flask-WTF would render it)."""
+    raw = "test-csrf-raw-token"
+    with client.session_transaction() as sess:
+        sess["csrf_token"] = raw
+    return URLSafeTimedSerializer(client.application.config["SECRET_KEY"], salt="wtf-csrf-token").dumps(raw)
+
+
+@pytest.fixture
+def csrf(client):
+    """`csrf()` → a token valid for `client`'s session."""
+    return lambda: csrf_token(client)
+
+
+def login(client: FlaskClient, user) -> None:
+    """Log `user` in on `client` without going through the form (fast; the form has its own tests)."""
+    from flask_login.utils import _create_identifier
+
+    with client.application.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+        sess["_id"] = identifier
+
+
+@pytest.fixture
+def login_as(client):
+    """`login_as(user)` logs `user` in on the shared `client`."""
+    return lambda user: login(client, user)
+
+
+@pytest.fixture
+def pdf_text():
+    """Extract the text of PDF bytes with pypdf."""
+    import io
+
+    from pypdf import PdfReader
+
+    def extract(data: bytes) -> str:
+        reader = PdfReader(io.BytesIO(data))
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+    return extract
+
+
+@pytest.fixture
+def db_session():
+    return db.session
+
+
+def pytest_collection_modifyitems(config, items):
+    # Browser tests last: they are the slowest.
+    items.sort(key=lambda item: "e2e" in Path(str(item.fspath)).parts)
