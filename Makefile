@@ -8,12 +8,12 @@ PIP := $(BIN)/pip --disable-pip-version-check -q
 # pip on these machines prints harmless "Location ... is ignored" warnings; keep logs readable.
 PIP_FILTER := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: run test test-sqlite test-postgresql system-deps venv deps dev-deps migrate demo translations lint serve bench clean
+.PHONY: run test test-sqlite test-postgresql system-deps venv deps dev-deps node-deps migrate demo translations lint serve bench clean
 
 run: system-deps deps translations migrate demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: system-deps dev-deps translations
+test: system-deps dev-deps node-deps translations
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q --db=sqlite
 	$(BIN)/pytest -q --db=postgresql
@@ -38,6 +38,11 @@ $(VENV)/.deps: requirements.txt | $(BIN)/python
 $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(PIP) install -r requirements-dev.txt $(PIP_FILTER)
 	@touch $(VENV)/.deps $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+
+node-deps: node_modules/.package-lock.json
 
 deps: $(VENV)/.deps
 dev-deps: $(VENV)/.dev-deps

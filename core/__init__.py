@@ -62,6 +62,7 @@ def import_models() -> None:
     import core.idempotency  # noqa: F401
     import inventory.models  # noqa: F401
     import payouts.models  # noqa: F401
+    import pos.models  # noqa: F401
     import sales.models  # noqa: F401
     import shop.models  # noqa: F401
 

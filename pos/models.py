@@ -1,1 +1,59 @@
-"""pos models."""
+"""Counter shifts (sesi kasir) and the daily visitor tally."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import UTCDateTime, utcnow
+from core.extensions import db
+from inventory.models import _enum
+
+
+class ShiftStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Shift(db.Model):
+    __tablename__ = "pos_shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
+    cashier_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    status: Mapped[ShiftStatus] = mapped_column(_enum(ShiftStatus), default=ShiftStatus.OPEN)
+    opening_float: Mapped[int] = mapped_column(sa.BigInteger)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: {"100000": 3, "50000": 2, ...} counted at close
+    counted_denominations: Mapped[dict | None] = mapped_column(sa.JSON)
+    counted_cash: Mapped[int | None] = mapped_column(sa.BigInteger)
+    expected_cash: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: counted − expected (negative = short)
+    variance: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: set only while open, so the unique index allows one open shift per kasir per Sentra
+    open_marker: Mapped[int | None] = mapped_column(sa.Integer, default=1)
+
+    sentra: Mapped[Sentra] = relationship()  # noqa: F821
+    cashier: Mapped[User] = relationship()  # noqa: F821
+
+    __table_args__ = (
+        sa.UniqueConstraint("sentra_id", "cashier_id", "open_marker", name="uq_pos_shifts_one_open"),
+        sa.CheckConstraint("opening_float >= 0", name="opening_float_non_negative"),
+        sa.CheckConstraint("(status = 'open') = (open_marker IS NOT NULL)", name="open_marker_matches_status"),
+    )
+
+
+class VisitorTally(db.Model):
+    """Visitors counted at the counter, per Sentra per local day."""
+
+    __tablename__ = "visitor_tallies"
+
+    sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), primary_key=True)
+    business_date: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    count: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    __table_args__ = (sa.CheckConstraint("count >= 0", name="count_non_negative"),)

@@ -1,1 +1,196 @@
-"""Sales models."""
+"""Sales shared by the counter (pos) and the shop: Sale, SaleLine, Payment, Refund.
+
+A sale line keeps a snapshot of who made the goods and the split terms at the time of sale,
+so the proceeds split is never recomputed from today's product settings.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import UTCDateTime, utcnow
+from core.extensions import db
+from inventory.models import SplitMode, _enum
+
+
+class Channel(enum.StrEnum):
+    POS = "pos"
+    ONLINE = "online"
+
+
+class SaleStatus(enum.StrEnum):
+    COMPLETED = "completed"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+    @property
+    def label(self) -> str:
+        return {"completed": "Selesai", "partially_refunded": "Dikembalikan sebagian",
+                "refunded": "Dikembalikan"}[self.value]
+
+
+class PaymentMethod(enum.StrEnum):
+    CASH = "cash"
+    QRIS = "qris"
+    CARD = "card"
+    TRANSFER = "transfer"
+    STRIPE = "stripe"
+
+    @property
+    def label(self) -> str:
+        return {"cash": "Tunai", "qris": "QRIS", "card": "Kartu (EDC)", "transfer": "Transfer bank",
+                "stripe": "Kartu online (Stripe)"}[self.value]
+
+
+class Sale(db.Model):
+    __tablename__ = "sales"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: readable, unique per Sentra: <SENTRA>-<YYYYMMDD local>-<seq>, e.g. TMG-20261123-0042
+    number: Mapped[str] = mapped_column(sa.String(40))
+    sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    status: Mapped[SaleStatus] = mapped_column(_enum(SaleStatus), default=SaleStatus.COMPLETED)
+    #: the kasir (counter) or the staff/system user who booked an online order
+    cashier_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    shift_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pos_shifts.id"), index=True)
+    #: the Sentra's local calendar day of the sale (its own time zone)
+    business_date: Mapped[date] = mapped_column(sa.Date, index=True)
+    #: client-generated idempotency key (UUID); one sale per key
+    client_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    subtotal: Mapped[int] = mapped_column(sa.BigInteger)
+    discount_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: sum of line totals (what the goods cost after discounts)
+    total: Mapped[int] = mapped_column(sa.BigInteger)
+    #: cash rounding (signed); amount paid = total + rounding
+    rounding: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: unguessable token for the e-receipt link
+    receipt_token: Mapped[str] = mapped_column(sa.String(43), unique=True)
+    #: manager who approved a large discount on the spot
+    discount_approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    sentra: Mapped[Sentra] = relationship()  # noqa: F821
+    cashier: Mapped[User | None] = relationship(foreign_keys=[cashier_id])  # noqa: F821
+    lines: Mapped[list[SaleLine]] = relationship(back_populates="sale", order_by="SaleLine.id")
+    payments: Mapped[list[Payment]] = relationship(back_populates="sale", order_by="Payment.id")
+    refunds: Mapped[list[Refund]] = relationship(back_populates="sale", order_by="Refund.id")
+
+    __table_args__ = (
+        sa.UniqueConstraint("sentra_id", "number", name="uq_sales_sentra_number"),
+        sa.CheckConstraint("subtotal >= 0 AND total >= 0 AND discount_total >= 0", name="amounts_non_negative"),
+        sa.CheckConstraint("total = subtotal - discount_total", name="total_is_subtotal_less_discount"),
+    )
+
+    @property
+    def amount_due(self) -> int:
+        return self.total + self.rounding
+
+
+class SaleLine(db.Model):
+    __tablename__ = "sale_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
+    product_name: Mapped[str] = mapped_column(sa.String(160))
+    sku: Mapped[str] = mapped_column(sa.String(40))
+    category: Mapped[str] = mapped_column(sa.String(60))
+    is_stock_tracked: Mapped[bool] = mapped_column(sa.Boolean)
+    quantity: Mapped[int] = mapped_column(sa.Integer)
+    unit_price: Mapped[int] = mapped_column(sa.BigInteger)
+    #: discount on the whole line, in rupiah
+    discount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    line_total: Mapped[int] = mapped_column(sa.BigInteger)
+    # Snapshot of the maker (or group) and split terms at the time of sale.
+    maker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("makers.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("maker_groups.id"), index=True)
+    split_mode: Mapped[SplitMode] = mapped_column(_enum(SplitMode))
+    maker_share_bps: Mapped[int] = mapped_column(sa.Integer)
+    #: per unit
+    maker_price: Mapped[int] = mapped_column(sa.BigInteger)
+    #: per unit
+    material_cost: Mapped[int] = mapped_column(sa.BigInteger)
+    #: for services/tickets bought online for a date
+    service_date: Mapped[date | None] = mapped_column(sa.Date)
+
+    sale: Mapped[Sale] = relationship(back_populates="lines")
+    maker: Mapped[Maker | None] = relationship()  # noqa: F821
+    group: Mapped[MakerGroup | None] = relationship()  # noqa: F821
+
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("unit_price >= 0 AND discount >= 0", name="price_discount_non_negative"),
+        sa.CheckConstraint("line_total = quantity * unit_price - discount", name="line_total_exact"),
+        sa.CheckConstraint("line_total >= 0", name="line_total_non_negative"),
+        sa.CheckConstraint("(maker_id IS NULL) <> (group_id IS NULL)", name="one_maker_or_group"),
+    )
+
+
+class Payment(db.Model):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id"), index=True)
+    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
+    #: amount applied to the sale (cash: after rounding, excluding change)
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    #: cash handed over by the buyer (cash only)
+    tendered: Mapped[int | None] = mapped_column(sa.BigInteger)
+    change: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: QRIS reference, EDC approval code, transfer reference, Stripe PaymentIntent id
+    reference: Mapped[str] = mapped_column(sa.String(80), default="")
+
+    sale: Mapped[Sale] = relationship(back_populates="payments")
+
+    __table_args__ = (
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.CheckConstraint("change >= 0", name="change_non_negative"),
+        sa.CheckConstraint("tendered IS NULL OR tendered = amount + change", name="tendered_is_amount_plus_change"),
+    )
+
+
+class Refund(db.Model):
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id"), index=True)
+    client_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    reason: Mapped[str] = mapped_column(sa.String(200))
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    #: the tender the money went back by (may differ from the sale's)
+    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
+    reference: Mapped[str] = mapped_column(sa.String(80), default="")
+    #: goods went back on the shelf (False for damaged goods)
+    restock: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    shift_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pos_shifts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    sale: Mapped[Sale] = relationship(back_populates="refunds")
+    lines: Mapped[list[RefundLine]] = relationship(back_populates="refund", order_by="RefundLine.id")
+
+    __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
+
+
+class RefundLine(db.Model):
+    __tablename__ = "refund_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(sa.ForeignKey("refunds.id"), index=True)
+    sale_line_id: Mapped[int] = mapped_column(sa.ForeignKey("sale_lines.id"), index=True)
+    quantity: Mapped[int] = mapped_column(sa.Integer)
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+
+    refund: Mapped[Refund] = relationship(back_populates="lines")
+    sale_line: Mapped[SaleLine] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("amount >= 0", name="amount_non_negative"),
+    )

@@ -33,6 +33,12 @@ class BaseFactory(factory.alchemy.SQLAlchemyModelFactory):
         # Commit, so requests made by the test client (own session) see the rows.
         sqlalchemy_session_persistence = "commit"
 
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        # Post-generation hooks (e.g. assigning Sentras) change the row after the first commit.
+        if create:
+            db.session.commit()
+
 
 class SentraFactory(BaseFactory):
     class Meta:
