@@ -69,6 +69,9 @@ class Config:
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
     RESERVATION_MINUTES = _int("RESERVATION_MINUTES", 15)
 
+    #: one JSON line per request on stderr
+    REQUEST_LOG = _bool("REQUEST_LOG", True)
+
     # Public base URL used in QR codes on printed receipts.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
@@ -94,6 +97,7 @@ class ProductionConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    REQUEST_LOG = False
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     LOGIN_MAX_FAILURES = 5

@@ -39,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     from core.db import configure_engine
     from core.extensions import babel, csrf, db, login_manager, migrate
     from core.i18n import init_i18n, select_locale
+    from core.request_log import init_request_log
     from core.security import init_security
 
     import_models()
@@ -53,6 +54,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     init_i18n(app)
     init_security(app)
+    init_request_log(app)
 
 
 def import_models() -> None:

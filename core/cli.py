@@ -1,9 +1,11 @@
-"""CLI commands: `flask demo load`, `flask users create-admin`."""
+"""CLI commands: `flask demo load`, `flask users create-admin`, `flask db-backup`, `flask db-restore`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from core.extensions import db
@@ -46,6 +48,33 @@ def users_create_admin(email: str, name: str, password: str) -> None:
     click.echo(f"Admin dibuat: {user.email}")
 
 
+@click.command("db-backup")
+@click.option("--output", type=click.Path(path_type=Path), default=None,
+              help="File to write (default: instance/backups/sentra-<UTC time>.sqlite3|dump).")
+def db_backup(output: Path | None) -> None:
+    """Back up the database (SQLite online backup or pg_dump)."""
+    from core.backup import backup_database, default_backup_path
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    target = output or default_backup_path(Path(current_app.instance_path) / "backups", db.engine.dialect.name)
+    click.echo(f"Cadangan ditulis: {backup_database(url, target)}")
+
+
+@click.command("db-restore")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.confirmation_option(prompt="Ganti seluruh isi database dengan cadangan ini?")
+def db_restore(source: Path) -> None:
+    """Restore the database from a backup made by `flask db-backup` (stop the app first)."""
+    from core.backup import restore_database
+
+    db.session.remove()
+    db.engine.dispose()
+    restore_database(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
+    click.echo("Database dipulihkan.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(db_backup)
+    app.cli.add_command(db_restore)
