@@ -56,6 +56,13 @@ migrate: deps
 demo: deps
 	$(BIN)/flask demo load
 
+# Production-style serving: gunicorn, several workers, PostgreSQL. Needs DATABASE_URL and SECRET_KEY.
+serve: system-deps deps translations
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL=postgresql+psycopg://user@host:5432/db"; exit 1; }
+	@test -n "$$SECRET_KEY" || { echo "Set SECRET_KEY to a random value of 32+ characters"; exit 1; }
+	APP_CONFIG=production $(BIN)/flask db upgrade
+	APP_CONFIG=production $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
 lint: dev-deps
 	$(BIN)/ruff check .
 
