@@ -119,6 +119,7 @@ class SaleLine(db.Model):
     service_date: Mapped[date | None] = mapped_column(sa.Date)
 
     sale: Mapped[Sale] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()  # noqa: F821
     maker: Mapped[Maker | None] = relationship()  # noqa: F821
     group: Mapped[MakerGroup | None] = relationship()  # noqa: F821
 
@@ -194,3 +195,19 @@ class RefundLine(db.Model):
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         sa.CheckConstraint("amount >= 0", name="amount_non_negative"),
     )
+
+
+class SaleNumberCounter(db.Model):
+    """Last sale number issued per Sentra per local business day.
+
+    Incremented by one atomic upsert inside the sale's own transaction, so numbers are gap-free
+    (a rolled-back sale gives its number back) and two counters never get the same one.
+    """
+
+    __tablename__ = "sale_number_counters"
+
+    sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), primary_key=True)
+    business_date: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    last_number: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    __table_args__ = (sa.CheckConstraint("last_number >= 0", name="last_number_non_negative"),)
