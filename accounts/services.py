@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts.models import STAFF_ROLES, LoginAttempt, Role, User
 from core.audit import record_audit
@@ -53,10 +54,33 @@ def pin_problems(pin: str) -> str | None:
     return None
 
 
+def _locked_until(identifier: str, user: User | None) -> datetime | None:
+    """When the lock on this account (or this unknown identifier) ends, if it is locked now.
+
+    An identifier with no user behind it locks after the same number of failures, so the
+    answers for "no such user" and "wrong password" stay indistinguishable (no enumeration).
+    """
+    now = utcnow()
+    if user is not None:
+        return user.locked_until if user.locked_until and user.locked_until > now else None
+    lock = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    recent = list(db.session.scalars(
+        sa.select(LoginAttempt.created_at)
+        .where(LoginAttempt.identifier == identifier, LoginAttempt.succeeded.is_(False),
+               LoginAttempt.created_at >= now - lock)
+        .order_by(LoginAttempt.created_at.desc())
+        .limit(current_app.config["LOGIN_MAX_FAILURES"])
+    ))
+    if len(recent) >= current_app.config["LOGIN_MAX_FAILURES"]:
+        return recent[0] + lock
+    return None
+
+
 def _check_throttle(identifier: str, remote_addr: str, user: User | None) -> None:
     now = utcnow()
-    if user is not None and user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+    locked_until = _locked_until(identifier, user)
+    if locked_until is not None:
+        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
         raise AccountLocked(
             f"Terlalu banyak percobaan gagal. Akun dikunci sementara; coba lagi dalam {minutes} menit "
             "atau hubungi admin Sentra."
@@ -95,12 +119,25 @@ def _register_success(identifier: str, remote_addr: str, user: User) -> None:
     db.session.flush()
 
 
+_DUMMY_HASH: str | None = None
+
+
+def _spend_hash_time(secret: str | None) -> None:
+    """Check against a dummy hash, so an unknown user takes as long to refuse as a wrong password."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = generate_password_hash("not-a-real-account")
+    check_password_hash(_DUMMY_HASH, secret or "")
+
+
 def authenticate_staff(email: str, password: str, remote_addr: str) -> User:
     """The staff user for these credentials; failures are counted (commit them even on error)."""
     identifier = (email or "").strip().lower()
     user = db.session.scalar(sa.select(User).where(User.email == identifier))
     _check_throttle(identifier, remote_addr, user)
-    ok = user is not None and user.role in STAFF_ROLES and user.is_active and user.check_password(password)
+    if user is None:
+        _spend_hash_time(password)
+    ok = user is not None and user.check_password(password or "") and user.role in STAFF_ROLES and user.is_active
     if not ok:
         _register_failure(identifier, remote_addr, user)
         raise LoginFailed(GENERIC_LOGIN_ERROR)
@@ -115,7 +152,9 @@ def authenticate_maker(phone: str, pin: str, remote_addr: str) -> User:
         identifier = (phone or "").strip()
     user = db.session.scalar(sa.select(User).where(User.phone == identifier, User.role == Role.MAKER))
     _check_throttle(identifier, remote_addr, user)
-    ok = user is not None and user.is_active and user.check_pin(pin or "")
+    if user is None:
+        _spend_hash_time(pin)
+    ok = user is not None and user.check_pin(pin or "") and user.is_active
     if not ok:
         _register_failure(identifier, remote_addr, user)
         raise LoginFailed(GENERIC_LOGIN_ERROR)

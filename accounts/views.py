@@ -1,17 +1,32 @@
-"""Login and logout for staff (e-mail + password) and makers (phone + PIN)."""
+"""Login and logout (staff: e-mail + password; makers: phone + PIN) and the admin user pages."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
 
 from accounts import bp, services
-from accounts.forms import MakerLoginForm, StaffLoginForm
-from accounts.models import Role
-from core.errors import DomainError
+from accounts.access import admin_required
+from accounts.forms import (
+    STAFF_ROLE_CHOICES,
+    MakerLoginForm,
+    MakerUserForm,
+    PinResetForm,
+    StaffLoginForm,
+    StaffUserForm,
+    UserAccessForm,
+    UserFilterForm,
+)
+from accounts.models import Role, User
+from core.db import utcnow
+from core.errors import DomainError, ValidationFailed
 from core.extensions import db, login_manager
+from core.menu import add_menu_item
 from core.urls import safe_next
+from inventory.models import Maker, Sentra
 
 login_manager.user_loader(services.load_user)
 login_manager.login_view = "accounts.login"
@@ -77,6 +92,9 @@ def maker_login():
 @bp.post("/keluar")
 @login_required
 def logout():
+    # Bumping the session version makes every copy of this session cookie worthless.
+    services.end_sessions(current_user)
+    db.session.commit()
     logout_user()
     lang = session.get("lang")
     session.clear()
@@ -98,3 +116,178 @@ def unauthorized():
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
+
+
+# --- Admin: users, roles, Sentras, maker PINs ---------------------------------------------------
+
+add_menu_item("accounts.user_list", "Pengguna & peran",
+              "Buat akun staf dan pembuat, atur peran, Sentra, dan PIN.", roles={"admin"}, order=90)
+
+ROLE_LABELS = {role.value: role.label for role in Role}
+
+
+def _sentra_choices() -> list[tuple[int, str]]:
+    return [(s.id, f"{s.code} · {s.name}") for s in db.session.scalars(sa.select(Sentra).order_by(Sentra.code))]
+
+
+def get_user_or_404(user_id: int) -> User:
+    return db.get_or_404(User, user_id)
+
+
+def _apply_errors(form, error: ValidationFailed) -> None:
+    """Show a service's per-field messages next to the fields (unknown fields: on the form)."""
+    for name, message in error.errors.items():
+        target = getattr(form, name, None)
+        if target is None or not hasattr(target, "errors"):
+            form.form_errors.append(message)
+            continue
+        if not isinstance(target.errors, list):
+            target.errors = list(target.errors)
+        target.errors.append(message)
+
+
+@bp.get("/pengguna")
+@admin_required
+def user_list():
+    form = UserFilterForm(request.args)
+    form.role.choices = [("", _("Semua peran"))] + [(r.value, r.label) for r in Role]
+    form.sentra.choices = [("", _("Semua Sentra"))] + [(str(i), label) for i, label in _sentra_choices()]
+    query = sa.select(User).order_by(User.role, User.name)
+    if form.role.data in ROLE_LABELS:
+        query = query.where(User.role == Role(form.role.data))
+    if (form.sentra.data or "").isdigit():
+        query = query.where(User.sentras.any(Sentra.id == int(form.sentra.data)))
+    search = (form.q.data or "").strip()[:120]
+    if search:
+        pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        digits = "".join(ch for ch in search if ch.isdigit())
+        conditions = [sa.func.lower(User.name).like(pattern, escape="\\"),
+                      sa.func.lower(User.email).like(pattern, escape="\\")]
+        if len(digits) >= 3:
+            conditions.append(User.phone.like("%" + digits.lstrip("0") + "%"))
+        query = query.where(sa.or_(*conditions))
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("accounts/users.html", form=form, page=page, now=utcnow())
+
+
+@bp.route("/pengguna/baru", methods=["GET", "POST"])
+@admin_required
+def user_create():
+    form = StaffUserForm()
+    form.sentra_ids.choices = _sentra_choices()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                current_user, name=form.name.data, role=Role(form.role.data), email=form.email.data,
+                password=form.password.data, sentra_ids=form.sentra_ids.data or [],
+            )
+            db.session.commit()
+        except ValidationFailed as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+            status = 422
+        except IntegrityError:  # a concurrent request took the same e-mail
+            db.session.rollback()
+            form.email.errors.append(_("E-mail ini sudah dipakai akun lain."))
+            status = 422
+        else:
+            flash(_("Akun %(name)s dibuat.", name=user.name), "success")
+            return redirect(url_for("accounts.user_list"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("accounts/user_form.html", form=form), status
+
+
+@bp.route("/pengguna/baru-pembuat", methods=["GET", "POST"])
+@admin_required
+def maker_user_create():
+    form = MakerUserForm()
+    with_login = sa.select(User.maker_id).where(User.maker_id.is_not(None))
+    makers = db.session.scalars(
+        sa.select(Maker).where(Maker.id.not_in(with_login), Maker.is_active.is_(True)).order_by(Maker.name)
+    )
+    form.maker_id.choices = [("", _("— pilih pembuat —"))] + [
+        (m.id, f"{m.name} ({m.sentra.code})") for m in makers
+    ]
+    status = 200
+    if form.validate_on_submit():
+        maker_id = form.maker_id.data if isinstance(form.maker_id.data, int) and form.maker_id.data > 0 else None
+        try:
+            user = services.create_user(
+                current_user, name=form.name.data, role=Role.MAKER, phone=form.phone.data,
+                pin=form.pin.data, maker_id=maker_id,
+            )
+            db.session.commit()
+        except ValidationFailed as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+            status = 422
+        except IntegrityError:
+            db.session.rollback()
+            form.phone.errors.append(_("Nomor HP atau pembuat ini sudah punya akun."))
+            status = 422
+        else:
+            flash(_("Akun pembuat %(name)s dibuat. Berikan PIN secara langsung, jangan lewat pesan.",
+                    name=user.name), "success")
+            return redirect(url_for("accounts.user_list"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("accounts/maker_user_form.html", form=form), status
+
+
+@bp.route("/pengguna/<int:user_id>/akses", methods=["GET", "POST"])
+@admin_required
+def user_access(user_id: int):
+    user = get_user_or_404(user_id)
+    form = UserAccessForm(data=None if request.method == "POST" else {
+        "role": user.role.value, "sentra_ids": sorted(user.sentra_ids), "active": user.is_active_account,
+    })
+    if user.role == Role.MAKER:
+        form.role.choices = [(Role.MAKER.value, Role.MAKER.label)]
+    else:
+        form.role.choices = list(STAFF_ROLE_CHOICES)
+    form.sentra_ids.choices = _sentra_choices()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_user_access(
+                current_user, user, role=Role(form.role.data),
+                sentra_ids=[] if user.role == Role.MAKER else (form.sentra_ids.data or []),
+                active=bool(form.active.data),
+            )
+            db.session.commit()
+        except ValidationFailed as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+            status = 422
+        else:
+            flash(_("Akses %(name)s disimpan.", name=user.name), "success")
+            return redirect(url_for("accounts.user_list"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("accounts/user_access.html", form=form, user=user), status
+
+
+@bp.route("/pengguna/<int:user_id>/pin", methods=["GET", "POST"])
+@admin_required
+def user_pin_reset(user_id: int):
+    user = get_user_or_404(user_id)
+    if user.role != Role.MAKER:
+        abort(404)
+    form = PinResetForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.reset_maker_pin(current_user, user, form.pin.data)
+            db.session.commit()
+        except ValidationFailed as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+            status = 422
+        else:
+            flash(_("PIN %(name)s sudah diganti. Sesi lamanya sudah diakhiri.", name=user.name), "success")
+            return redirect(url_for("accounts.user_list"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("accounts/user_pin.html", form=form, user=user), status

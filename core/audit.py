@@ -99,3 +99,14 @@ DROP TRIGGER IF EXISTS audit_entries_no_change ON audit_entries;
 CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON audit_entries
   FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only();
 """
+
+# SQLite: the same refusal as triggers (one statement each: sqlite3 runs one at a time).
+# A migration applies them with `for statement in SQLITE_APPEND_ONLY_SQL: op.execute(statement)`.
+# Note: a batch ("move and copy") migration that rebuilds audit_entries drops them; re-apply after.
+SQLITE_APPEND_ONLY_SQL = (
+    "CREATE TRIGGER IF NOT EXISTS audit_entries_no_update BEFORE UPDATE ON audit_entries "
+    "BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_entries_no_delete BEFORE DELETE ON audit_entries "
+    "BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END",
+)
+SQLITE_APPEND_ONLY_TRIGGERS = ("audit_entries_no_update", "audit_entries_no_delete")

@@ -66,7 +66,24 @@ def app(database_url) -> Flask:
 
             with db.engine.begin() as conn:
                 conn.exec_driver_sql(PG_APPEND_ONLY_SQL)
+        else:
+            from core.audit import SQLITE_APPEND_ONLY_SQL
+
+            with db.engine.begin() as conn:
+                for statement in SQLITE_APPEND_ONLY_SQL:
+                    conn.exec_driver_sql(statement)
+    # Each test runs inside a pushed app context, and the test client's requests reuse it, so
+    # `g` would carry Flask-Login's cached user, Babel's locale and the CSRF token from one
+    # request (or client) to the next. Start every request with a clean `g`, as in production.
+    application.before_request_funcs.setdefault(None, []).insert(0, _clear_request_globals)
     return application
+
+
+def _clear_request_globals() -> None:
+    from flask import g
+
+    for name in list(vars(g)):
+        delattr(g, name)
 
 
 def _config_dict(cls) -> dict:
@@ -89,8 +106,15 @@ def truncate_all_tables() -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
+            from core.audit import SQLITE_APPEND_ONLY_SQL, SQLITE_APPEND_ONLY_TRIGGERS
+
+            # TRUNCATE (PostgreSQL) bypasses row triggers; DELETE on SQLite needs them lifted.
+            for trigger in SQLITE_APPEND_ONLY_TRIGGERS:
+                conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{trigger}"')
             for table in tables:
                 conn.execute(sa.text(f'DELETE FROM "{table}"'))
+            for statement in SQLITE_APPEND_ONLY_SQL:
+                conn.exec_driver_sql(statement)
 
 
 @pytest.fixture
