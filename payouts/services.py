@@ -1,0 +1,459 @@
+"""Payout runs, slips and the maker portal's queries. Services flush; the caller commits once."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from accounts.models import User
+from core.audit import record_audit
+from core.db import utcnow
+from core.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from core.extensions import db
+from core.money import format_rupiah
+from inventory.models import Maker, MakerGroupMember, PayoutMethod, Product, Sentra, StockLevel
+from payouts import ledger
+from payouts.models import (
+    Component,
+    LedgerEntry,
+    LedgerTransaction,
+    LineStatus,
+    MakerPortalVisit,
+    PayoutItem,
+    PayoutLine,
+    PayoutRun,
+    RunStatus,
+    TransactionKind,
+)
+
+SLIP_DIR = "payout-slips"
+SLIP_TYPES = {b"\xff\xd8\xff": ("image/jpeg", "jpg"), b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+              b"%PDF-": ("application/pdf", "pdf")}
+
+
+def local_today(sentra: Sentra, now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(ZoneInfo(sentra.timezone)).date()
+
+
+def end_of_local_day(day: date, tz_name: str) -> datetime:
+    """The first instant after `day` in the zone, as an aware datetime."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(tz_name))
+
+
+def start_of_local_day(day: date, tz_name: str) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(tz_name))
+
+
+# --- payout runs ------------------------------------------------------------------------------
+
+def create_run(actor: User, sentra: Sentra, *, cutoff_date: date, client_key: str,
+               methods: dict[int, PayoutMethod] | None = None, note: str = "",
+               now: datetime | None = None) -> PayoutRun:
+    """A draft run: one line per maker with unpaid earnings payable by the end of `cutoff_date`.
+
+    Makers whose unpaid entries net to zero or less get a skipped line saying why (a negative
+    balance is a clawback the next earnings recover). Idempotent by `client_key`.
+    """
+    now = now or utcnow()
+    existing = db.session.scalar(sa.select(PayoutRun).where(PayoutRun.client_key == client_key))
+    if existing is not None:
+        if existing.sentra_id != sentra.id or existing.cutoff_date != cutoff_date:
+            raise DomainError("Kunci permintaan ini sudah dipakai untuk pencairan lain.")
+        return existing
+    if cutoff_date > local_today(sentra, now):
+        raise ValidationFailed({"cutoff_date": "Tanggal batas tidak boleh di masa depan."})
+    _refuse_if_open_run(sentra.id)
+
+    cutoff_at = end_of_local_day(cutoff_date, sentra.timezone)
+    up_to = min(cutoff_at, now)
+    run = PayoutRun(sentra_id=sentra.id, cutoff_date=cutoff_date, cutoff_at=cutoff_at, status=RunStatus.DRAFT,
+                    open_marker=1, client_key=client_key, note=note[:200], created_by_id=actor.id, created_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(run)
+    except sa.exc.IntegrityError:
+        raise Conflict("Pencairan lain untuk Sentra ini sedang dibuat atau belum selesai. "
+                       "Selesaikan atau batalkan dulu yang itu.") from None
+
+    maker_ids = db.session.scalars(
+        sa.select(LedgerEntry.maker_id).distinct()
+        .where(LedgerEntry.sentra_id == sentra.id, LedgerEntry.component == Component.MAKER)
+    ).all()
+    makers = {m.id: m for m in db.session.scalars(sa.select(Maker).where(Maker.id.in_(maker_ids)))}
+    for maker_id in sorted(maker_ids, key=lambda i: (makers[i].name, i)):
+        maker = makers[maker_id]
+        entries = db.session.scalars(ledger.unpaid_entries_query(maker_id, sentra.id, up_to)).all()
+        if not entries:
+            continue
+        balance = -sum(e.amount for e in entries)
+        method = PayoutMethod((methods or {}).get(maker_id, maker.payout_method))
+        if balance <= 0:
+            reason = ("Saldo nol: tidak ada yang perlu dibayar." if balance == 0 else
+                      f"Saldo minus {format_rupiah(-balance)} karena ada pengembalian barang setelah "
+                      "pencairan; dipotong dari pendapatan berikutnya.")
+            db.session.add(PayoutLine(run=run, maker_id=maker_id, amount=0, balance=balance, method=method,
+                                      status=LineStatus.SKIPPED, skip_reason=reason))
+            continue
+        problem = _method_problem(maker, method)
+        line = PayoutLine(run=run, maker_id=maker_id, amount=balance, balance=balance, method=method,
+                          status=LineStatus.PENDING, skip_reason=problem or "")
+        db.session.add(line)
+        db.session.flush()
+        db.session.add_all([PayoutItem(line_id=line.id, entry_id=e.id, live_marker=1) for e in entries])
+    db.session.flush()
+    record_audit(actor, "payout_run.create", run, after={"cutoff_date": cutoff_date.isoformat(),
+                                                         "total": run.total, "lines": len(run.lines)})
+    return run
+
+
+def _method_problem(maker: Maker, method: PayoutMethod) -> str | None:
+    if method == PayoutMethod.BANK and not (maker.bank_name and maker.account_number):
+        return "Data rekening bank pembuat belum lengkap; minta petugas melengkapinya."
+    if method == PayoutMethod.EWALLET and not maker.ewallet_number:
+        return "Nomor dompet digital pembuat belum diisi."
+    return None
+
+
+def _refuse_if_open_run(sentra_id: int) -> None:
+    open_run = db.session.scalar(
+        sa.select(PayoutRun).where(PayoutRun.sentra_id == sentra_id, PayoutRun.open_marker.is_not(None))
+    )
+    if open_run is not None:
+        raise Conflict(f"Masih ada pencairan #{open_run.id} yang belum selesai untuk Sentra ini. "
+                       "Selesaikan atau batalkan dulu.")
+
+
+def _check_within_payable(line: PayoutLine, now: datetime) -> None:
+    payable = ledger.maker_balance(line.maker_id, sentra_id=line.run.sentra_id, now=now).payable
+    if line.amount > payable:
+        raise ValidationFailed({"amount": (
+            f"Pencairan untuk {line.maker.name} ({format_rupiah(line.amount)}) lebih besar dari saldo yang "
+            f"siap dicairkan ({format_rupiah(payable)}), misalnya karena ada pengembalian barang. "
+            "Batalkan pencairan ini lalu buat yang baru.")})
+
+
+def approve_run(actor: User, run: PayoutRun, *, now: datetime | None = None) -> PayoutRun:
+    """A second person approves; the creator cannot approve their own run."""
+    now = now or utcnow()
+    if run.status == RunStatus.APPROVED and run.approved_by_id == actor.id:
+        return run
+    if run.status != RunStatus.DRAFT:
+        raise Conflict(f"Pencairan ini berstatus '{run.status.label}', tidak bisa disetujui.")
+    if run.created_by_id == actor.id:
+        raise Forbidden("Persetujuan harus oleh orang lain, bukan pembuat daftar pencairan.")
+    for line in run.lines:
+        if line.status == LineStatus.PENDING:
+            _check_within_payable(line, now)
+    run.status = RunStatus.APPROVED
+    run.approved_by_id = actor.id
+    run.approved_at = now
+    db.session.flush()
+    record_audit(actor, "payout_run.approve", run, after={"total": run.total}, approved_by=actor)
+    return run
+
+
+def mark_line_paid(actor: User, line: PayoutLine, *, reference: str = "", now: datetime | None = None) -> PayoutLine:
+    """Pay one line: posts the ledger entries once. Marking it paid again changes nothing."""
+    now = now or utcnow()
+    # Lock the line (PostgreSQL) so two clicks cannot both post; SQLite already serialises writers.
+    db.session.refresh(line, with_for_update=True)
+    if line.status == LineStatus.PAID:
+        return line
+    run = line.run
+    if line.status == LineStatus.SKIPPED:
+        raise Conflict("Baris ini dilewati (saldo nol atau minus); tidak ada yang dibayar.")
+    if run.status != RunStatus.APPROVED:
+        raise Conflict("Pencairan harus disetujui orang kedua sebelum dibayar.")
+    reference = (reference or "").strip()
+    if line.method in (PayoutMethod.BANK, PayoutMethod.EWALLET) and not reference:
+        raise ValidationFailed({"reference": "Nomor referensi transfer wajib diisi."})
+    if line.method == PayoutMethod.CASH and not reference:
+        reference = f"BP-{run.sentra.code}-{run.id}-{line.id}"
+    _check_within_payable(line, now)
+    ledger.post_payout(line, actor.id, now)
+    line.status = LineStatus.PAID
+    line.reference = reference[:80]
+    line.paid_at = now
+    line.paid_by_id = actor.id
+    db.session.flush()
+    record_audit(actor, "payout_line.paid", line, sentra_id=run.sentra_id,
+                 after={"maker_id": line.maker_id, "amount": line.amount, "method": str(line.method),
+                        "reference": line.reference})
+    if all(other.status != LineStatus.PENDING for other in run.lines):
+        run.status = RunStatus.PAID
+        run.open_marker = None
+        run.closed_at = now
+        db.session.flush()
+    return line
+
+
+def mark_run_paid(actor: User, run: PayoutRun, *, references: dict[int, str] | None = None,
+                  now: datetime | None = None) -> PayoutRun:
+    """Pay every pending line (cash lines get a slip number; transfers need their reference)."""
+    references = references or {}
+    for line in list(run.lines):
+        if line.status == LineStatus.PENDING:
+            mark_line_paid(actor, line, reference=references.get(line.id, ""), now=now)
+    return run
+
+
+def cancel_run(actor: User, run: PayoutRun, *, reason: str, now: datetime | None = None) -> PayoutRun:
+    """Cancel an unpaid run: its entries become free for the next run. Nothing is deleted."""
+    now = now or utcnow()
+    if run.status == RunStatus.CANCELLED:
+        return run
+    if run.status == RunStatus.PAID or any(line.status == LineStatus.PAID for line in run.lines):
+        raise Conflict("Pencairan yang sudah (sebagian) dibayar tidak bisa dibatalkan.")
+    if not reason.strip():
+        raise ValidationFailed({"reason": "Alasan pembatalan wajib diisi."})
+    db.session.execute(
+        sa.update(PayoutItem).where(PayoutItem.line_id.in_([line.id for line in run.lines]))
+        .values(live_marker=None).execution_options(synchronize_session=False)
+    )
+    run.status = RunStatus.CANCELLED
+    run.open_marker = None
+    run.closed_at = now
+    run.note = (run.note + f" | Dibatalkan: {reason.strip()}")[:200]
+    db.session.flush()
+    db.session.expire_all()
+    record_audit(actor, "payout_run.cancel", run, after={"reason": reason})
+    return run
+
+
+def transfer_csv(run: PayoutRun) -> str:
+    """Bulk-transfer file for the bank / e-wallet lines of a run."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line_id", "nama_penerima", "bank_atau_dompet", "nomor_rekening", "atas_nama", "jumlah",
+                     "berita", "status", "referensi"])
+    for line in run.lines:
+        if line.status == LineStatus.SKIPPED or line.method not in (PayoutMethod.BANK, PayoutMethod.EWALLET):
+            continue
+        maker = line.maker
+        if line.method == PayoutMethod.BANK:
+            provider, number, holder = maker.bank_name, maker.account_number, maker.account_holder or maker.name
+        else:
+            provider, number, holder = maker.ewallet_provider, maker.ewallet_number, maker.name
+        writer.writerow([line.id, _csv_safe(maker.name), _csv_safe(provider), _csv_safe(number),
+                         _csv_safe(holder), line.amount, f"Pencairan SKA {run.sentra.code} #{run.id}",
+                         str(line.status), _csv_safe(line.reference)])
+    return out.getvalue()
+
+
+def _csv_safe(value: str) -> str:
+    # Spreadsheet formula injection: a cell must not start with = + - @.
+    value = value or ""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def attach_slip(actor: User, line: PayoutLine, data: bytes) -> PayoutLine:
+    """Store the photo/scan of the signed slip (JPEG, PNG or PDF by content; size capped)."""
+    limit = current_app.config.get("UPLOAD_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
+    if not data:
+        raise ValidationFailed({"slip": "Pilih berkas foto atau PDF bukti yang sudah ditandatangani."})
+    if len(data) > limit:
+        raise ValidationFailed({"slip": f"Berkas terlalu besar (maksimal {limit // (1024 * 1024)} MB)."})
+    kind = next((v for magic, v in SLIP_TYPES.items() if data.startswith(magic)), None)
+    if kind is None:
+        raise ValidationFailed({"slip": "Berkas harus foto (JPG/PNG) atau PDF."})
+    content_type, ext = kind
+    if ext in ("jpg", "png"):
+        data = _reencode_image(data, ext)
+    folder = Path(current_app.config["UPLOAD_DIR"]) / SLIP_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{uuid.uuid4().hex}.{ext}"
+    (folder / name).write_bytes(data)
+    before = {"slip_path": line.slip_path}
+    line.slip_path = name
+    line.slip_content_type = content_type
+    line.slip_uploaded_at = utcnow()
+    db.session.flush()
+    record_audit(actor, "payout_line.slip", line, sentra_id=line.run.sentra_id, before=before,
+                 after={"slip_path": name})
+    return line
+
+
+def _reencode_image(data: bytes, ext: str) -> bytes:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            out = io.BytesIO()
+            if ext == "jpg":
+                image.convert("RGB").save(out, "JPEG", quality=85)
+            else:
+                image.save(out, "PNG")
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError):
+        raise ValidationFailed({"slip": "Gambar tidak bisa dibaca. Foto ulang lalu unggah lagi."}) from None
+
+
+def slip_file(line: PayoutLine) -> Path | None:
+    if not line.slip_path:
+        return None
+    return Path(current_app.config["UPLOAD_DIR"]) / SLIP_DIR / line.slip_path
+
+
+# --- what a payout covers ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CoveredRow:
+    business_date: date
+    sale_number: str
+    product_name: str
+    quantity: int
+    amount: int
+    kind: str
+
+
+def covered_rows(line: PayoutLine) -> list[CoveredRow]:
+    """The sale lines (and refunds) a payout line pays for: the trail sale line → share → payout."""
+    from sales.models import Sale, SaleLine
+
+    rows = db.session.execute(
+        sa.select(LedgerTransaction.business_date, Sale.number, SaleLine.product_name, SaleLine.quantity,
+                  LedgerEntry.amount, LedgerTransaction.kind)
+        .select_from(PayoutItem)
+        .join(LedgerEntry, LedgerEntry.id == PayoutItem.entry_id)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .join(SaleLine, SaleLine.id == LedgerEntry.sale_line_id)
+        .join(Sale, Sale.id == SaleLine.sale_id)
+        .where(PayoutItem.line_id == line.id)
+        .order_by(LedgerEntry.id)
+    ).all()
+    return [CoveredRow(d, n, p, q, -a, "Penjualan" if k == TransactionKind.SALE else "Pengembalian")
+            for d, n, p, q, a, k in rows]
+
+
+# --- maker portal -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SoldRow:
+    entry_id: int
+    created_at: datetime
+    business_date: date
+    sentra_name: str
+    sentra_timezone: str
+    product_name: str
+    quantity: int
+    unit_price: int
+    line_total: int
+    share: int
+    is_refund: bool
+    is_group: bool
+    is_new: bool
+
+
+def maker_sales(maker_id: int, *, month: date | None = None, since: datetime | None = None) -> list[SoldRow]:
+    """The maker's own share of every sale line (and refund), newest first; month by sale date."""
+    from sales.models import Sale, SaleLine
+
+    query = (
+        sa.select(LedgerEntry.id, LedgerEntry.created_at, LedgerTransaction.kind, Sale.business_date, Sentra.name,
+                  Sentra.timezone, SaleLine.product_name, SaleLine.quantity, SaleLine.unit_price,
+                  SaleLine.line_total, SaleLine.group_id, LedgerEntry.amount)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .join(SaleLine, SaleLine.id == LedgerEntry.sale_line_id)
+        .join(Sale, Sale.id == SaleLine.sale_id)
+        .join(Sentra, Sentra.id == Sale.sentra_id)
+        .where(LedgerEntry.maker_id == maker_id, LedgerEntry.component == Component.MAKER)
+        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+    )
+    if month is not None:
+        first = month.replace(day=1)
+        nxt = (first + timedelta(days=32)).replace(day=1)
+        query = query.where(Sale.business_date >= first, Sale.business_date < nxt)
+    rows = []
+    for (entry_id, created_at, kind, bdate, sentra_name, tz, name, qty, price, total, group_id,
+         amount) in db.session.execute(query):
+        is_refund = kind == TransactionKind.REFUND
+        rows.append(SoldRow(entry_id, created_at, bdate, sentra_name, tz, name, qty, price, total, -amount, is_refund,
+                            group_id is not None, bool(since and created_at > since and not is_refund)))
+    return rows
+
+
+def record_visit(maker_id: int, now: datetime | None = None, *, min_gap: timedelta = timedelta(minutes=30)
+                 ) -> datetime | None:
+    """Note a visit; returns the time before which sales are no longer "baru"."""
+    now = now or utcnow()
+    visit = db.session.get(MakerPortalVisit, maker_id)
+    if visit is None:
+        db.session.add(MakerPortalVisit(maker_id=maker_id, last_seen_at=now, previous_seen_at=None))
+        db.session.flush()
+        return None
+    if now - visit.last_seen_at >= min_gap:
+        visit.previous_seen_at = visit.last_seen_at
+        visit.last_seen_at = now
+        db.session.flush()
+    return visit.previous_seen_at
+
+
+def new_since(maker_id: int) -> datetime | None:
+    visit = db.session.get(MakerPortalVisit, maker_id)
+    return visit.previous_seen_at if visit else None
+
+
+def maker_stock(maker_id: int) -> list[tuple[str, str, int]]:
+    """(Sentra, product, quantity) for goods the maker made alone or as a group member."""
+    group_ids = sa.select(MakerGroupMember.group_id).where(MakerGroupMember.maker_id == maker_id)
+    rows = db.session.execute(
+        sa.select(Sentra.name, Product.name, StockLevel.qty)
+        .join(Product, Product.id == StockLevel.product_id)
+        .join(Sentra, Sentra.id == StockLevel.sentra_id)
+        .where(sa.or_(Product.maker_id == maker_id, Product.group_id.in_(group_ids)))
+        .order_by(Sentra.name, Product.name)
+    ).all()
+    return [(s, p, int(q)) for s, p, q in rows]
+
+
+def maker_payout_lines(maker_id: int) -> list[PayoutLine]:
+    return list(db.session.scalars(
+        sa.select(PayoutLine).join(PayoutRun)
+        .where(PayoutLine.maker_id == maker_id, PayoutLine.status == LineStatus.PAID)
+        .order_by(PayoutLine.paid_at.desc())
+    ))
+
+
+@dataclass(frozen=True)
+class Statement:
+    maker: Maker
+    month: date
+    opening: int
+    earnings: int
+    refunds: int
+    payouts: int
+    closing: int
+    rows: list[tuple[datetime, str, str, int]]
+
+
+def monthly_statement(maker: Maker, month: date) -> Statement:
+    """Opening balance, earnings, refunds, payouts, closing for one calendar month (maker's Sentra zone)."""
+    tz = maker.sentra.timezone
+    first = month.replace(day=1)
+    nxt = (first + timedelta(days=32)).replace(day=1)
+    start, end = start_of_local_day(first, tz), start_of_local_day(nxt, tz)
+    e, t = LedgerEntry, LedgerTransaction
+    opening = -int(db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(e.amount), 0)).where(e.maker_id == maker.id, e.created_at < start)))
+    rows = db.session.execute(
+        sa.select(e.created_at, t.kind, t.reference, e.amount)
+        .join(t, t.id == e.transaction_id)
+        .where(e.maker_id == maker.id, e.created_at >= start, e.created_at < end)
+        .order_by(e.created_at, e.id)
+    ).all()
+    earnings = sum(-a for _c, k, _r, a in rows if k == TransactionKind.SALE)
+    refunds = sum(a for _c, k, _r, a in rows if k == TransactionKind.REFUND)
+    payouts = sum(a for _c, k, _r, a in rows if k == TransactionKind.PAYOUT)
+    labels = {TransactionKind.SALE: "Pendapatan penjualan", TransactionKind.REFUND: "Pengembalian barang",
+              TransactionKind.PAYOUT: "Pencairan"}
+    return Statement(maker, first, opening, earnings, refunds, payouts, opening + earnings - refunds - payouts,
+                     [(c, labels[TransactionKind(k)], r, -a) for c, k, r, a in rows])
