@@ -1,3 +1,294 @@
-"""Counter pages."""
+"""Counter pages: open/close shift, the sale screen, history, refunds, receipts, Z-report."""
 
-from pos import bp  # noqa: F401
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from urllib.parse import quote
+
+import segno
+import sqlalchemy as sa
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from accounts.access import require_sentra_access, staff_required
+from core.db import utcnow
+from core.errors import Conflict, DomainError
+from core.extensions import db
+from core.menu import add_menu_item
+from core.money import MoneyParseError, parse_rupiah
+from core.pdf import render_pdf
+from inventory.models import ConsentPurpose, Sentra
+from pos import bp
+from pos.forms import ShiftCloseForm, ShiftOpenForm
+from pos.models import Shift, ShiftStatus
+from pos.services import (
+    DENOMINATIONS,
+    approve_with_pin,
+    close_shift,
+    current_shift,
+    managers_of,
+    open_shift,
+    shift_summary,
+    visitor_count,
+)
+from sales.models import PaymentMethod, Sale
+from sales.numbering import business_date_for
+from sales.services import refund_sale, refundable_quantities
+
+add_menu_item("pos.index", "Kasir (POS)", "Buka sesi kasir, jual, cetak struk, tutup sesi",
+              {"admin", "manager", "kasir"}, order=10)
+add_menu_item("pos.sale_history", "Riwayat penjualan", "Penjualan hari ini, cetak ulang struk, retur",
+              {"admin", "manager", "kasir"}, order=11)
+
+#: a receipt printed later than this after the sale is a copy ("SALINAN")
+ORIGINAL_PRINT_WINDOW = timedelta(minutes=15)
+COUNTER_TENDERS = [PaymentMethod.CASH, PaymentMethod.QRIS, PaymentMethod.CARD, PaymentMethod.TRANSFER]
+
+
+def get_shift_or_404(shift_id: int) -> Shift:
+    shift = db.session.get(Shift, shift_id)
+    require_sentra_access(current_user, shift.sentra_id if shift else None)
+    return shift
+
+
+def get_sale_or_404(sale_id: int) -> Sale:
+    sale = db.session.get(Sale, sale_id)
+    require_sentra_access(current_user, sale.sentra_id if sale else None)
+    return sale
+
+
+def _user_sentras() -> list[Sentra]:
+    if current_user.role == "admin":
+        return list(db.session.scalars(sa.select(Sentra).where(Sentra.is_active.is_(True)).order_by(Sentra.code)))
+    return [s for s in current_user.sentras if s.is_active]
+
+
+@bp.route("/", methods=["GET", "POST"])
+@staff_required
+def index():
+    """The kasir's start: the open shift's sale screen, or the form to open one."""
+    sentras = _user_sentras()
+    if request.method == "GET":
+        shift = current_shift(current_user)
+        if shift is not None:
+            return redirect(url_for("pos.sale_screen", shift_id=shift.id))
+    form = ShiftOpenForm()
+    form.sentra_id.choices = [(s.id, f"{s.code} — {s.name}") for s in sentras]
+    if form.validate_on_submit():
+        sentra = db.session.get(Sentra, form.sentra_id.data)
+        require_sentra_access(current_user, sentra.id if sentra else None)
+        try:
+            opening_float = parse_rupiah(form.opening_float.data)
+            shift = open_shift(current_user, sentra, opening_float)
+        except MoneyParseError as exc:
+            form.opening_float.errors.append(str(exc))
+        except DomainError as exc:
+            db.session.rollback()
+            form.opening_float.errors.append(exc.detail)
+        else:
+            db.session.commit()
+            flash(_("Sesi kasir dibuka."), "success")
+            return redirect(url_for("pos.sale_screen", shift_id=shift.id))
+    return render_template("pos/index.html", form=form, sentras=sentras)
+
+
+@bp.get("/sesi/<int:shift_id>/jual")
+@staff_required
+def sale_screen(shift_id: int):
+    shift = get_shift_or_404(shift_id)
+    if shift.cashier_id != current_user.id:
+        abort(404)
+    if shift.status != ShiftStatus.OPEN:
+        flash(_("Sesi kasir ini sudah ditutup."), "error")
+        return redirect(url_for("pos.shift_detail", shift_id=shift.id))
+    return render_template(
+        "pos/sale.html", shift=shift, sentra=shift.sentra, managers=managers_of(shift.sentra),
+        visitors=visitor_count(shift.sentra), tenders=COUNTER_TENDERS,
+        rounding_unit=current_app.config.get("CASH_ROUNDING_UNIT", 1),
+        approval_bps=current_app.config.get("MANAGER_APPROVAL_DISCOUNT_BPS", 1000),
+    )
+
+
+@bp.route("/sesi/<int:shift_id>/tutup", methods=["GET", "POST"])
+@staff_required
+def shift_close(shift_id: int):
+    shift = get_shift_or_404(shift_id)
+    if shift.status != ShiftStatus.OPEN:
+        return redirect(url_for("pos.shift_detail", shift_id=shift.id))
+    form = ShiftCloseForm()
+    if form.validate_on_submit():
+        counts = {str(d): form[f"d{d}"].data for d in DENOMINATIONS}
+        try:
+            close_shift(current_user, shift, counts)
+        except DomainError as exc:
+            db.session.rollback()
+            for name, message in getattr(exc, "errors", {}).items():
+                if name in form:
+                    form[name].errors.append(message)
+            if not getattr(exc, "errors", None):
+                flash(exc.detail, "error")
+        else:
+            db.session.commit()
+            flash(_("Sesi kasir ditutup. Cetak laporan Z."), "success")
+            return redirect(url_for("pos.shift_detail", shift_id=shift.id))
+    # The expected cash is shown only after the count (a blind count is harder to fudge).
+    return render_template("pos/close.html", shift=shift, form=form, denominations=DENOMINATIONS)
+
+
+@bp.get("/sesi/<int:shift_id>")
+@staff_required
+def shift_detail(shift_id: int):
+    shift = get_shift_or_404(shift_id)
+    summary = shift_summary(shift)
+    sales = db.session.scalars(sa.select(Sale).where(Sale.shift_id == shift.id).order_by(Sale.id.desc())).all()
+    return render_template("pos/shift.html", shift=shift, summary=summary, sales=sales)
+
+
+@bp.get("/sesi/<int:shift_id>/laporan-z.pdf")
+@staff_required
+def z_report_pdf(shift_id: int):
+    shift = get_shift_or_404(shift_id)
+    summary = shift_summary(shift)
+    pdf = render_pdf("z_report.html", roll_width_mm=80, shift=shift, sentra=shift.sentra, summary=summary,
+                     denominations=DENOMINATIONS, printed_at=utcnow())
+    return _pdf_response(pdf, f"laporan-z-{shift.sentra.code}-{shift.id}.pdf")
+
+
+@bp.get("/penjualan")
+@staff_required
+def sale_history():
+    """Sales of one shift (`?shift_id=`) or of one day at a Sentra (today by default)."""
+    sentras = _user_sentras()
+    shift = None
+    query = sa.select(Sale).order_by(Sale.id.desc())
+    if request.args.get("shift_id", "").isdigit():
+        shift = get_shift_or_404(int(request.args["shift_id"]))
+        query = query.where(Sale.shift_id == shift.id)
+        sentra = shift.sentra
+    else:
+        sentra_id = request.args.get("sentra_id", "")
+        sentra = next((s for s in sentras if str(s.id) == sentra_id), sentras[0] if sentras else None)
+        if sentra is None:
+            abort(404)
+        day = business_date_for(sentra.timezone, utcnow())
+        if request.args.get("date"):
+            from datetime import date
+
+            try:
+                day = date.fromisoformat(request.args["date"])
+            except ValueError:
+                flash(_("Tanggal tidak valid; menampilkan hari ini."), "error")
+        query = query.where(Sale.sentra_id == sentra.id, Sale.business_date == day)
+    sales = db.session.scalars(query.limit(500)).all()
+    return render_template("pos/history.html", sales=sales, shift=shift, sentra=sentra, sentras=sentras,
+                           total=sum(s.total for s in sales))
+
+
+@bp.get("/penjualan/<int:sale_id>")
+@staff_required
+def sale_detail(sale_id: int):
+    sale = get_sale_or_404(sale_id)
+    return render_template("pos/sale_detail.html", sale=sale, refundable=refundable_quantities(sale),
+                           managers=managers_of(sale.sentra), tenders=COUNTER_TENDERS,
+                           refund_key=str(uuid.uuid4()), credits=_credits(sale))
+
+
+@bp.post("/penjualan/<int:sale_id>/retur")
+@staff_required
+def refund_create(sale_id: int):
+    """Refund (void) lines of a sale; the manager types their PIN on the spot."""
+    sale = get_sale_or_404(sale_id)
+    lines = []
+    for line in sale.lines:
+        raw = (request.form.get(f"qty_{line.id}") or "").strip()
+        if raw and raw != "0":
+            if not raw.isdigit():
+                flash(_("Jumlah retur harus angka bulat."), "error")
+                return redirect(url_for("pos.sale_detail", sale_id=sale.id))
+            lines.append((line.id, int(raw)))
+    try:
+        method = PaymentMethod(request.form.get("method", ""))
+        approver = approve_with_pin(sale.sentra_id, request.form.get("approver_id"),
+                                    request.form.get("approver_pin", ""))
+        shift = current_shift(current_user, sale.sentra_id)
+        if method == PaymentMethod.CASH and shift is None:
+            raise Conflict(_("Buka sesi kasir dulu: uang tunai dikembalikan dari laci sesi Anda."))
+        refund = refund_sale(current_user, sale, lines=lines, method=method, reason=request.form.get("reason", ""),
+                             client_key=request.form.get("client_key", ""), approver=approver,
+                             restock=request.form.get("restock") == "1",
+                             reference=request.form.get("reference", ""), shift=shift)
+    except ValueError:
+        db.session.rollback()
+        flash(_("Pilih cara pengembalian uang."), "error")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+    else:
+        db.session.commit()
+        flash(_("Retur dicatat: %(amount)s dikembalikan.", amount=_rp(refund.amount)), "success")
+    return redirect(url_for("pos.sale_detail", sale_id=sale.id))
+
+
+def _rp(amount: int) -> str:
+    from core.i18n import rupiah
+
+    return rupiah(amount)
+
+
+def _credits(sale: Sale) -> dict[int, str]:
+    """"Karya: …" per sale line: the maker's public name only with consent; a group's name."""
+    credits: dict[int, str] = {}
+    for line in sale.lines:
+        if line.group is not None:
+            credits[line.id] = line.group.name
+        elif line.maker is not None and line.maker.has_consent(ConsentPurpose.RECEIPT_NAME):
+            credits[line.id] = line.maker.public_name
+    return credits
+
+
+def _ereceipt_url(sale: Sale) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    return base + url_for("pos.ereceipt", token=sale.receipt_token)
+
+
+def _pdf_response(pdf: bytes, filename: str) -> Response:
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def receipt_context(sale: Sale, *, copy: bool) -> dict:
+    url = _ereceipt_url(sale)
+    return {
+        "sale": sale, "sentra": sale.sentra, "credits": _credits(sale), "copy": copy, "ereceipt_url": url,
+        "qr_svg": segno.make_qr(url, error="m").svg_inline(scale=2, border=2),
+        "change": sum(p.change for p in sale.payments),
+        "tendered": sum((p.tendered if p.tendered is not None else p.amount) for p in sale.payments),
+    }
+
+
+@bp.get("/penjualan/<int:sale_id>/struk.pdf")
+@staff_required
+def receipt_pdf(sale_id: int):
+    sale = get_sale_or_404(sale_id)
+    copy = (request.args.get("salinan") == "1" or sale.cashier_id != current_user.id
+            or utcnow() - sale.created_at > ORIGINAL_PRINT_WINDOW)
+    pdf = render_pdf("receipt.html", roll_width_mm=80, **receipt_context(sale, copy=copy))
+    return _pdf_response(pdf, f"struk-{sale.number}.pdf")
+
+
+@bp.get("/struk/<token>")
+def ereceipt(token: str):
+    """The buyer's e-receipt, by an unguessable link (no login)."""
+    if len(token) < 20 or len(token) > 64:
+        abort(404)
+    sale = db.session.scalar(sa.select(Sale).where(Sale.receipt_token == token))
+    if sale is None:
+        abort(404)
+    url = _ereceipt_url(sale)
+    text = _("Struk %(number)s dari %(sentra)s: %(url)s", number=sale.number, sentra=sale.sentra.name, url=url)
+    return render_template("pos/ereceipt.html", **receipt_context(sale, copy=False),
+                           whatsapp_url="https://wa.me/?text=" + quote(text))

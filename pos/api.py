@@ -1,0 +1,228 @@
+"""JSON API behind the sale screen (`/pos/api/...`). Errors are problem+json (core.errors)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import jsonify, request, url_for
+from flask_login import current_user
+
+from accounts.access import require_sentra_access, staff_required
+from core.errors import Conflict, IdempotencyConflict, NotFound, ValidationFailed
+from core.extensions import db
+from core.idempotency import validate_key
+from inventory.models import Product, Sentra, StockLevel
+from pos import bp
+from pos.models import Shift
+from pos.services import approve_with_pin, count_visitor, lock_open_shift, visitor_count
+from sales.models import Channel, PaymentMethod, Sale
+from sales.services import LineRequest, PaymentRequest, find_sale_by_key, record_sale, refund_sale
+
+SEARCH_LIMIT = 12
+
+
+def get_sentra_or_404(sentra_id: object) -> Sentra:
+    try:
+        sentra = db.session.get(Sentra, int(sentra_id))
+    except (TypeError, ValueError):
+        sentra = None
+    require_sentra_access(current_user, sentra.id if sentra else None)
+    return sentra
+
+
+def product_json(product: Product, stock: int | None) -> dict:
+    return {
+        "id": product.id, "sku": product.sku, "barcode": product.barcode, "name": product.name,
+        "category": product.category, "price": product.price, "kind": str(product.kind),
+        "stock": stock if product.is_stock_tracked else None,
+    }
+
+
+@bp.get("/api/products")
+@staff_required
+def api_products():
+    """Instant search: an exact barcode/SKU match first (`exact`), else names containing `q`."""
+    sentra = get_sentra_or_404(request.args.get("sentra_id"))
+    q = (request.args.get("q") or "").strip()[:80]
+    if not q:
+        return jsonify(exact=None, results=[])
+    base = (
+        sa.select(Product, StockLevel.qty)
+        .outerjoin(StockLevel, (StockLevel.product_id == Product.id) & (StockLevel.sentra_id == sentra.id))
+        .where(Product.sentra_id == sentra.id, Product.is_active.is_(True))
+    )
+    exact = db.session.execute(
+        base.where(sa.or_(Product.barcode == q, sa.func.upper(Product.sku) == q.upper())).limit(1)
+    ).first()
+    if exact is not None:
+        item = product_json(exact[0], exact[1] or 0)
+        return jsonify(exact=item, results=[item])
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
+    rows = db.session.execute(
+        base.where(sa.or_(sa.func.lower(Product.name).like(pattern, escape="\\"),
+                          sa.func.lower(Product.sku).like(pattern, escape="\\")))
+        .order_by(Product.name).limit(SEARCH_LIMIT)
+    ).all()
+    return jsonify(exact=None, results=[product_json(p, qty or 0) for p, qty in rows])
+
+
+def sale_json(sale: Sale) -> dict:
+    """The answer to a recorded sale; a replay of the same key builds exactly the same body."""
+    change = sum(p.change for p in sale.payments)
+    return {
+        "id": sale.id,
+        "number": sale.number,
+        "status": str(sale.status),
+        "subtotal": sale.subtotal,
+        "discount_total": sale.discount_total,
+        "total": sale.total,
+        "rounding": sale.rounding,
+        "amount_due": sale.amount_due,
+        "paid": sum(p.amount for p in sale.payments),
+        "tendered": sum((p.tendered if p.tendered is not None else p.amount) for p in sale.payments),
+        "change": change,
+        "created_at": sale.created_at.isoformat(),
+        "lines": [{"id": ln.id, "product_id": ln.product_id, "name": ln.product_name, "quantity": ln.quantity,
+                   "unit_price": ln.unit_price, "discount": ln.discount, "line_total": ln.line_total}
+                  for ln in sale.lines],
+        "payments": [{"method": str(p.method), "amount": p.amount, "tendered": p.tendered, "change": p.change,
+                      "reference": p.reference} for p in sale.payments],
+        "receipt_pdf_url": url_for("pos.receipt_pdf", sale_id=sale.id),
+        "receipt_url": url_for("pos.ereceipt", token=sale.receipt_token),
+    }
+
+
+def _int(value: object, field: str, *, default: int | None = None) -> int:
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        raise ValidationFailed({field: "Harus berupa angka rupiah/jumlah bulat."})
+    return value
+
+
+def parse_sale_body(body: object) -> tuple[int, list[LineRequest], list[PaymentRequest]]:
+    if not isinstance(body, dict):
+        raise ValidationFailed({"body": "Data penjualan harus berupa JSON."})
+    lines_raw, payments_raw = body.get("lines"), body.get("payments")
+    if not isinstance(lines_raw, list) or not isinstance(payments_raw, list):
+        raise ValidationFailed({"body": "Data penjualan harus berisi daftar 'lines' dan 'payments'."})
+    lines = []
+    for i, ln in enumerate(lines_raw, start=1):
+        if not isinstance(ln, dict):
+            raise ValidationFailed({f"lines[{i}]": "Baris tidak valid."})
+        service_date = None
+        if ln.get("service_date"):
+            try:
+                service_date = date.fromisoformat(str(ln["service_date"]))
+            except ValueError:
+                raise ValidationFailed({f"lines[{i}].service_date": "Tanggal tidak valid."}) from None
+        lines.append(LineRequest(product_id=_int(ln.get("product_id"), f"lines[{i}].product_id"),
+                                 quantity=_int(ln.get("quantity"), f"lines[{i}].quantity"),
+                                 discount=_int(ln.get("discount"), f"lines[{i}].discount", default=0),
+                                 service_date=service_date))
+    payments = []
+    for i, p in enumerate(payments_raw, start=1):
+        if not isinstance(p, dict):
+            raise ValidationFailed({f"payments[{i}]": "Pembayaran tidak valid."})
+        try:
+            method = PaymentMethod(p.get("method"))
+        except ValueError:
+            raise ValidationFailed({f"payments[{i}].method": "Cara bayar tidak dikenal."}) from None
+        if method == PaymentMethod.STRIPE:
+            raise ValidationFailed({f"payments[{i}].method": "Stripe hanya untuk toko online."})
+        tendered = p.get("tendered")
+        payments.append(PaymentRequest(
+            method=method, amount=_int(p.get("amount"), f"payments[{i}].amount"),
+            tendered=None if tendered in (None, "") else _int(tendered, f"payments[{i}].tendered"),
+            reference=str(p.get("reference") or "")[:80],
+        ))
+    shift_id = _int(body.get("shift_id"), "shift_id")
+    return shift_id, lines, payments
+
+
+@bp.post("/api/sales")
+@staff_required
+def api_sale_create():
+    """Record a counter sale. Header `Idempotency-Key` (UUID): a retry returns the same answer."""
+    key = validate_key(request.headers.get("Idempotency-Key"))
+    shift_id, lines, payments = parse_sale_body(request.get_json(silent=True))
+    existing = find_sale_by_key(key)
+    if existing is not None:
+        if existing.cashier_id != current_user.id or existing.shift_id != shift_id:
+            raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.")
+        record_sale(current_user, existing.sentra, channel=Channel.POS, lines=lines, payments=payments,
+                    client_key=key)  # raises 422 if the body differs
+        response = jsonify(sale_json(existing))
+        response.status_code = 201
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    shift = db.session.get(Shift, shift_id)
+    if shift is None or shift.cashier_id != current_user.id:
+        raise NotFound("Sesi kasir tidak ditemukan.", field="shift_id")
+    require_sentra_access(current_user, shift.sentra_id)
+    body = request.get_json(silent=True)
+    approver = None
+    if body.get("approver_id") not in (None, ""):
+        approver = approve_with_pin(shift.sentra_id, body.get("approver_id"), str(body.get("approver_pin") or ""))
+    lock_open_shift(shift)
+    sale = record_sale(current_user, shift.sentra, channel=Channel.POS, lines=lines, payments=payments,
+                       client_key=key, shift=shift, discount_approver=approver)
+    replayed = sale.shift_id != shift.id or sale.cashier_id != current_user.id
+    if replayed:
+        raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.")
+    db.session.commit()
+    response = jsonify(sale_json(sale))
+    response.status_code = 201
+    response.headers["Location"] = url_for("pos.sale_detail", sale_id=sale.id)
+    return response
+
+
+@bp.post("/api/sales/<int:sale_id>/refunds")
+@staff_required
+def api_refund_create(sale_id: int):
+    """Refund lines of a sale with a manager's PIN; header `Idempotency-Key` (UUID)."""
+    from pos.services import current_shift
+
+    key = validate_key(request.headers.get("Idempotency-Key"))
+    sale = db.session.get(Sale, sale_id)
+    require_sentra_access(current_user, sale.sentra_id if sale else None)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("lines"), list):
+        raise ValidationFailed({"lines": "Pilih baris yang dikembalikan."})
+    lines = [(_int(ln.get("sale_line_id"), "sale_line_id"), _int(ln.get("quantity"), "quantity"))
+             for ln in body["lines"] if isinstance(ln, dict)]
+    try:
+        method = PaymentMethod(body.get("method"))
+    except ValueError:
+        raise ValidationFailed({"method": "Cara pengembalian uang tidak dikenal."}) from None
+    approver = approve_with_pin(sale.sentra_id, body.get("approver_id"), str(body.get("approver_pin") or ""))
+    shift = current_shift(current_user, sale.sentra_id)
+    if method == PaymentMethod.CASH and shift is None:
+        raise Conflict("Buka sesi kasir dulu: uang tunai dikembalikan dari laci sesi Anda.")
+    refund = refund_sale(current_user, sale, lines=lines, method=method, reason=str(body.get("reason") or ""),
+                         client_key=key, approver=approver, restock=bool(body.get("restock", True)),
+                         reference=str(body.get("reference") or ""), shift=shift)
+    db.session.commit()
+    return jsonify(id=refund.id, amount=refund.amount, method=str(refund.method), sale_status=str(sale.status)), 201
+
+
+@bp.post("/api/visitors")
+@staff_required
+def api_visitor_count():
+    """+1 (or -1 with {"delta": -1}) visitor today at this Sentra."""
+    body = request.get_json(silent=True) or {}
+    sentra = get_sentra_or_404(body.get("sentra_id"))
+    delta = -1 if body.get("delta") == -1 else 1
+    day, count = count_visitor(sentra, delta)
+    db.session.commit()
+    return jsonify(sentra_id=sentra.id, business_date=day.isoformat(), count=count)
+
+
+@bp.get("/api/visitors")
+@staff_required
+def api_visitor_get():
+    sentra = get_sentra_or_404(request.args.get("sentra_id"))
+    return jsonify(sentra_id=sentra.id, count=visitor_count(sentra))

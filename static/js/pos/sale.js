@@ -1,0 +1,438 @@
+/* The kasir's sale screen: scan/search, cart (kept in localStorage), tender, submit with an
+ * Idempotency-Key generated once per cart (a retry after a dropped connection or a double
+ * click is the same sale). Plain JS, no dependencies. The server computes and checks every
+ * amount; the figures here are only shown to the kasir. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("pos");
+  if (!root) { return; }
+  var shiftId = Number(root.dataset.shiftId);
+  var sentraId = Number(root.dataset.sentraId);
+  var csrf = root.dataset.csrf;
+  var roundingUnit = Number(root.dataset.roundingUnit) || 1;
+  var approvalBps = Number(root.dataset.approvalBps) || 10000;
+  var storageKey = "pos-cart-" + shiftId;
+
+  var $ = function (id) { return document.getElementById(id); };
+  var scan = $("scan"), results = $("results"), cartBody = $("cart-lines"), totalEl = $("total");
+  var tender = $("tender"), done = $("done"), statusEl = $("status"), alertEl = $("alert");
+  var tenderedInput = $("tendered"), amountInput = $("amount"), referenceInput = $("reference");
+  var payButton = $("pay");
+
+  var REF_LABELS = { qris: "Nomor referensi QRIS", card: "Kode persetujuan EDC", transfer: "Referensi transfer bank" };
+  var METHOD_LABELS = { cash: "Tunai", qris: "QRIS", card: "Kartu (EDC)", transfer: "Transfer bank" };
+
+  function uuid4() {
+    var b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function newCart() { return { key: uuid4(), lines: [], payments: [], pending: false, selected: -1 }; }
+
+  function load() {
+    try {
+      var saved = JSON.parse(window.localStorage.getItem(storageKey) || "null");
+      if (saved && saved.key && Array.isArray(saved.lines)) { return saved; }
+    } catch (e) { /* a broken entry starts a new cart */ }
+    return newCart();
+  }
+
+  var cart = load();
+  var results_ = [], active = -1, searchSeq = 0, searchTimer = null, inFlight = false;
+
+  function save() { window.localStorage.setItem(storageKey, JSON.stringify(cart)); }
+
+  function fmt(n) {
+    var s = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+    return (n < 0 ? "-" : "") + "Rp " + s;
+  }
+
+  function parseAmount(text) {
+    var t = String(text || "").toLowerCase().replace(/rp\.?/, "").replace(/\s/g, "");
+    if (!t) { return null; }
+    var m = t.match(/^(\d+)(?:,(\d{1,3}))?(rb|k|jt)$/);
+    if (m) {
+      var unit = m[3] === "jt" ? 1000000 : 1000;
+      return Number(m[1]) * unit + (m[2] ? Math.round(Number("0." + m[2]) * unit) : 0);
+    }
+    if (/^\d{1,3}(\.\d{3})+$/.test(t)) { t = t.replace(/\./g, ""); }
+    return /^\d+$/.test(t) ? Number(t) : NaN;
+  }
+
+  function say(text) { alertEl.textContent = ""; statusEl.textContent = text; }
+  function warn(text) { statusEl.textContent = ""; alertEl.textContent = text; }
+
+  function lineGross(l) { return l.qty * l.price; }
+  function lineTotal(l) { return lineGross(l) - l.discount; }
+  function cartTotal() { return cart.lines.reduce(function (s, l) { return s + lineTotal(l); }, 0); }
+  function roundCash(x) { return roundingUnit <= 1 ? x : Math.floor((x + Math.floor(roundingUnit / 2)) / roundingUnit) * roundingUnit; }
+  function paidNonCash() { return cart.payments.filter(function (p) { return p.method !== "cash"; }).reduce(function (s, p) { return s + p.amount; }, 0); }
+  function paidCash() { return cart.payments.filter(function (p) { return p.method === "cash"; }).reduce(function (s, p) { return s + p.amount; }, 0); }
+  function needsApproval() {
+    return cart.lines.some(function (l) { return l.discount * 10000 > lineGross(l) * approvalBps + 5000; });
+  }
+  function method() { var c = root.querySelector("input[name=method]:checked"); return c ? c.value : "cash"; }
+
+  /* What is still to pay: cash is rounded, other tenders pay exactly. */
+  function remaining(forMethod) {
+    var total = cartTotal(), nonCash = paidNonCash(), cash = paidCash();
+    if (forMethod === "cash" || cash > 0) { return roundCash(total - nonCash) - cash; }
+    return total - nonCash;
+  }
+
+  function render() {
+    cartBody.textContent = "";
+    if (!cart.lines.length) {
+      var tr = document.createElement("tr"); tr.className = "empty";
+      var td = document.createElement("td"); td.colSpan = 6; td.textContent = "Keranjang kosong.";
+      tr.appendChild(td); cartBody.appendChild(tr);
+    }
+    cart.lines.forEach(function (l, i) {
+      var tr = document.createElement("tr");
+      if (i === cart.selected) { tr.className = "selected"; tr.setAttribute("aria-current", "true"); }
+      var name = document.createElement("td");
+      name.textContent = l.name + (i === cart.selected ? " ◀" : "");
+      tr.appendChild(name);
+      [String(l.qty), fmt(l.price), l.discount ? fmt(-l.discount) : "-", fmt(lineTotal(l))].forEach(function (v) {
+        var c = document.createElement("td"); c.className = "num"; c.textContent = v; tr.appendChild(c);
+      });
+      var actions = document.createElement("td");
+      [["−", "Kurangi", -1], ["+", "Tambah", 1], ["✕", "Hapus", 0]].forEach(function (spec) {
+        var b = document.createElement("button");
+        b.type = "button"; b.className = "secondary small"; b.textContent = spec[0];
+        b.setAttribute("aria-label", spec[1] + " " + l.name);
+        b.addEventListener("click", function () { cart.selected = i; if (spec[2]) { changeQty(spec[2]); } else { removeSelected(); } });
+        actions.appendChild(b);
+      });
+      tr.appendChild(actions);
+      cartBody.appendChild(tr);
+    });
+    totalEl.textContent = fmt(cartTotal());
+    renderTender();
+  }
+
+  function renderTender() {
+    var m = method();
+    var due = remaining(m);
+    $("due").textContent = fmt(due);
+    $("due-cash-note").textContent = (m === "cash" && roundCash(cartTotal() - paidNonCash()) !== cartTotal() - paidNonCash())
+      ? "Total " + fmt(cartTotal()) + ", tunai dibulatkan ke " + fmt(roundingUnit) + "." : "";
+    $("cash-fields").hidden = m !== "cash";
+    $("ref-fields").hidden = m === "cash";
+    $("reference-label").textContent = REF_LABELS[m] || "Referensi";
+    var list = $("payments"); list.textContent = "";
+    cart.payments.forEach(function (p) {
+      var li = document.createElement("li");
+      li.textContent = METHOD_LABELS[p.method] + ": " + fmt(p.amount) + (p.reference ? " (" + p.reference + ")" : "");
+      list.appendChild(li);
+    });
+    $("approval").hidden = !needsApproval();
+    var tendered = parseAmount(tenderedInput.value);
+    var change = (m === "cash" && tendered && tendered > due) ? tendered - due : 0;
+    $("change").textContent = fmt(change);
+    var locked = cart.pending || inFlight;
+    payButton.disabled = inFlight;
+    $("clear-cart").disabled = locked;
+  }
+
+  function showResults(items) {
+    results_ = items; active = items.length ? 0 : -1;
+    results.textContent = "";
+    items.forEach(function (p, i) {
+      var li = document.createElement("li");
+      li.id = "result-" + i; li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", i === active ? "true" : "false");
+      li.textContent = p.name + " · " + p.sku + " · " + fmt(p.price) + (p.stock === null ? " · layanan" : " · stok " + p.stock);
+      li.addEventListener("mousedown", function (ev) { ev.preventDefault(); addProduct(p); });
+      results.appendChild(li);
+    });
+    results.hidden = !items.length;
+    scan.setAttribute("aria-expanded", items.length ? "true" : "false");
+    updateActive();
+  }
+
+  function updateActive() {
+    Array.prototype.forEach.call(results.children, function (li, i) { li.setAttribute("aria-selected", i === active ? "true" : "false"); });
+    if (active >= 0) { scan.setAttribute("aria-activedescendant", "result-" + active); } else { scan.removeAttribute("aria-activedescendant"); }
+  }
+
+  function hideResults() { showResults([]); }
+
+  function lookup(q) {
+    var seq = ++searchSeq;
+    var url = root.dataset.productsUrl + "?sentra_id=" + sentraId + "&q=" + encodeURIComponent(q);
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (res) {
+        if (seq !== searchSeq) { return null; }
+        if (!res.ok) { warn(res.body.detail || "Pencarian gagal."); return null; }
+        return res.body;
+      })
+      .catch(function () { if (seq === searchSeq) { warn("Koneksi terputus: pencarian gagal. Coba lagi."); } return null; });
+  }
+
+  function editable() {
+    if (cart.pending || inFlight) { warn("Pembayaran sedang dikirim/menunggu kepastian. Tekan Bayar untuk mengirim ulang."); return false; }
+    return true;
+  }
+
+  function addProduct(p) {
+    if (!editable()) { return; }
+    hideResults(); scan.value = "";
+    done.hidden = true;
+    var idx = -1;
+    cart.lines.forEach(function (l, i) { if (l.id === p.id && !l.discount) { idx = i; } });
+    var inCart = cart.lines.filter(function (l) { return l.id === p.id; }).reduce(function (s, l) { return s + l.qty; }, 0);
+    if (p.stock !== null && inCart + 1 > p.stock) {
+      warn("Stok " + p.name + " tidak cukup: tersisa " + p.stock + ".");
+      return;
+    }
+    if (idx >= 0) { cart.lines[idx].qty += 1; } else {
+      cart.lines.push({ id: p.id, name: p.name, sku: p.sku, price: p.price, qty: 1, discount: 0, stock: p.stock });
+      idx = cart.lines.length - 1;
+    }
+    cart.selected = idx;
+    save(); render();
+    say("Ditambahkan: " + p.name + " (" + cart.lines[idx].qty + "). Total " + fmt(cartTotal()) + ".");
+  }
+
+  function changeQty(delta) {
+    if (!editable() || cart.selected < 0) { return; }
+    var l = cart.lines[cart.selected];
+    setQty(l.qty + delta);
+  }
+
+  function setQty(qty) {
+    if (!editable() || cart.selected < 0) { return; }
+    var l = cart.lines[cart.selected];
+    if (!(qty >= 1) || qty > 9999) { warn("Jumlah harus antara 1 dan 9999."); return; }
+    if (l.stock !== null && qty > l.stock) { warn("Stok " + l.name + " tidak cukup: tersisa " + l.stock + "."); return; }
+    l.qty = qty;
+    if (l.discount > lineGross(l)) { l.discount = lineGross(l); }
+    save(); render(); say(l.name + ": jumlah " + qty + ".");
+  }
+
+  function setDiscount(amount) {
+    if (!editable() || cart.selected < 0) { return; }
+    var l = cart.lines[cart.selected];
+    if (!(amount >= 0) || amount > lineGross(l)) { warn("Diskon harus antara Rp 0 dan " + fmt(lineGross(l)) + "."); return; }
+    l.discount = amount;
+    save(); render();
+    say(l.name + ": diskon " + fmt(amount) + (needsApproval() ? " — perlu PIN manajer saat bayar." : "."));
+  }
+
+  function removeSelected() {
+    if (!editable() || cart.selected < 0) { return; }
+    var l = cart.lines.splice(cart.selected, 1)[0];
+    cart.selected = Math.min(cart.selected, cart.lines.length - 1);
+    save(); render(); say("Dihapus: " + l.name + ".");
+  }
+
+  function onEnter() {
+    var v = scan.value.trim();
+    if (!results.hidden && active >= 0 && results_[active] && v && !/^[*/]/.test(v)) {
+      addProduct(results_[active]); return;
+    }
+    if (!v) { openTender(); return; }
+    if (v.charAt(0) === "*") { setQty(Number(v.slice(1))); scan.value = ""; return; }
+    if (v.charAt(0) === "/") { setDiscount(parseAmount(v.slice(1))); scan.value = ""; return; }
+    window.clearTimeout(searchTimer);
+    lookup(v).then(function (body) {
+      if (!body) { return; }
+      if (body.exact) { addProduct(body.exact); return; }
+      if (body.results.length === 1) { addProduct(body.results[0]); return; }
+      if (!body.results.length) { warn("Barang dengan kode/nama “" + v + "” tidak ditemukan."); scan.select(); return; }
+      showResults(body.results); say(body.results.length + " barang cocok. Pilih dengan panah lalu Enter.");
+    });
+  }
+
+  scan.addEventListener("keydown", function (ev) {
+    var empty = scan.value === "";
+    if (ev.key === "Enter") { ev.preventDefault(); onEnter(); }
+    else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      ev.preventDefault();
+      var step = ev.key === "ArrowDown" ? 1 : -1;
+      if (!results.hidden && results_.length) {
+        active = (active + step + results_.length) % results_.length; updateActive();
+      } else if (cart.lines.length) {
+        cart.selected = Math.max(0, Math.min(cart.lines.length - 1, cart.selected + step)); save(); render();
+        say("Terpilih: " + cart.lines[cart.selected].name + ".");
+      }
+    } else if (empty && (ev.key === "+" || ev.key === "-")) { ev.preventDefault(); changeQty(ev.key === "+" ? 1 : -1); }
+    else if (empty && ev.key === "Delete") { ev.preventDefault(); removeSelected(); }
+    else if (ev.key === "Escape") { hideResults(); }
+  });
+
+  scan.addEventListener("input", function () {
+    var v = scan.value.trim();
+    window.clearTimeout(searchTimer);
+    if (v.length < 2 || /^[*/]/.test(v)) { hideResults(); return; }
+    searchTimer = window.setTimeout(function () {
+      lookup(v).then(function (body) { if (body && scan.value.trim() === v) { showResults(body.results); } });
+    }, 200);
+  });
+
+  function openTender() {
+    if (!cart.lines.length) { warn("Keranjang kosong: pindai barang dulu."); scan.focus(); return; }
+    hideResults();
+    tender.hidden = false; done.hidden = true;
+    tenderedInput.value = ""; amountInput.value = ""; referenceInput.value = "";
+    render();
+    say("Harus dibayar " + fmt(remaining(method())) + ". Enter = uang pas.");
+    (method() === "cash" ? $("exact-cash") : referenceInput).focus();
+  }
+
+  function closeTender() { tender.hidden = true; scan.focus(); }
+
+  function currentEntry() {
+    var m = method(), due = remaining(m);
+    if (due <= 0) { return { error: "Sudah lunas; tekan Bayar." }; }
+    if (m === "cash") {
+      var tendered = tenderedInput.value.trim() ? parseAmount(tenderedInput.value) : due;
+      if (!(tendered >= 0)) { return { error: "Uang diterima tidak valid. Contoh: 50000 atau 50rb." }; }
+      if (tendered < due && cart.payments.length === 0) {
+        return { error: "Uang diterima " + fmt(tendered) + " kurang dari " + fmt(due) + ". Tambahkan pembayaran lain (split) atau minta uang lagi." };
+      }
+      var applied = Math.min(tendered, due);
+      return { payment: { method: "cash", amount: applied, tendered: tendered } };
+    }
+    var amount = amountInput.value.trim() ? parseAmount(amountInput.value) : due;
+    if (!(amount > 0) || amount > due) { return { error: "Jumlah harus antara Rp 1 dan " + fmt(due) + "." }; }
+    var ref = referenceInput.value.trim();
+    if (!ref) { return { error: (REF_LABELS[m] || "Referensi") + " wajib diisi." }; }
+    return { payment: { method: m, amount: amount, tendered: null, reference: ref } };
+  }
+
+  $("add-payment").addEventListener("click", function () {
+    if (!editable()) { return; }
+    var e = currentEntry();
+    if (e.error) { warn(e.error); return; }
+    cart.payments.push(e.payment); save();
+    tenderedInput.value = ""; amountInput.value = ""; referenceInput.value = "";
+    render(); say("Pembayaran dicatat. Sisa " + fmt(remaining(method())) + ".");
+  });
+
+  function buildPayments() {
+    var payments = cart.payments.slice();
+    var m = method();
+    if (remaining(m) > 0 || !payments.length) {
+      var e = currentEntry();
+      if (e.error) { return { error: e.error }; }
+      payments.push(e.payment);
+    }
+    return { payments: payments };
+  }
+
+  function problemText(body, status) {
+    if (body && body.detail) { return body.detail; }
+    return "Server menjawab " + status + ". Coba lagi.";
+  }
+
+  function pay() {
+    if (inFlight) { return; }
+    var body;
+    if (cart.pending && cart.lastBody) {
+      body = cart.lastBody;  // resend exactly what may already have been recorded
+    } else {
+      var built = buildPayments();
+      if (built.error) { warn(built.error); return; }
+      body = {
+        shift_id: shiftId,
+        lines: cart.lines.map(function (l) { return { product_id: l.id, quantity: l.qty, discount: l.discount }; }),
+        payments: built.payments,
+      };
+      if (needsApproval()) {
+        var pin = $("approver-pin").value;
+        if (!pin) { warn("Diskon di atas batas: manajer perlu memasukkan PIN."); $("approver-pin").focus(); return; }
+        body.approver_id = Number($("approver").value); body.approver_pin = pin;
+      }
+      cart.lastBody = body;
+    }
+    inFlight = true; cart.pending = true; save(); renderTender();
+    say("Mengirim pembayaran…");
+    fetch(root.dataset.salesUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json",
+                 "Idempotency-Key": cart.key, "X-CSRFToken": csrf },
+      body: JSON.stringify(body),
+    }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (data) { return { status: r.status, data: data }; });
+    }).then(function (res) {
+      inFlight = false;
+      if (res.status === 201 && res.data) { finish(res.data); return; }
+      if (res.status >= 400 && res.status < 500) {
+        // Refused and nothing written: the kasir may fix the cart; the next try is a new sale.
+        cart.pending = false; delete cart.lastBody; cart.key = uuid4(); save();
+        if (cart.lastBody) { delete cart.lastBody; }
+        if (body.approver_pin) { $("approver-pin").value = ""; }
+      }
+      warn(problemText(res.data, res.status) + (res.status >= 500 ? " Tekan Bayar untuk mencoba lagi (tidak akan dobel)." : ""));
+      renderTender();
+    }).catch(function () {
+      inFlight = false; save(); renderTender();
+      warn("Koneksi terputus. Tekan Bayar lagi: transaksi ini tidak akan tercatat dua kali.");
+      payButton.focus();
+    });
+  }
+
+  function finish(sale) {
+    cart = newCart(); save();
+    tender.hidden = true; done.hidden = false;
+    $("done-number").textContent = sale.number;
+    $("done-change").textContent = fmt(sale.change);
+    $("receipt-link").href = sale.receipt_pdf_url;
+    $("ereceipt-link").href = sale.receipt_url;
+    tenderedInput.value = ""; $("approver-pin").value = "";
+    render();
+    say("Transaksi " + sale.number + " selesai. Kembalian " + fmt(sale.change) + ".");
+    try { window.open(sale.receipt_pdf_url, "_blank", "noopener"); } catch (e) { /* the link stays */ }
+    scan.focus();
+  }
+
+  $("exact-cash").addEventListener("click", function () {
+    var due = remaining("cash");
+    if (due <= 0) { pay(); return; }
+    tenderedInput.value = String(due); renderTender(); pay();
+  });
+  Array.prototype.forEach.call(root.querySelectorAll(".quick-cash"), function (b) {
+    b.addEventListener("click", function () { tenderedInput.value = b.dataset.amount; renderTender(); payButton.focus(); });
+  });
+  tenderedInput.addEventListener("input", renderTender);
+  tenderedInput.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); pay(); } });
+  referenceInput.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); pay(); } });
+  Array.prototype.forEach.call(root.querySelectorAll("input[name=method]"), function (r) {
+    r.addEventListener("change", renderTender);
+  });
+  payButton.addEventListener("click", pay);
+  $("open-tender").addEventListener("click", openTender);
+  $("close-tender").addEventListener("click", closeTender);
+  $("new-sale").addEventListener("click", function () { done.hidden = true; scan.focus(); });
+  $("clear-cart").addEventListener("click", function () {
+    if (!editable()) { return; }
+    cart = newCart(); save(); render(); say("Keranjang dikosongkan."); scan.focus();
+  });
+  tender.addEventListener("keydown", function (ev) { if (ev.key === "Escape") { closeTender(); } });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "F9") { ev.preventDefault(); openTender(); }
+  });
+
+  $("visitor-add").addEventListener("click", function () {
+    fetch(root.dataset.visitorsUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ sentra_id: sentraId }),
+    }).then(function (r) { return r.json(); }).then(function (data) {
+      if (data.count !== undefined) { $("visitor-count").textContent = data.count; say("Pengunjung hari ini: " + data.count + "."); }
+      else { warn(data.detail || "Gagal menghitung pengunjung."); }
+    }).catch(function () { warn("Koneksi terputus: pengunjung belum terhitung."); });
+  });
+
+  render();
+  if (cart.pending) { warn("Pembayaran terakhir belum pasti terkirim. Buka pembayaran (F9) lalu tekan Bayar untuk mengirim ulang — tidak akan dobel."); }
+  scan.focus();
+})();
