@@ -344,3 +344,57 @@ class StockMovement(db.Model):
         sa.CheckConstraint("qty_delta <> 0", name="qty_delta_non_zero"),
         sa.UniqueConstraint("client_key", "product_id", "kind", name="uq_stock_movements_client_key"),
     )
+
+
+class ConsignmentIntake(db.Model):
+    """Goods a maker (or group) left at a Sentra on consignment; printed as a tanda terima."""
+
+    __tablename__ = "consignment_intakes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
+    maker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("makers.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("maker_groups.id"), index=True)
+    #: the staff member who received the goods
+    received_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: idempotency: a retried submission returns the first intake
+    client_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    note: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    sentra: Mapped[Sentra] = relationship()
+    maker: Mapped[Maker | None] = relationship()
+    group: Mapped[MakerGroup | None] = relationship()
+    received_by: Mapped["User"] = relationship()  # noqa: F821, UP037
+    lines: Mapped[list[ConsignmentIntakeLine]] = relationship(
+        back_populates="intake", order_by="ConsignmentIntakeLine.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("(maker_id IS NULL) <> (group_id IS NULL)", name="intake_one_maker_or_group"),
+    )
+
+    @property
+    def number(self) -> str:
+        return f"TT-{self.sentra.code}-{self.id:05d}"
+
+
+class ConsignmentIntakeLine(db.Model):
+    """One product taken in, with the price and split terms agreed at that moment (a snapshot)."""
+
+    __tablename__ = "consignment_intake_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intake_id: Mapped[int] = mapped_column(sa.ForeignKey("consignment_intakes.id"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
+    qty: Mapped[int] = mapped_column(sa.Integer)
+    price: Mapped[int] = mapped_column(sa.BigInteger)
+    split_mode: Mapped[SplitMode] = mapped_column(_enum(SplitMode))
+    maker_share_bps: Mapped[int] = mapped_column(sa.Integer, default=0)
+    maker_price: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    material_cost: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+    intake: Mapped[ConsignmentIntake] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("qty > 0", name="intake_qty_positive"),)

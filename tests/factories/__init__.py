@@ -7,6 +7,7 @@ from werkzeug.security import generate_password_hash
 
 from accounts.models import Role, User
 from core.extensions import db
+from inventory.barcodes import ean13_from_number
 from inventory.models import (
     Cluster,
     Maker,
@@ -111,7 +112,7 @@ class ProductFactory(BaseFactory):
 
     sentra = factory.SubFactory(SentraFactory)
     sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
-    barcode = factory.Sequence(lambda n: f"{200000000000 + n:012d}0")
+    barcode = factory.Sequence(lambda n: ean13_from_number(n))  # valid EAN-13, in-store prefix 2
     name = factory.Sequence(lambda n: f"Batik Ciprat {n}")
     category = "Batik"
     kind = ProductKind.GOODS

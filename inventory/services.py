@@ -1,0 +1,787 @@
+"""Inventory rules: Sentras, makers and consent, groups, products, photos, consignment and stock.
+
+Every function takes the acting user and plain values, adds and flushes, never commits, and
+raises `ValidationFailed` (field → Indonesian message) or another `DomainError`. Every stock
+change goes through `inventory.stock.move_stock`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from core.audit import record_audit
+from core.db import utcnow
+from core.errors import DomainError, NotFound, ValidationFailed
+from core.extensions import db
+from inventory.barcodes import is_valid_ean13, random_in_store_code
+from inventory.models import (
+    Cluster,
+    Consent,
+    ConsentGiver,
+    ConsentPurpose,
+    ConsignmentIntake,
+    ConsignmentIntakeLine,
+    GroupKind,
+    Maker,
+    MakerGroup,
+    MakerGroupMember,
+    MovementKind,
+    PayoutMethod,
+    Product,
+    ProductKind,
+    ProductPhoto,
+    Program,
+    Sentra,
+    SplitMode,
+    StockLevel,
+    StockMovement,
+)
+from inventory.stock import _ensure_level_row, move_stock
+
+TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
+MAX_PRICE = 1_000_000_000  # Rp 1 miliar per unit: anything above is a typing mistake
+MAX_QTY = 100_000
+SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$")
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    return str(data.get(key) or "").strip()
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if re.fullmatch(r"-?\d{1,12}", text) else None
+
+
+# --- Sentras -----------------------------------------------------------------------------------
+
+SENTRA_FIELDS = ("code", "name", "balai", "city", "province", "timezone", "address", "opening_hours", "about",
+                 "receipt_header", "receipt_footer", "tax_bps", "hold_days", "shipping_fee", "is_active")
+
+
+def _sentra_values(data: Mapping[str, Any], sentra: Sentra | None) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    code = _text(data, "code")
+    if not re.fullmatch(r"[A-Z]{2,8}", code):
+        errors["code"] = "Kode harus 2–8 huruf kapital, misalnya TMG."
+    else:
+        clash = db.session.scalar(sa.select(Sentra.id).where(Sentra.code == code))
+        if clash is not None and (sentra is None or clash != sentra.id):
+            errors["code"] = "Kode ini sudah dipakai Sentra lain."
+    values["code"] = code
+    for key, label in (("name", "Nama"), ("balai", "Balai induk"), ("city", "Kota/kabupaten"),
+                       ("province", "Provinsi")):
+        values[key] = _text(data, key)
+        if not values[key]:
+            errors[key] = f"{label} wajib diisi."
+    timezone = _text(data, "timezone")
+    if timezone not in TIMEZONES:
+        errors["timezone"] = "Pilih zona waktu: WIB (Asia/Jakarta), WITA (Asia/Makassar) atau WIT (Asia/Jayapura)."
+    values["timezone"] = timezone
+    for key in ("address", "opening_hours", "about", "receipt_header", "receipt_footer"):
+        values[key] = _text(data, key)
+    for key, low, high, message in (
+        ("tax_bps", 0, 10000, "Pajak antara 0 dan 10000 basis poin (0–100%)."),
+        ("hold_days", 0, 365, "Masa tahan antara 0 dan 365 hari."),
+        ("shipping_fee", 0, 10_000_000, "Ongkos kirim antara Rp 0 dan Rp 10.000.000."),
+    ):
+        number = _int_or_none(data.get(key, 0) if data.get(key) not in (None, "") else 0)
+        if number is None or not low <= number <= high:
+            errors[key] = message
+        values[key] = number
+    values["is_active"] = bool(data.get("is_active", True))
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+def create_sentra(actor, data: Mapping[str, Any]) -> Sentra:
+    values = _sentra_values(data, None)
+    sentra = Sentra(**values)
+    db.session.add(sentra)
+    db.session.flush()
+    record_audit(actor, "sentra.create", sentra, sentra_id=sentra.id, after=values)
+    return sentra
+
+
+def update_sentra(actor, sentra: Sentra, data: Mapping[str, Any]) -> Sentra:
+    values = _sentra_values(data, sentra)
+    before = {key: getattr(sentra, key) for key in values}
+    for key, value in values.items():
+        setattr(sentra, key, value)
+    db.session.flush()
+    changed = {k: v for k, v in values.items() if before[k] != v}
+    if changed:
+        record_audit(actor, "sentra.update", sentra, sentra_id=sentra.id,
+                     before={k: before[k] for k in changed}, after=changed)
+    return sentra
+
+
+# --- Makers ------------------------------------------------------------------------------------
+
+MAKER_FIELDS = ("sentra_id", "name", "public_name", "cluster", "program", "phone", "birth_date", "is_minor",
+                "guardian_name", "guardian_relation", "story", "payout_method", "bank_name", "account_number",
+                "account_holder", "ewallet_provider", "ewallet_number")
+PAYOUT_FIELDS = ("payout_method", "bank_name", "account_number", "account_holder", "ewallet_provider",
+                 "ewallet_number")
+
+
+def _age_on(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _maker_values(actor, data: Mapping[str, Any]) -> dict[str, Any]:
+    from accounts.services import normalise_phone
+
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    sentra_id = _int_or_none(data.get("sentra_id"))
+    if sentra_id is None or db.session.get(Sentra, sentra_id) is None:
+        errors["sentra_id"] = "Pilih Sentra."
+    elif actor is not None and not actor.can_access_sentra(sentra_id):
+        errors["sentra_id"] = "Anda tidak bertugas di Sentra ini."
+    values["sentra_id"] = sentra_id
+    values["name"] = _text(data, "name")
+    if not values["name"]:
+        errors["name"] = "Nama lengkap wajib diisi."
+    values["public_name"] = _text(data, "public_name") or values["name"].split(" ")[0]
+    try:
+        values["cluster"] = Cluster(data.get("cluster"))
+    except ValueError:
+        errors["cluster"] = "Pilih klaster."
+    try:
+        values["program"] = Program(data.get("program"))
+    except ValueError:
+        errors["program"] = "Pilih program."
+    phone = _text(data, "phone")
+    if phone:
+        try:
+            phone = normalise_phone(phone)
+        except ValueError as exc:
+            errors["phone"] = str(exc)
+    values["phone"] = phone or None
+    birth = data.get("birth_date")
+    if birth in ("", None):
+        birth = None
+    elif not isinstance(birth, date):
+        errors["birth_date"] = "Tanggal lahir tidak valid."
+        birth = None
+    today = utcnow().date()
+    if birth is not None and (birth > today or birth.year < 1900):
+        errors["birth_date"] = "Tanggal lahir tidak masuk akal."
+    values["birth_date"] = birth
+    is_minor = bool(data.get("is_minor")) or (birth is not None and _age_on(birth, today) < 18)
+    values["is_minor"] = is_minor
+    values["guardian_name"] = _text(data, "guardian_name")
+    values["guardian_relation"] = _text(data, "guardian_relation")
+    if is_minor and not values["guardian_name"]:
+        errors["guardian_name"] = "Pembuat di bawah 18 tahun: nama wali/pendamping wajib diisi."
+    values["story"] = _text(data, "story")
+    try:
+        method = PayoutMethod(data.get("payout_method") or PayoutMethod.CASH)
+    except ValueError:
+        errors["payout_method"] = "Pilih cara pembayaran."
+        method = PayoutMethod.CASH
+    values["payout_method"] = method
+    for key in PAYOUT_FIELDS[1:]:
+        values[key] = _text(data, key)
+    if method == PayoutMethod.BANK:
+        if not values["bank_name"]:
+            errors["bank_name"] = "Nama bank wajib diisi untuk transfer bank."
+        if not re.fullmatch(r"\d{5,20}", values["account_number"].replace(" ", "").replace("-", "")):
+            errors["account_number"] = "Nomor rekening harus 5–20 angka."
+        else:
+            values["account_number"] = values["account_number"].replace(" ", "").replace("-", "")
+        if not values["account_holder"]:
+            errors["account_holder"] = "Nama pemilik rekening wajib diisi."
+    elif method == PayoutMethod.EWALLET:
+        if not values["ewallet_provider"]:
+            errors["ewallet_provider"] = "Nama dompet digital wajib diisi (mis. GoPay, OVO, DANA)."
+        try:
+            values["ewallet_number"] = normalise_phone(values["ewallet_number"])
+        except ValueError:
+            errors["ewallet_number"] = "Nomor dompet digital harus nomor HP yang valid."
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+def create_maker(actor, data: Mapping[str, Any]) -> Maker:
+    values = _maker_values(actor, data)
+    maker = Maker(**values)
+    db.session.add(maker)
+    db.session.flush()
+    record_audit(actor, "maker.create", maker, after={k: values[k] for k in ("name", "cluster", "program")})
+    return maker
+
+
+def update_maker(actor, maker: Maker, data: Mapping[str, Any]) -> Maker:
+    values = _maker_values(actor, data)
+    before = {key: getattr(maker, key) for key in values}
+    for key, value in values.items():
+        setattr(maker, key, value)
+    db.session.flush()
+    changed = [k for k in values if before[k] != values[k]]
+    if changed:
+        # payout details are sensitive: keep before/after of exactly what changed
+        record_audit(actor, "maker.update", maker, before={k: before[k] for k in changed},
+                     after={k: values[k] for k in changed})
+    return maker
+
+
+def record_consent(actor, maker: Maker, purpose: ConsentPurpose | str, given_by: ConsentGiver | str,
+                   given_by_name: str) -> Consent:
+    """Record that the maker (or, for a minor, the guardian) agreed to one use of their data."""
+    errors: dict[str, str] = {}
+    try:
+        purpose = ConsentPurpose(purpose)
+    except ValueError:
+        errors["purpose"] = "Pilih penggunaan data yang disetujui."
+    try:
+        given_by = ConsentGiver(given_by)
+    except ValueError:
+        errors["given_by"] = "Pilih siapa yang memberi izin."
+    else:
+        if maker.is_minor and given_by != ConsentGiver.GUARDIAN:
+            errors["given_by"] = "Pembuat masih di bawah umur: izin harus diberikan oleh wali/pendamping."
+    given_by_name = (given_by_name or "").strip()
+    if not given_by_name:
+        errors["given_by_name"] = "Tulis nama orang yang memberi izin."
+    if not errors and maker.has_consent(purpose):
+        errors["purpose"] = "Izin ini sudah tercatat dan masih berlaku."
+    if errors:
+        raise ValidationFailed(errors)
+    consent = Consent(maker=maker, purpose=purpose, given_by=given_by, given_by_name=given_by_name,
+                      recorded_by_id=actor.id, recorded_at=utcnow())
+    db.session.add(consent)
+    db.session.flush()
+    record_audit(actor, "consent.record", consent, sentra_id=maker.sentra_id,
+                 after={"maker_id": maker.id, "purpose": purpose.value, "given_by": given_by.value,
+                        "given_by_name": given_by_name})
+    return consent
+
+
+def revoke_consent(actor, consent: Consent) -> Consent:
+    """Withdraw a consent: from now on `maker.has_consent` is False, so the name disappears at once."""
+    if consent.revoked_at is not None:
+        raise ValidationFailed({"consent": "Izin ini sudah dicabut."})
+    consent.revoked_at = utcnow()
+    consent.revoked_by_id = actor.id
+    db.session.flush()
+    # Names are read through has_consent at render time; make sure no stale list is kept around.
+    db.session.expire(consent.maker, ["consents"])
+    record_audit(actor, "consent.revoke", consent, sentra_id=consent.maker.sentra_id,
+                 before={"revoked_at": None}, after={"maker_id": consent.maker_id,
+                                                     "purpose": consent.purpose.value,
+                                                     "revoked_at": consent.revoked_at})
+    return consent
+
+
+def public_maker_name(product: Product, purpose: ConsentPurpose = ConsentPurpose.RECEIPT_NAME) -> str | None:
+    """The name that may be shown for this product's maker for `purpose`, or None without consent.
+
+    A group (KUBE) is shown by its group name; a person only with a valid consent (a guardian's
+    for a minor). Call it at render time: nothing is cached.
+    """
+    if product.group is not None:
+        return product.group.name
+    maker = product.maker
+    if maker is not None and maker.has_consent(purpose):
+        return maker.public_name
+    return None
+
+
+# --- Groups ------------------------------------------------------------------------------------
+
+def _group_members(sentra_id: int | None, members: Sequence[tuple[Any, Any]]) -> list[tuple[Maker, int]]:
+    errors: dict[str, str] = {}
+    result: list[tuple[Maker, int]] = []
+    seen: set[int] = set()
+    rows = [(m, w) for m, w in members if not (m in (None, "") and w in (None, ""))]
+    if not rows:
+        raise ValidationFailed({"members": "Kelompok harus punya minimal satu anggota."})
+    for maker_id, weight in rows:
+        maker_id_int = _int_or_none(maker_id)
+        weight_int = _int_or_none(weight)
+        maker = db.session.get(Maker, maker_id_int) if maker_id_int is not None else None
+        if maker is None:
+            errors["members"] = "Pilih anggota dari daftar pembuat."
+            continue
+        if maker.id in seen:
+            errors["members"] = f"{maker.name} tercantum lebih dari sekali."
+            continue
+        if maker.sentra_id != sentra_id:
+            errors["members"] = f"{maker.name} bukan pembuat di Sentra kelompok ini."
+            continue
+        if weight_int is None or not 1 <= weight_int <= 1000:
+            errors["members"] = "Bobot bagian harus bilangan bulat 1–1000 untuk setiap anggota."
+            continue
+        seen.add(maker.id)
+        result.append((maker, weight_int))
+    if errors:
+        raise ValidationFailed(errors)
+    return result
+
+
+def _group_header(actor, data: Mapping[str, Any]) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    sentra_id = _int_or_none(data.get("sentra_id"))
+    if sentra_id is None or db.session.get(Sentra, sentra_id) is None:
+        errors["sentra_id"] = "Pilih Sentra."
+    elif not actor.can_access_sentra(sentra_id):
+        errors["sentra_id"] = "Anda tidak bertugas di Sentra ini."
+    name = _text(data, "name")
+    if not name:
+        errors["name"] = "Nama kelompok wajib diisi."
+    try:
+        kind = GroupKind(data.get("kind") or GroupKind.KUBE)
+    except ValueError:
+        errors["kind"] = "Pilih jenis kelompok."
+        kind = GroupKind.KUBE
+    if errors:
+        raise ValidationFailed(errors)
+    return {"sentra_id": sentra_id, "name": name, "kind": kind}
+
+
+def create_group(actor, data: Mapping[str, Any], members: Sequence[tuple[Any, Any]]) -> MakerGroup:
+    """A KUBE or co-makers: at least one member, positive integer weights, no duplicates, one Sentra."""
+    header = _group_header(actor, data)
+    checked = _group_members(header["sentra_id"], members)
+    group = MakerGroup(**header)
+    group.members = [MakerGroupMember(maker=maker, share_weight=weight) for maker, weight in checked]
+    db.session.add(group)
+    db.session.flush()
+    record_audit(actor, "group.create", group, after={
+        "name": group.name, "members": {str(m.id): w for m, w in checked}})
+    return group
+
+
+def update_group(actor, group: MakerGroup, data: Mapping[str, Any],
+                 members: Sequence[tuple[Any, Any]]) -> MakerGroup:
+    header = _group_header(actor, data)
+    if header["sentra_id"] != group.sentra_id:
+        raise ValidationFailed({"sentra_id": "Sentra kelompok tidak bisa dipindah."})
+    checked = _group_members(group.sentra_id, members)
+    before = {"name": group.name, "members": {str(m.maker_id): m.share_weight for m in group.members}}
+    group.name = header["name"]
+    group.kind = header["kind"]
+    wanted = {maker.id: weight for maker, weight in checked}
+    for member in list(group.members):
+        if member.maker_id not in wanted:
+            group.members.remove(member)
+        else:
+            member.share_weight = wanted.pop(member.maker_id)
+    db.session.flush()
+    for maker, _weight in checked:
+        if maker.id in wanted:
+            group.members.append(MakerGroupMember(maker=maker, share_weight=wanted[maker.id]))
+    db.session.flush()
+    after = {"name": group.name, "members": {str(m.maker_id): m.share_weight for m in group.members}}
+    if before != after:
+        record_audit(actor, "group.update", group, before=before, after=after)
+    return group
+
+
+# --- Products ----------------------------------------------------------------------------------
+
+PRICE_FIELDS = ("price", "split_mode", "maker_share_bps", "maker_price", "material_cost")
+
+
+def _product_values(actor, data: Mapping[str, Any], product: Product | None) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    sentra_id = _int_or_none(data.get("sentra_id"))
+    if sentra_id is None or db.session.get(Sentra, sentra_id) is None:
+        errors["sentra_id"] = "Pilih Sentra."
+    elif not actor.can_access_sentra(sentra_id):
+        errors["sentra_id"] = "Anda tidak bertugas di Sentra ini."
+    values["sentra_id"] = sentra_id
+
+    sku = _text(data, "sku")
+    if not SKU_PATTERN.match(sku):
+        errors["sku"] = "SKU 2–40 karakter: huruf, angka, titik, garis bawah atau tanda hubung."
+    else:
+        clash = db.session.scalar(sa.select(Product.id).where(sa.func.lower(Product.sku) == sku.lower()))
+        if clash is not None and (product is None or clash != product.id):
+            errors["sku"] = "SKU ini sudah dipakai produk lain."
+    values["sku"] = sku
+
+    barcode = re.sub(r"\s", "", _text(data, "barcode"))
+    if barcode:
+        if not is_valid_ean13(barcode):
+            errors["barcode"] = "Barcode harus EAN-13 yang sah (13 angka, digit terakhir = digit periksa)."
+        else:
+            clash = db.session.scalar(sa.select(Product.id).where(Product.barcode == barcode))
+            if clash is not None and (product is None or clash != product.id):
+                errors["barcode"] = "Barcode ini sudah dipakai produk lain."
+    elif product is not None:
+        barcode = product.barcode
+    else:
+        barcode = _unused_in_store_code()
+    values["barcode"] = barcode
+
+    values["name"] = _text(data, "name")
+    if not values["name"]:
+        errors["name"] = "Nama produk wajib diisi."
+    values["description"] = _text(data, "description")
+    values["category"] = _text(data, "category")
+    if not values["category"]:
+        errors["category"] = "Kategori wajib diisi (mis. Batik, Kuliner, Tiket)."
+    try:
+        values["kind"] = ProductKind(data.get("kind") or ProductKind.GOODS)
+    except ValueError:
+        errors["kind"] = "Pilih jenis: barang atau layanan/tiket."
+    if product is not None and "kind" in values and values["kind"] != product.kind and _has_history(product):
+        errors["kind"] = "Jenis tidak bisa diubah setelah ada pergerakan stok atau penjualan."
+
+    price = data.get("price")
+    if not isinstance(price, int) or isinstance(price, bool) or not 1 <= price <= MAX_PRICE:
+        errors["price"] = "Harga harus antara Rp 1 dan Rp 1.000.000.000."
+        price = None
+    values["price"] = price
+
+    maker_id = _int_or_none(data.get("maker_id"))
+    group_id = _int_or_none(data.get("group_id"))
+    if (maker_id is None) == (group_id is None):
+        errors["owner"] = "Pilih satu pembuat atau satu kelompok."
+    elif maker_id is not None:
+        maker = db.session.get(Maker, maker_id)
+        if maker is None or maker.sentra_id != sentra_id:
+            errors["owner"] = "Pembuat harus terdaftar di Sentra yang sama."
+    else:
+        group = db.session.get(MakerGroup, group_id)
+        if group is None or group.sentra_id != sentra_id:
+            errors["owner"] = "Kelompok harus terdaftar di Sentra yang sama."
+    values["maker_id"] = maker_id
+    values["group_id"] = group_id
+
+    try:
+        mode = SplitMode(data.get("split_mode") or SplitMode.PERCENT)
+    except ValueError:
+        errors["split_mode"] = "Pilih cara bagi hasil."
+        mode = SplitMode.PERCENT
+    values["split_mode"] = mode
+    bps = data.get("maker_share_bps")
+    maker_price = data.get("maker_price") or 0
+    material = data.get("material_cost") or 0
+    if mode == SplitMode.PERCENT:
+        if not isinstance(bps, int) or not 0 <= bps <= 10000:
+            errors["maker_share_bps"] = "Bagian pembuat antara 0% dan 100%."
+        values["maker_share_bps"] = bps
+        values["maker_price"] = 0
+    else:
+        if not isinstance(maker_price, int) or maker_price < 0:
+            errors["maker_price"] = "Harga untuk pembuat tidak valid."
+        elif price is not None and maker_price > price:
+            errors["maker_price"] = "Harga untuk pembuat tidak boleh lebih dari harga jual."
+        values["maker_price"] = maker_price
+        values["maker_share_bps"] = 0
+    if not isinstance(material, int) or material < 0:
+        errors["material_cost"] = "Biaya bahan tidak valid."
+    elif price is not None and material > price:
+        errors["material_cost"] = "Biaya bahan tidak boleh lebih dari harga jual."
+    elif (price is not None and mode == SplitMode.FIXED and isinstance(maker_price, int)
+          and maker_price + material > price and "maker_price" not in errors):
+        errors["material_cost"] = "Harga untuk pembuat ditambah biaya bahan melebihi harga jual."
+    values["material_cost"] = material
+
+    capacity = data.get("daily_capacity")
+    if capacity in (None, ""):
+        capacity = None
+    elif not isinstance(capacity, int) or not 1 <= capacity <= MAX_QTY:
+        errors["daily_capacity"] = "Kapasitas harian harus 1–100.000, atau kosong untuk tanpa batas."
+    values["daily_capacity"] = capacity
+    values["is_published"] = bool(data.get("is_published"))
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+def _unused_in_store_code() -> str:
+    while True:
+        code = random_in_store_code()
+        if db.session.scalar(sa.select(Product.id).where(Product.barcode == code)) is None:
+            return code
+
+
+def _has_history(product: Product) -> bool:
+    if db.session.scalar(sa.select(StockMovement.id).where(StockMovement.product_id == product.id).limit(1)):
+        return True
+    if db.session.scalar(sa.select(ConsignmentIntakeLine.id)
+                         .where(ConsignmentIntakeLine.product_id == product.id).limit(1)):
+        return True
+    # sales is downstream of inventory: look at its table through the metadata, not an import
+    sale_lines = db.metadata.tables.get("sale_lines")
+    return sale_lines is not None and db.session.scalar(
+        sa.select(sale_lines.c.id).where(sale_lines.c.product_id == product.id).limit(1)) is not None
+
+
+def create_product(actor, data: Mapping[str, Any]) -> Product:
+    values = _product_values(actor, data, None)
+    product = Product(**values)
+    db.session.add(product)
+    db.session.flush()
+    record_audit(actor, "product.create", product, after={k: values[k] for k in ("sku", "barcode", "name",
+                                                                                *PRICE_FIELDS)})
+    return product
+
+
+def update_product(actor, product: Product, data: Mapping[str, Any]) -> Product:
+    values = _product_values(actor, data, product)
+    if values["sentra_id"] != product.sentra_id:
+        raise ValidationFailed({"sentra_id": "Produk tidak bisa dipindah Sentra; gunakan transfer stok."})
+    before = {key: getattr(product, key) for key in values}
+    for key, value in values.items():
+        setattr(product, key, value)
+    db.session.flush()
+    price_changed = {k: values[k] for k in PRICE_FIELDS if before[k] != values[k]}
+    if price_changed:
+        record_audit(actor, "product.price_change", product,
+                     before={k: before[k] for k in price_changed}, after=price_changed)
+    other = {k: values[k] for k in values if k not in PRICE_FIELDS and before[k] != values[k]}
+    if other:
+        record_audit(actor, "product.update", product, before={k: before[k] for k in other}, after=other)
+    return product
+
+
+def remove_product(actor, product: Product) -> str:
+    """Delete a product nobody has touched yet; one with movements, intakes or sales is archived."""
+    if _has_history(product):
+        if product.is_active:
+            product.is_active = False
+            product.is_published = False
+            db.session.flush()
+            record_audit(actor, "product.archive", product, before={"is_active": True}, after={"is_active": False})
+        return "archived"
+    record_audit(actor, "product.delete", product, before={"sku": product.sku, "name": product.name})
+    for photo in list(product.photos):
+        db.session.delete(photo)
+    db.session.execute(sa.delete(StockLevel).where(StockLevel.product_id == product.id))
+    db.session.delete(product)
+    db.session.flush()
+    return "deleted"
+
+
+def restore_product(actor, product: Product) -> Product:
+    if not product.is_active:
+        product.is_active = True
+        db.session.flush()
+        record_audit(actor, "product.restore", product, before={"is_active": False}, after={"is_active": True})
+    return product
+
+
+def add_product_photo(actor, product: Product, data: bytes) -> ProductPhoto:
+    """Store an uploaded photo (checked by content and size, re-encoded, resized)."""
+    from inventory.images import save_image
+
+    name = save_image(data, field="photo")
+    position = len(product.photos)
+    photo = ProductPhoto(product_id=product.id, path=name, position=position)
+    db.session.add(photo)
+    db.session.flush()
+    db.session.expire(product, ["photos"])
+    record_audit(actor, "product.photo_add", product, after={"photo": name})
+    return photo
+
+
+def find_product_by_code(code: str, sentra_ids: set[int] | None = None) -> Product | None:
+    """A product by barcode or SKU (what a scanner or a kasir types)."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    query = sa.select(Product).where(sa.or_(Product.barcode == code, sa.func.lower(Product.sku) == code.lower()))
+    if sentra_ids is not None:
+        query = query.where(Product.sentra_id.in_(sentra_ids))
+    return db.session.scalar(query.limit(1))
+
+
+# --- Consignment and stock ---------------------------------------------------------------------
+
+def _check_qty(value: Any, field: str, *, allow_zero: bool = False) -> int:
+    qty = _int_or_none(value)
+    low = 0 if allow_zero else 1
+    if qty is None or not low <= qty <= MAX_QTY:
+        raise ValidationFailed({field: f"Jumlah harus bilangan bulat {low}–{MAX_QTY}."})
+    return qty
+
+
+def receive_consignment(actor, sentra: Sentra, maker_or_group: Maker | MakerGroup,
+                        items: Sequence[tuple[Product, int]], client_key: str, note: str = "") -> ConsignmentIntake:
+    """Take goods in on consignment: an intake record, one INTAKE movement per line, idempotent by key.
+
+    The agreed price and split terms are copied onto each line, so the tanda terima keeps showing
+    what was agreed even after a later price change.
+    """
+    if not client_key:
+        raise ValidationFailed({"client_key": "Kunci formulir hilang. Muat ulang halaman."})
+    existing = db.session.scalar(sa.select(ConsignmentIntake).where(ConsignmentIntake.client_key == client_key))
+    if existing is not None:
+        return existing
+    if not actor.can_access_sentra(sentra.id):
+        raise NotFound("Sentra tidak ditemukan.")
+    is_group = isinstance(maker_or_group, MakerGroup)
+    if maker_or_group is None or maker_or_group.sentra_id != sentra.id:
+        raise ValidationFailed({"owner": "Pembuat atau kelompok harus terdaftar di Sentra ini."})
+    errors: dict[str, str] = {}
+    merged: dict[int, tuple[Product, int]] = {}
+    for index, (product, qty) in enumerate(items):
+        field = f"lines-{index}"
+        if product is None:
+            errors[field] = "Produk tidak dikenal."
+            continue
+        if product.sentra_id != sentra.id:
+            errors[field] = f"{product.name} bukan produk Sentra ini."
+        elif (product.group_id if is_group else product.maker_id) != maker_or_group.id:
+            errors[field] = f"{product.name} bukan milik {maker_or_group.name}."
+        elif not product.is_stock_tracked:
+            errors[field] = f"{product.name} adalah layanan/tiket, tidak dititipkan."
+        elif not product.is_active:
+            errors[field] = f"{product.name} sudah diarsipkan."
+        qty_int = _int_or_none(qty)
+        if qty_int is None or not 1 <= qty_int <= MAX_QTY:
+            errors[field] = f"Jumlah {product.name} harus 1–{MAX_QTY}."
+            continue
+        previous = merged.get(product.id, (product, 0))[1]
+        merged[product.id] = (product, previous + qty_int)
+    if not merged and not errors:
+        errors["lines"] = "Isi minimal satu baris barang dengan jumlahnya."
+    if errors:
+        raise ValidationFailed(errors)
+
+    intake = ConsignmentIntake(sentra_id=sentra.id, received_by_id=actor.id, client_key=client_key,
+                               note=(note or "").strip()[:200],
+                               maker_id=None if is_group else maker_or_group.id,
+                               group_id=maker_or_group.id if is_group else None)
+    db.session.add(intake)
+    db.session.flush()
+    for product, qty in merged.values():
+        intake.lines.append(ConsignmentIntakeLine(
+            product_id=product.id, qty=qty, price=product.price, split_mode=product.split_mode,
+            maker_share_bps=product.maker_share_bps, maker_price=product.maker_price,
+            material_cost=product.material_cost))
+        move_stock(actor, product, sentra.id, MovementKind.INTAKE, qty, reference=f"intake:{intake.id}",
+                   client_key=client_key)
+    db.session.flush()
+    record_audit(actor, "stock.intake", intake, sentra_id=sentra.id,
+                 after={"owner": maker_or_group.name, "lines": {p.sku: q for p, q in merged.values()}})
+    return intake
+
+
+def render_intake_note(intake: ConsignmentIntake) -> bytes:
+    """The *tanda terima barang titipan* as PDF bytes (A4, two signature lines)."""
+    from core.pdf import render_pdf
+
+    return render_pdf("intake_note.html", intake=intake, sentra=intake.sentra,
+                      owner=intake.maker or intake.group, lines=intake.lines)
+
+
+def _locked_level(product_id: int, sentra_id: int) -> int:
+    """Current stock with the level row locked until commit (PostgreSQL); SQLite is already serialised."""
+    _ensure_level_row(product_id, sentra_id)
+    return db.session.scalar(
+        sa.select(StockLevel.qty)
+        .where(StockLevel.product_id == product_id, StockLevel.sentra_id == sentra_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ) or 0
+
+
+def adjust_stock(actor, product: Product, sentra_id: int, counted_qty: Any, reason: str, client_key: str,
+                 *, is_discrepancy: bool = False) -> StockMovement | None:
+    """Stock-take (opname): set the stock to what was counted, as an ADJUSTMENT with a reason.
+
+    The level row is locked before it is read, so two concurrent counts never lose an update:
+    the second one sees the first one's result. Returns None when the count matches the books.
+    """
+    if not client_key:
+        raise ValidationFailed({"client_key": "Kunci formulir hilang. Muat ulang halaman."})
+    existing = db.session.scalar(sa.select(StockMovement).where(
+        StockMovement.client_key == client_key, StockMovement.product_id == product.id,
+        StockMovement.kind == MovementKind.ADJUSTMENT))
+    if existing is not None:
+        return existing
+    errors: dict[str, str] = {}
+    counted = _int_or_none(counted_qty)
+    if counted is None or not 0 <= counted <= MAX_QTY:
+        errors["counted_qty"] = f"Jumlah hasil hitung harus bilangan bulat 0–{MAX_QTY}."
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = "Tulis alasan penyesuaian (mis. hasil opname, barang rusak, ditemukan)."
+    if not product.is_stock_tracked:
+        errors["product_id"] = f"{product.name} adalah layanan/tiket dan tidak memakai stok."
+    if errors:
+        raise ValidationFailed(errors)
+    current = _locked_level(product.id, sentra_id)
+    delta = counted - current
+    if delta == 0:
+        return None
+    movement = move_stock(actor, product, sentra_id, MovementKind.ADJUSTMENT, delta, reference="opname",
+                          reason=reason[:200], client_key=client_key, is_discrepancy=is_discrepancy)
+    record_audit(actor, "stock.adjust", product, sentra_id=sentra_id,
+                 before={"qty": current}, after={"qty": counted, "reason": reason,
+                                                 "discrepancy": is_discrepancy, "movement_id": movement.id})
+    return movement
+
+
+def transfer_stock(actor, product: Product, from_sentra_id: int, to_sentra_id: int, qty: Any,
+                   client_key: str, reason: str = "") -> tuple[StockMovement, StockMovement]:
+    """Move pieces between Sentras: TRANSFER_OUT and TRANSFER_IN in one transaction."""
+    if not client_key:
+        raise ValidationFailed({"client_key": "Kunci formulir hilang. Muat ulang halaman."})
+    out = db.session.scalar(sa.select(StockMovement).where(
+        StockMovement.client_key == client_key, StockMovement.product_id == product.id,
+        StockMovement.kind == MovementKind.TRANSFER_OUT))
+    if out is not None:
+        inbound = db.session.scalar(sa.select(StockMovement).where(
+            StockMovement.client_key == client_key, StockMovement.product_id == product.id,
+            StockMovement.kind == MovementKind.TRANSFER_IN))
+        return out, inbound
+    errors: dict[str, str] = {}
+    count = _int_or_none(qty)
+    if count is None or not 1 <= count <= MAX_QTY:
+        errors["qty"] = f"Jumlah harus bilangan bulat 1–{MAX_QTY}."
+    target = db.session.get(Sentra, _int_or_none(to_sentra_id) or 0)
+    if target is None or not target.is_active:
+        errors["to_sentra_id"] = "Pilih Sentra tujuan."
+    elif target.id == from_sentra_id:
+        errors["to_sentra_id"] = "Sentra tujuan harus berbeda dari Sentra asal."
+    if not product.is_stock_tracked:
+        errors["product_id"] = f"{product.name} adalah layanan/tiket dan tidak memakai stok."
+    if errors:
+        raise ValidationFailed(errors)
+    reference = f"transfer:{from_sentra_id}>{target.id}"
+    try:
+        out = move_stock(actor, product, from_sentra_id, MovementKind.TRANSFER_OUT, count, reference=reference,
+                         reason=(reason or "").strip()[:200], client_key=client_key)
+    except DomainError as error:
+        raise ValidationFailed({"qty": error.detail}) from None
+    inbound = move_stock(actor, product, target.id, MovementKind.TRANSFER_IN, count, reference=reference,
+                         reason=(reason or "").strip()[:200], client_key=client_key)
+    record_audit(actor, "stock.transfer", product, sentra_id=from_sentra_id,
+                 after={"qty": count, "from": from_sentra_id, "to": target.id})
+    return out, inbound
+
+
+def render_labels(products: Sequence[Product], copies: int = 1) -> bytes:
+    """An A4 sheet of labels (name, price, EAN-13 bars and digits), `copies` of each product."""
+    from core.pdf import render_pdf
+    from inventory.barcodes import barcode_data_uri
+
+    labels = []
+    for product in products:
+        svg = barcode_data_uri(product.barcode)
+        labels += [{"name": product.name, "price": product.price, "barcode": product.barcode, "svg": svg,
+                    "maker": public_maker_name(product), "sku": product.sku}] * copies
+    return render_pdf("labels.html", labels=labels)

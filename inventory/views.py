@@ -1,0 +1,802 @@
+"""Staff pages for Sentras, makers, groups, products, stock, consignment, opname, transfers and labels.
+
+Each view loads, authorises (`require_sentra_access` → 404 for another Sentra's data), calls one
+service, commits once and renders. Kasir may look up products and stock; changes need a manager.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from accounts.access import admin_required, manager_required, require_sentra_access, scoped_sentra_ids, staff_required
+from core.errors import ValidationFailed
+from core.extensions import db
+from core.menu import add_menu_item
+from inventory import bp, services
+from inventory.forms import (
+    AdjustForm,
+    ConsentForm,
+    GroupForm,
+    IntakeForm,
+    MakerForm,
+    PhotoForm,
+    ProductForm,
+    SentraForm,
+    TransferForm,
+    format_bps,
+)
+from inventory.images import is_served_name, upload_dir
+from inventory.models import (
+    Cluster,
+    Consent,
+    ConsignmentIntake,
+    Maker,
+    MakerGroup,
+    MakerGroupMember,
+    Product,
+    ProductKind,
+    Program,
+    Sentra,
+    SplitMode,
+    StockLevel,
+    StockMovement,
+)
+
+add_menu_item("inventory.product_list", "Produk", "Cari produk, harga, barcode dan stok",
+              {"admin", "manager", "kasir"}, order=20)
+add_menu_item("inventory.stock_list", "Stok per Sentra", "Sisa barang di rak", {"admin", "manager", "kasir"}, order=21)
+add_menu_item("inventory.intake_list", "Barang titipan", "Terima titipan dan cetak tanda terima",
+              {"admin", "manager"}, order=22)
+add_menu_item("inventory.adjust", "Opname stok", "Sesuaikan stok dengan hasil hitung", {"admin", "manager"}, order=23)
+add_menu_item("inventory.transfer", "Transfer stok", "Kirim barang ke Sentra lain", {"admin", "manager"}, order=24)
+add_menu_item("inventory.maker_list", "Pembuat (PM)", "Data pembuat, izin data dan pembayaran",
+              {"admin", "manager"}, order=25)
+add_menu_item("inventory.group_list", "Kelompok (KUBE)", "Anggota dan bobot bagian", {"admin", "manager"}, order=26)
+add_menu_item("inventory.label_select", "Cetak label", "Lembar label barcode A4", {"admin", "manager", "kasir"},
+              order=27)
+add_menu_item("inventory.sentra_list", "Sentra", "Data Sentra dan zona waktu", {"admin"}, order=80)
+
+PER_PAGE = 25
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def _scope(query, column):
+    ids = scoped_sentra_ids(current_user)
+    return query if ids is None else query.where(column.in_(ids))
+
+
+def _my_sentras() -> list[Sentra]:
+    return list(db.session.scalars(_scope(sa.select(Sentra).where(Sentra.is_active.is_(True)), Sentra.id)
+                                   .order_by(Sentra.code)))
+
+
+def _current_sentra() -> Sentra:
+    """The Sentra a page works on: `?sentra=<id>` (checked) or the user's first one."""
+    raw = request.values.get("sentra", type=int)
+    if raw is not None:
+        require_sentra_access(current_user, raw)
+        sentra = db.session.get(Sentra, raw)
+        if sentra is None:
+            abort(404)
+        return sentra
+    sentras = _my_sentras()
+    if not sentras:
+        abort(404)
+    return sentras[0]
+
+
+def _get_or_404(model, ident: int):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    require_sentra_access(current_user, obj.sentra_id)
+    return obj
+
+
+def _apply_errors(form, errors: dict[str, str]) -> None:
+    """Show service errors next to the matching field (or at the top of the form)."""
+    for name, message in errors.items():
+        field = None
+        if name.startswith(("lines-", "members-")):
+            list_name, index = name.split("-", 1)
+            entries = form._fields[list_name].entries
+            if index.isdigit() and int(index) < len(entries):
+                field = entries[int(index)].form._fields.get("qty" if list_name == "lines" else "share_weight")
+        else:
+            field = form._fields.get({"maker_share_bps": "maker_share"}.get(name, name))
+        if field is None:
+            form.form_errors.append(message)
+        else:
+            field.errors = [*field.errors, message]
+    form._errors = None
+
+
+def _failed(template: str, status: int = 422, **context) -> tuple[str, int]:
+    db.session.rollback()
+    return render_template(template, **context), status
+
+
+def _owner_choices(sentra_id: int | None = None) -> list[tuple[str, str]]:
+    maker_query = _scope(sa.select(Maker).where(Maker.is_active.is_(True)), Maker.sentra_id)
+    group_query = _scope(sa.select(MakerGroup).where(MakerGroup.is_active.is_(True)), MakerGroup.sentra_id)
+    if sentra_id is not None:
+        maker_query = maker_query.where(Maker.sentra_id == sentra_id)
+        group_query = group_query.where(MakerGroup.sentra_id == sentra_id)
+    makers = db.session.scalars(maker_query.order_by(Maker.name))
+    groups = db.session.scalars(group_query.order_by(MakerGroup.name))
+    choices = [("", _("— pilih —"))]
+    choices += [(f"g:{g.id}", f"{_('Kelompok')}: {g.name} ({g.sentra.code})") for g in groups]
+    choices += [(f"m:{m.id}", f"{m.name} ({m.sentra.code})") for m in makers]
+    return choices
+
+
+def _parse_owner(value: str | None) -> tuple[int | None, int | None]:
+    kind, _sep, raw = (value or "").partition(":")
+    ident = int(raw) if raw.isdigit() else None
+    return (ident, None) if kind == "m" else (None, ident) if kind == "g" else (None, None)
+
+
+# --- Sentras (admin) ---------------------------------------------------------------------------
+
+@bp.get("/sentra")
+@admin_required
+def sentra_list():
+    sentras = db.session.scalars(sa.select(Sentra).order_by(Sentra.code))
+    return render_template("inventory/sentra_list.html", sentras=sentras)
+
+
+@bp.route("/sentra/baru", methods=["GET", "POST"])
+@admin_required
+def sentra_create():
+    form = SentraForm()
+    if form.validate_on_submit():
+        try:
+            sentra = services.create_sentra(current_user, _sentra_data(form))
+        except ValidationFailed as error:
+            _apply_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(_("Sentra %(code)s tersimpan.", code=sentra.code), "success")
+            return redirect(url_for("inventory.sentra_list"))
+    return _form_page(form, _("Sentra baru"), url_for("inventory.sentra_list"))
+
+
+@bp.route("/sentra/<int:sentra_id>/ubah", methods=["GET", "POST"])
+@admin_required
+def sentra_edit(sentra_id: int):
+    sentra = db.session.get(Sentra, sentra_id) or abort(404)
+    form = SentraForm(obj=sentra)
+    if request.method == "GET":
+        form.shipping_fee.data = str(sentra.shipping_fee)
+        form.tax_bps.data = str(sentra.tax_bps)
+        form.hold_days.data = str(sentra.hold_days)
+    if form.validate_on_submit():
+        try:
+            services.update_sentra(current_user, sentra, _sentra_data(form))
+        except ValidationFailed as error:
+            _apply_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(_("Sentra %(code)s tersimpan.", code=sentra.code), "success")
+            return redirect(url_for("inventory.sentra_list"))
+    return _form_page(form, _("Ubah Sentra %(code)s", code=sentra.code), url_for("inventory.sentra_list"))
+
+
+def _sentra_data(form: SentraForm) -> dict[str, Any]:
+    data = {name: form[name].data for name in services.SENTRA_FIELDS if name in form}
+    data["shipping_fee"] = form.shipping_fee.amount
+    return data
+
+
+def _form_page(form, title: str, cancel_url: str, *, enctype: str | None = None, intro: str | None = None):
+    status = 422 if request.method == "POST" else 200
+    if status == 422:
+        db.session.rollback()
+    return render_template("inventory/form.html", form=form, title=title, cancel_url=cancel_url,
+                           enctype=enctype, intro=intro), status
+
+
+# --- Makers ------------------------------------------------------------------------------------
+
+@bp.get("/pembuat")
+@manager_required
+def maker_list():
+    query = _scope(sa.select(Maker), Maker.sentra_id)
+    q = request.args.get("q", "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(Maker.name).like(like), sa.func.lower(Maker.public_name).like(like),
+                                   Maker.phone.like(f"%{q}%")))
+    cluster = request.args.get("cluster", "")
+    if cluster in {c.value for c in Cluster}:
+        query = query.where(Maker.cluster == Cluster(cluster))
+    program = request.args.get("program", "")
+    if program in {p.value for p in Program}:
+        query = query.where(Maker.program == Program(program))
+    sentra_id = request.args.get("sentra", type=int)
+    if sentra_id:
+        query = query.where(Maker.sentra_id == sentra_id)
+    page = db.paginate(query.order_by(Maker.name), page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
+                       error_out=False)
+    return render_template("inventory/maker_list.html", page=page, q=q, cluster=cluster, program=program,
+                           sentra_id=sentra_id, sentras=_my_sentras(), clusters=list(Cluster),
+                           programs=list(Program))
+
+
+def _maker_form(maker: Maker | None = None) -> MakerForm:
+    form = MakerForm(obj=maker)
+    form.sentra_id.choices = [(s.id, f"{s.code} — {s.name}") for s in _my_sentras()]
+    return form
+
+
+def _maker_data(form: MakerForm) -> dict[str, Any]:
+    return {name: form[name].data for name in services.MAKER_FIELDS}
+
+
+@bp.route("/pembuat/baru", methods=["GET", "POST"])
+@manager_required
+def maker_create():
+    form = _maker_form()
+    if form.validate_on_submit():
+        try:
+            maker = services.create_maker(current_user, _maker_data(form))
+        except ValidationFailed as error:
+            _apply_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(_("Data pembuat tersimpan."), "success")
+            return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
+    return _form_page(form, _("Pembuat baru"), url_for("inventory.maker_list"))
+
+
+@bp.route("/pembuat/<int:maker_id>/ubah", methods=["GET", "POST"])
+@manager_required
+def maker_edit(maker_id: int):
+    maker = _get_or_404(Maker, maker_id)
+    form = _maker_form(maker)
+    if form.validate_on_submit():
+        try:
+            services.update_maker(current_user, maker, _maker_data(form))
+        except ValidationFailed as error:
+            _apply_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(_("Data pembuat tersimpan."), "success")
+            return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
+    return _form_page(form, _("Ubah data %(name)s", name=maker.name),
+                      url_for("inventory.maker_detail", maker_id=maker.id))
+
+
+@bp.get("/pembuat/<int:maker_id>")
+@manager_required
+def maker_detail(maker_id: int, consent_form: ConsentForm | None = None, status: int = 200):
+    maker = _get_or_404(Maker, maker_id)
+    groups = db.session.scalars(sa.select(MakerGroup).join(MakerGroupMember)
+                                .where(MakerGroupMember.maker_id == maker.id).order_by(MakerGroup.name))
+    products = db.session.scalars(sa.select(Product).where(Product.maker_id == maker.id).order_by(Product.name))
+    if consent_form is None:
+        consent_form = ConsentForm()
+        if maker.is_minor:
+            consent_form.given_by.data = "guardian"
+            consent_form.given_by_name.data = maker.guardian_name
+        else:
+            consent_form.given_by_name.data = maker.name
+    return render_template("inventory/maker_detail.html", maker=maker, groups=list(groups),
+                           products=list(products), consent_form=consent_form), status
+
+
+@bp.post("/pembuat/<int:maker_id>/izin")
+@manager_required
+def consent_create(maker_id: int):
+    maker = _get_or_404(Maker, maker_id)
+    form = ConsentForm()
+    if form.validate_on_submit():
+        try:
+            services.record_consent(current_user, maker, form.purpose.data, form.given_by.data,
+                                    form.given_by_name.data)
+        except ValidationFailed as error:
+            _apply_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(_("Izin tercatat."), "success")
+            return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
+    db.session.rollback()
+    return maker_detail(maker_id, consent_form=form, status=422)
+
+
+@bp.post("/izin/<int:consent_id>/cabut")
+@manager_required
+def consent_revoke(consent_id: int):
+    consent = db.session.get(Consent, consent_id) or abort(404)
+    require_sentra_access(current_user, consent.maker.sentra_id)
+    try:
+        services.revoke_consent(current_user, consent)
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(error.detail, "error")
+    else:
+        db.session.commit()
+        flash(_("Izin dicabut. Nama tidak lagi ditampilkan untuk penggunaan ini."), "success")
+    return redirect(url_for("inventory.maker_detail", maker_id=consent.maker_id))
+
+
+# --- Groups ------------------------------------------------------------------------------------
+
+@bp.get("/kelompok")
+@manager_required
+def group_list():
+    groups = db.session.scalars(_scope(sa.select(MakerGroup), MakerGroup.sentra_id).order_by(MakerGroup.name))
+    return render_template("inventory/group_list.html", groups=list(groups))
+
+
+def _group_form(group: MakerGroup | None = None) -> GroupForm:
+    form = GroupForm(obj=group)
+    sentras = _my_sentras()
+    form.sentra_id.choices = [(s.id, f"{s.code} — {s.name}") for s in sentras]
+    makers = db.session.scalars(_scope(sa.select(Maker).where(Maker.is_active.is_(True)), Maker.sentra_id)
+                                .order_by(Maker.name))
+    choices = [("", _("— tidak ada —"))] + [(str(m.id), f"{m.name} ({m.sentra.code})") for m in makers]
+    if request.method == "GET" and group is not None:
+        while len(form.members.entries) < len(group.members) + 2:
+            form.members.append_entry()
+        for entry, member in zip(form.members.entries, group.members, strict=False):
+            entry.form.maker_id.data = str(member.maker_id)
+            entry.form.share_weight.data = str(member.share_weight)
+        for entry in form.members.entries[len(group.members):]:
+            entry.form.maker_id.data = ""
+            entry.form.share_weight.data = ""
+    for entry in form.members.entries:
+        entry.form.maker_id.choices = choices
+    return form
+
+
+def _group_members(form: GroupForm) -> list[tuple[Any, Any]]:
+    return [(entry.form.maker_id.data, (entry.form.share_weight.data or "").strip())
+            for entry in form.members.entries]
+
+
+@bp.route("/kelompok/baru", methods=["GET", "POST"])
+@manager_required
+def group_create():
+    form = _group_form()
+    if form.validate_on_submit():
+        try:
+            services.create_group(current_user, {"sentra_id": form.sentra_id.data, "name": form.name.data,
+                                                 "kind": form.kind.data}, _group_members(form))
+        except ValidationFailed as error:
+            _apply_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(_("Kelompok tersimpan."), "success")
+            return redirect(url_for("inventory.group_list"))
+    status = 422 if request.method == "POST" else 200
+    if status == 422:
+        db.session.rollback()
+    return render_template("inventory/group_form.html", form=form, title=_("Kelompok baru")), status
+
+
+@bp.route("/kelompok/<int:group_id>/ubah", methods=["GET", "POST"])
+@manager_required
+def group_edit(group_id: int):
+    group = _get_or_404(MakerGroup, group_id)
+    form = _group_form(group)
+    if form.validate_on_submit():
+        try:
+            services.update_group(current_user, group, {"sentra_id": form.sentra_id.data, "name": form.name.data,
+                                                        "kind": form.kind.data}, _group_members(form))
+        except ValidationFailed as error:
+            _apply_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(_("Kelompok tersimpan."), "success")
+            return redirect(url_for("inventory.group_list"))
+    status = 422 if request.method == "POST" else 200
+    if status == 422:
+        db.session.rollback()
+    return render_template("inventory/group_form.html", form=form, group=group,
+                           title=_("Ubah kelompok %(name)s", name=group.name)), status
+
+
+# --- Products ----------------------------------------------------------------------------------
+
+@bp.get("/produk")
+@staff_required
+def product_list():
+    query = _scope(sa.select(Product), Product.sentra_id)
+    q = request.args.get("q", "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(Product.name).like(like), sa.func.lower(Product.sku).like(like),
+                                   Product.barcode == q))
+    category = request.args.get("category", "").strip()
+    if category:
+        query = query.where(Product.category == category)
+    kind = request.args.get("kind", "")
+    if kind in {k.value for k in ProductKind}:
+        query = query.where(Product.kind == ProductKind(kind))
+    sentra_id = request.args.get("sentra", type=int)
+    if sentra_id:
+        query = query.where(Product.sentra_id == sentra_id)
+    status = request.args.get("status", "active")
+    if status == "active":
+        query = query.where(Product.is_active.is_(True))
+    elif status == "archived":
+        query = query.where(Product.is_active.is_(False))
+    page = db.paginate(query.order_by(Product.name), page=request.args.get("page", 1, type=int),
+                       per_page=PER_PAGE, error_out=False)
+    levels = _levels_for([p.id for p in page.items])
+    categories = db.session.scalars(_scope(sa.select(Product.category).distinct(), Product.sentra_id)
+                                    .order_by(Product.category))
+    return render_template("inventory/product_list.html", page=page, levels=levels, q=q, category=category,
+                           kind=kind, sentra_id=sentra_id, status=status, sentras=_my_sentras(),
+                           categories=list(categories))
+
+
+def _levels_for(product_ids: list[int]) -> dict[int, int]:
+    if not product_ids:
+        return {}
+    rows = db.session.execute(sa.select(StockLevel.product_id, sa.func.sum(StockLevel.qty))
+                              .where(StockLevel.product_id.in_(product_ids)).group_by(StockLevel.product_id))
+    return {pid: int(qty) for pid, qty in rows}
+
+
+def _product_form(product: Product | None = None) -> ProductForm:
+    form = ProductForm(obj=product)
+    form.sentra_id.choices = [(s.id, f"{s.code} — {s.name}") for s in _my_sentras()]
+    form.owner.choices = _owner_choices()
+    if request.method == "GET" and product is not None:
+        form.price.data = str(product.price)
+        form.maker_price.data = str(product.maker_price) if product.maker_price else ""
+        form.material_cost.data = str(product.material_cost) if product.material_cost else ""
+        form.maker_share.data = format_bps(product.maker_share_bps)
+        form.owner.data = f"m:{product.maker_id}" if product.maker_id else f"g:{product.group_id}"
+        form.daily_capacity.data = str(product.daily_capacity or "")
+    return form
+
+
+def _product_data(form: ProductForm) -> dict[str, Any]:
+    maker_id, group_id = _parse_owner(form.owner.data)
+    capacity = (form.daily_capacity.data or "").strip()
+    return {
+        "sentra_id": form.sentra_id.data, "sku": form.sku.data, "barcode": form.barcode.data, "name": form.name.data,
+        "description": form.description.data, "category": form.category.data, "kind": form.kind.data,
+        "price": form.price.amount, "maker_id": maker_id, "group_id": group_id, "split_mode": form.split_mode.data,
+        "maker_share_bps": form.maker_share_bps if form.split_mode.data == SplitMode.PERCENT.value else 0,
+        "maker_price": form.maker_price.amount or 0, "material_cost": form.material_cost.amount or 0,
+        "daily_capacity": int(capacity) if capacity.isdigit() else None, "is_published": form.is_published.data,
+    }
+
+
+@bp.route("/produk/baru", methods=["GET", "POST"])
+@manager_required
+def product_create():
+    form = _product_form()
+    if form.validate_on_submit():
+        try:
+            product = services.create_product(current_user, _product_data(form))
+        except ValidationFailed as error:
+            _apply_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(_("Produk tersimpan."), "success")
+            return redirect(url_for("inventory.product_detail", product_id=product.id))
+    return _form_page(form, _("Produk baru"), url_for("inventory.product_list"),
+                      intro=_("Kosongkan barcode bila produk belum punya: kode toko (awalan 2) dibuat otomatis."))
+
+
+@bp.route("/produk/<int:product_id>/ubah", methods=["GET", "POST"])
+@manager_required
+def product_edit(product_id: int):
+    product = _get_or_404(Product, product_id)
+    form = _product_form(product)
+    if form.validate_on_submit():
+        try:
+            services.update_product(current_user, product, _product_data(form))
+        except ValidationFailed as error:
+            _apply_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(_("Produk tersimpan."), "success")
+            return redirect(url_for("inventory.product_detail", product_id=product.id))
+    return _form_page(form, _("Ubah %(name)s", name=product.name),
+                      url_for("inventory.product_detail", product_id=product.id))
+
+
+@bp.get("/produk/<int:product_id>")
+@staff_required
+def product_detail(product_id: int, photo_form: PhotoForm | None = None, status: int = 200):
+    product = _get_or_404(Product, product_id)
+    levels = db.session.execute(sa.select(Sentra, StockLevel.qty).join(StockLevel, StockLevel.sentra_id == Sentra.id)
+                                .where(StockLevel.product_id == product.id).order_by(Sentra.code)).all()
+    movements = db.paginate(sa.select(StockMovement).where(StockMovement.product_id == product.id)
+                            .order_by(StockMovement.id.desc()), page=request.args.get("page", 1, type=int),
+                            per_page=50, error_out=False)
+    users = _user_names({m.user_id for m in movements.items})
+    sentra_codes = dict(db.session.execute(sa.select(Sentra.id, Sentra.code)).all())
+    return render_template("inventory/product_detail.html", product=product, levels=levels, movements=movements,
+                           users=users, sentra_codes=sentra_codes, photo_form=photo_form or PhotoForm(),
+                           public_name=services.public_maker_name(product)), status
+
+
+def _user_names(ids: set[int | None]) -> dict[int, str]:
+    from accounts.models import User
+
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+@bp.post("/produk/<int:product_id>/foto")
+@manager_required
+def product_photo_add(product_id: int):
+    product = _get_or_404(Product, product_id)
+    form = PhotoForm()
+    if form.validate_on_submit():
+        upload = form.photo.data
+        data = upload.read(services_limit() + 1) if upload else b""
+        try:
+            services.add_product_photo(current_user, product, data)
+        except ValidationFailed as error:
+            _apply_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(_("Foto tersimpan."), "success")
+            return redirect(url_for("inventory.product_detail", product_id=product.id))
+    db.session.rollback()
+    return product_detail(product_id, photo_form=form, status=422)
+
+
+def services_limit() -> int:
+    from flask import current_app
+
+    return int(current_app.config["UPLOAD_IMAGE_MAX_BYTES"])
+
+
+@bp.post("/produk/<int:product_id>/hapus")
+@manager_required
+def product_remove(product_id: int):
+    product = _get_or_404(Product, product_id)
+    outcome = services.remove_product(current_user, product)
+    db.session.commit()
+    if outcome == "deleted":
+        flash(_("Produk dihapus (belum pernah ada stok atau penjualan)."), "success")
+        return redirect(url_for("inventory.product_list"))
+    flash(_("Produk diarsipkan: riwayat stok dan penjualannya tetap tersimpan."), "success")
+    return redirect(url_for("inventory.product_detail", product_id=product_id))
+
+
+@bp.post("/produk/<int:product_id>/pulihkan")
+@manager_required
+def product_restore(product_id: int):
+    product = _get_or_404(Product, product_id)
+    services.restore_product(current_user, product)
+    db.session.commit()
+    flash(_("Produk aktif kembali."), "success")
+    return redirect(url_for("inventory.product_detail", product_id=product_id))
+
+
+@bp.get("/foto/<name>")
+def photo(name: str):
+    """Product photos: only names this app generated (random hex + .webp) are ever served."""
+    if not is_served_name(name):
+        abort(404)
+    response = send_from_directory(upload_dir(), name, mimetype="image/webp", max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Stock -------------------------------------------------------------------------------------
+
+@bp.get("/stok")
+@staff_required
+def stock_list():
+    sentra = _current_sentra()
+    query = (sa.select(Product, StockLevel.qty).join(StockLevel, StockLevel.product_id == Product.id)
+             .where(StockLevel.sentra_id == sentra.id))
+    q = request.args.get("q", "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(Product.name).like(like), sa.func.lower(Product.sku).like(like),
+                                   Product.barcode == q))
+    if request.args.get("empty") == "1":
+        query = query.where(StockLevel.qty == 0)
+    rows = db.session.execute(query.order_by(Product.name)).all()
+    return render_template("inventory/stock_list.html", sentra=sentra, rows=rows, sentras=_my_sentras(), q=q,
+                           total=sum(qty for _p, qty in rows))
+
+
+def _goods_choices(sentra_id: int) -> list[tuple[str, str]]:
+    products = db.session.scalars(sa.select(Product).where(
+        Product.kind == ProductKind.GOODS, Product.is_active.is_(True),
+        sa.or_(Product.sentra_id == sentra_id,
+               Product.id.in_(sa.select(StockLevel.product_id).where(StockLevel.sentra_id == sentra_id))))
+        .order_by(Product.name))
+    return [("", _("— pilih produk —"))] + [(str(p.id), f"{p.name} · {p.sku}") for p in products]
+
+
+def _product_in(form_value: str | None, allowed: list[tuple[str, str]]) -> Product | None:
+    if not form_value or form_value not in {value for value, _label in allowed if value}:
+        return None
+    return db.session.get(Product, int(form_value))
+
+
+@bp.get("/titipan")
+@manager_required
+def intake_list():
+    sentra = _current_sentra()
+    intakes = db.paginate(sa.select(ConsignmentIntake).where(ConsignmentIntake.sentra_id == sentra.id)
+                          .order_by(ConsignmentIntake.id.desc()), page=request.args.get("page", 1, type=int),
+                          per_page=PER_PAGE, error_out=False)
+    return render_template("inventory/intake_list.html", sentra=sentra, page=intakes, sentras=_my_sentras())
+
+
+@bp.route("/titipan/baru", methods=["GET", "POST"])
+@manager_required
+def intake_create():
+    sentra = _current_sentra()
+    form = IntakeForm()
+    form.ensure_client_key()
+    form.owner.choices = _owner_choices(sentra.id)
+    product_choices = _goods_choices(sentra.id)
+    for entry in form.lines.entries:
+        entry.form.product_id.choices = product_choices
+    if form.validate_on_submit():
+        maker_id, group_id = _parse_owner(form.owner.data)
+        owner = (db.session.get(Maker, maker_id) if maker_id else
+                 db.session.get(MakerGroup, group_id) if group_id else None)
+        items = []
+        for index, entry in enumerate(form.lines.entries):
+            product_value, qty = entry.form.product_id.data, (entry.form.qty.data or "").strip()
+            if not product_value and not qty:
+                continue
+            product = _product_in(product_value, product_choices)
+            if product is None:
+                _apply_errors(form, {f"lines-{index}": _("Pilih produk untuk baris ini.")})
+                continue
+            items.append((product, qty, index))
+        if owner is None:
+            _apply_errors(form, {"owner": _("Pilih pembuat atau kelompok yang menitipkan.")})
+        if not form.errors:
+            try:
+                intake = services.receive_consignment(current_user, sentra, owner,
+                                                      [(p, q) for p, q, _i in items], form.client_key.data,
+                                                      form.note.data or "")
+            except ValidationFailed as error:
+                # service lines are numbered among the filled rows; map back to the form rows
+                remapped = {}
+                for key, message in error.errors.items():
+                    if key.startswith("lines-") and key[6:].isdigit() and int(key[6:]) < len(items):
+                        key = f"lines-{items[int(key[6:])][2]}"
+                    remapped[key] = message
+                _apply_errors(form, remapped)
+            else:
+                db.session.commit()
+                flash(_("Titipan diterima. Cetak tanda terima untuk pembuat."), "success")
+                return redirect(url_for("inventory.intake_detail", intake_id=intake.id))
+    status = 422 if request.method == "POST" else 200
+    if status == 422:
+        db.session.rollback()
+    return render_template("inventory/intake_form.html", form=form, sentra=sentra, sentras=_my_sentras()), status
+
+
+@bp.get("/titipan/<int:intake_id>")
+@manager_required
+def intake_detail(intake_id: int):
+    intake = _get_or_404(ConsignmentIntake, intake_id)
+    return render_template("inventory/intake_detail.html", intake=intake)
+
+
+@bp.get("/titipan/<int:intake_id>/tanda-terima.pdf")
+@manager_required
+def intake_pdf(intake_id: int):
+    intake = _get_or_404(ConsignmentIntake, intake_id)
+    pdf = services.render_intake_note(intake)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="tanda-terima-{intake.number}.pdf"'})
+
+
+@bp.route("/opname", methods=["GET", "POST"])
+@manager_required
+def adjust():
+    sentra = _current_sentra()
+    form = AdjustForm()
+    form.ensure_client_key()
+    choices = _goods_choices(sentra.id)
+    form.product_id.choices = choices
+    if form.validate_on_submit():
+        product = _product_in(form.product_id.data, choices)
+        if product is None:
+            _apply_errors(form, {"product_id": _("Pilih produk.")})
+        else:
+            try:
+                movement = services.adjust_stock(current_user, product, sentra.id, form.counted_qty.data,
+                                                 form.reason.data, form.client_key.data,
+                                                 is_discrepancy=form.is_discrepancy.data)
+            except ValidationFailed as error:
+                _apply_errors(form, error.errors)
+            else:
+                db.session.commit()
+                if movement is None:
+                    flash(_("Hasil hitung sama dengan catatan; tidak ada penyesuaian."), "success")
+                else:
+                    flash(_("Stok %(name)s disesuaikan (%(delta)+d).", name=product.name, delta=movement.qty_delta),
+                          "success")
+                return redirect(url_for("inventory.adjust", sentra=sentra.id))
+    status = 422 if request.method == "POST" else 200
+    if status == 422:
+        db.session.rollback()
+    return render_template("inventory/stock_form.html", form=form, sentra=sentra, sentras=_my_sentras(),
+                           title=_("Opname stok"), endpoint="inventory.adjust"), status
+
+
+@bp.route("/transfer", methods=["GET", "POST"])
+@manager_required
+def transfer():
+    sentra = _current_sentra()
+    form = TransferForm()
+    form.ensure_client_key()
+    choices = _goods_choices(sentra.id)
+    form.product_id.choices = choices
+    targets = db.session.scalars(sa.select(Sentra).where(Sentra.is_active.is_(True), Sentra.id != sentra.id)
+                                 .order_by(Sentra.code))
+    form.to_sentra_id.choices = [("", _("— pilih —"))] + [(str(s.id), f"{s.code} — {s.name}") for s in targets]
+    if form.validate_on_submit():
+        product = _product_in(form.product_id.data, choices)
+        if product is None:
+            _apply_errors(form, {"product_id": _("Pilih produk.")})
+        else:
+            try:
+                services.transfer_stock(current_user, product, sentra.id, form.to_sentra_id.data, form.qty.data,
+                                        form.client_key.data, form.reason.data or "")
+            except ValidationFailed as error:
+                _apply_errors(form, error.errors)
+            else:
+                try:
+                    db.session.commit()
+                except IntegrityError:
+                    db.session.rollback()
+                flash(_("Transfer %(name)s tercatat.", name=product.name), "success")
+                return redirect(url_for("inventory.transfer", sentra=sentra.id))
+    status = 422 if request.method == "POST" else 200
+    if status == 422:
+        db.session.rollback()
+    return render_template("inventory/stock_form.html", form=form, sentra=sentra, sentras=_my_sentras(),
+                           title=_("Transfer stok"), endpoint="inventory.transfer"), status
+
+
+# --- Labels ------------------------------------------------------------------------------------
+
+@bp.get("/label")
+@staff_required
+def label_select():
+    sentra = _current_sentra()
+    products = db.session.scalars(sa.select(Product).where(Product.sentra_id == sentra.id,
+                                                           Product.is_active.is_(True)).order_by(Product.name))
+    return render_template("inventory/label_select.html", sentra=sentra, products=list(products),
+                           sentras=_my_sentras())
+
+
+@bp.get("/label.pdf")
+@staff_required
+def label_pdf():
+    ids = [int(v) for v in request.args.getlist("product_id") if v.isdigit()]
+    copies = request.args.get("copies", 1, type=int) or 1
+    if not ids:
+        flash(_("Pilih minimal satu produk."), "error")
+        return redirect(url_for("inventory.label_select"))
+    copies = max(1, min(copies, 60))
+    products = list(db.session.scalars(sa.select(Product).where(Product.id.in_(ids)).order_by(Product.name)))
+    for product in products:
+        require_sentra_access(current_user, product.sentra_id)
+    if len(products) != len(set(ids)):
+        abort(404)
+    pdf = services.render_labels(products, copies)
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": 'inline; filename="label.pdf"'})
