@@ -210,7 +210,7 @@ def create_user(
         if not sentra_ids:
             errors["sentra_ids"] = "Pilih minimal satu Sentra untuk staf ini."
         else:
-            sentras = list(db.session.scalars(sa.select(Sentra).where(Sentra.id.in_(sentra_ids))))
+            sentras = list(db.session.scalars(sa.select(Sentra).where(Sentra.id.in_(sentra_ids)).order_by(Sentra.code)))
             if len(sentras) != len(set(sentra_ids)):
                 errors["sentra_ids"] = "Sentra tidak dikenal."
     if errors:
@@ -238,7 +238,7 @@ def update_user_access(actor: User, user: User, *, role: Role, sentra_ids: list[
         raise ValidationFailed({"role": "Akun pembuat dan akun staf tidak bisa saling diubah."})
     if user.id == actor.id and (role != Role.ADMIN or not active):
         raise ValidationFailed({"role": "Anda tidak bisa menurunkan peran atau menonaktifkan akun sendiri."})
-    sentras = list(db.session.scalars(sa.select(Sentra).where(Sentra.id.in_(sentra_ids or []))))
+    sentras = list(db.session.scalars(sa.select(Sentra).where(Sentra.id.in_(sentra_ids or [])).order_by(Sentra.code)))
     if len(sentras) != len(set(sentra_ids or [])):
         raise ValidationFailed({"sentra_ids": "Sentra tidak dikenal."})
     if role in (Role.MANAGER, Role.KASIR) and not sentras:
