@@ -1,0 +1,93 @@
+"""Kasir racing for the last pieces, through a real threaded server, never oversell."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import threading
+import urllib.error
+import urllib.request
+import uuid
+
+import sqlalchemy as sa
+
+from accounts.models import Role
+from core.extensions import db
+from inventory.stock import movements_sum, stock_level
+from sales.models import Sale
+from tests.conftest import csrf_token, login
+from tests.factories import ProductFactory, SentraFactory, UserFactory
+from tests.factories.sales import ShiftFactory, stock_in
+
+KASIR = 6
+LAST_UNITS = 2
+
+
+def _session_for(app, user) -> tuple[str, str]:
+    """A session cookie and CSRF token for `user`, made with a test client."""
+    client = app.test_client()
+    login(client, user)
+    token = csrf_token(client)
+    cookie = client.get_cookie("session")
+    return f"session={cookie.value}", token
+
+
+def _post(url: str, cookie: str, token: str, key: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+        # The same User-Agent as the test client that made the session (Flask-Login session protection).
+        "User-Agent": "Werkzeug/" + importlib.metadata.version("werkzeug"),
+        "Content-Type": "application/json", "Cookie": cookie, "X-CSRFToken": token, "Idempotency-Key": key})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def test_concurrent_sales_of_the_last_units_never_oversell(app, pos_server):
+    sentra = SentraFactory(code="TMG")
+    product = ProductFactory(sentra=sentra, price=150_000)
+    stock_in(product, LAST_UNITS)
+    sellers = []
+    for i in range(KASIR):
+        kasir = UserFactory(role=Role.KASIR, sentras=[sentra], name=f"Kasir {i}")
+        shift = ShiftFactory(sentra=sentra, cashier=kasir)
+        cookie, token = _session_for(app, kasir)
+        sellers.append((cookie, token, shift.id))
+    product_id, sentra_id = product.id, sentra.id
+    db.session.close()  # hold no transaction (nor SQLite's write lock) while the server works
+
+    outcomes: list[tuple[int, dict]] = []
+    lock = threading.Lock()
+
+    def sell(cookie: str, token: str, shift_id: int, key: str) -> None:
+        body = {"shift_id": shift_id, "lines": [{"product_id": product_id, "quantity": 1}],
+                "payments": [{"method": "cash", "amount": 150_000}]}
+        barrier.wait()
+        result = _post(f"{pos_server}/pos/api/sales", cookie, token, key, body)
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=sell, args=(*seller, str(uuid.uuid4()))) for seller in sellers]
+    # One kasir also double-clicks: a second request with the same key at the same moment.
+    double_key = str(uuid.uuid4())
+    threads[0] = threading.Thread(target=sell, args=(*sellers[0], double_key))
+    threads.append(threading.Thread(target=sell, args=(*sellers[0], double_key)))
+    barrier = threading.Barrier(len(threads))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    statuses = sorted(status for status, _ in outcomes)
+    assert len(outcomes) == KASIR + 1
+    assert set(statuses) <= {201, 409}, outcomes
+    numbers = {body["number"] for status, body in outcomes if status == 201}
+    assert len(numbers) == LAST_UNITS
+    for status, body in outcomes:
+        if status == 409:
+            assert "tersisa 0" in body["detail"]
+    assert db.session.scalar(sa.select(sa.func.count(Sale.id))) == LAST_UNITS
+    assert stock_level(product_id, sentra_id) == 0 == movements_sum(product_id, sentra_id)
+    # Numbers are gap-free: 0001 .. 000N.
+    assert sorted(n[-4:] for n in numbers) == [f"{i:04d}" for i in range(1, LAST_UNITS + 1)]
