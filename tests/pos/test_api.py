@@ -62,7 +62,7 @@ def test_problem_json_errors(client, login_as, csrf):
 
 
 def test_closed_shift_refuses_sales(client, login_as, csrf):
-    _s, kasir, _m, product, ticket, shift = counter_setup()
+    _s, kasir, _m, _product, ticket, shift = counter_setup()
     login_as(kasir)
     response = client.post(f"/pos/sesi/{shift.id}/tutup", data={"csrf_token": csrf(), "d100000": "2"})
     assert response.status_code == 302

@@ -127,8 +127,9 @@ def test_whole_shift(client, login_as, csrf, pdf_text):
                      "Rp 500.200", "Rp 499.700", "-Rp 500"):
         assert expected in z_text, expected
     # A closed shift takes no more sales.
-    late = client.post("/pos/api/sales", json={"shift_id": shift.id, "lines": [{"product_id": ticket.id, "quantity": 1}],
-                                               "payments": [{"method": "cash", "amount": 25_000}]},
+    late_body = {"shift_id": shift.id, "lines": [{"product_id": ticket.id, "quantity": 1}],
+                 "payments": [{"method": "cash", "amount": 25_000}]}
+    late = client.post("/pos/api/sales", json=late_body,
                        headers={"Idempotency-Key": str(uuid.uuid4()), "X-CSRFToken": csrf()})
     assert late.status_code == 409
 
