@@ -10,6 +10,8 @@ import re
 from collections.abc import Sequence
 
 BPS_WHOLE = 10_000
+#: the largest amount a person may type (Rp 999 triliun); far inside SQL BIGINT
+MAX_RUPIAH = 999_999_999_999_999
 
 
 class MoneyParseError(ValueError):
@@ -28,18 +30,27 @@ def format_rupiah(amount: int, locale: str = "id") -> str:
 
 
 _SUFFIXES = {"rb": 1_000, "ribu": 1_000, "k": 1_000, "jt": 1_000_000, "juta": 1_000_000}
-_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+$")
-_PLAIN = re.compile(r"^\d+$")
-_DECIMAL_SHORT = re.compile(r"^(\d+)(?:,(\d{1,3}))?$")
+# ASCII digits only ([0-9], not \d, which also matches other scripts' digits).
+_GROUPED = re.compile(r"^[0-9]{1,3}(\.[0-9]{3})+$")
+_PLAIN = re.compile(r"^[0-9]+$")
+_DECIMAL_SHORT = re.compile(r"^([0-9]+)(?:,([0-9]{1,3}))?$")
 
 
 def parse_rupiah(text: str) -> int:
     """Parse what a kasir types into integer rupiah.
 
     Accepts "67.000", "Rp 67.000", "Rp67000", "67000", "67rb", "1,5jt", "2 juta".
-    Rejects negatives, fractions of a rupiah, mixed separators and anything else ambiguous
-    (e.g. "1.5" or "67,000": a comma is only a decimal mark before rb/jt).
+    Rejects negatives, fractions of a rupiah, mixed separators, amounts above `MAX_RUPIAH`
+    and anything else ambiguous (e.g. "1.5" or "67,000": a comma is only a decimal mark
+    before rb/jt), always with a message a kasir understands.
     """
+    value = _parse(text)
+    if value > MAX_RUPIAH:
+        raise MoneyParseError(f"Jumlah '{text}' terlalu besar.")
+    return value
+
+
+def _parse(text: str) -> int:
     if text is None:
         raise MoneyParseError("Jumlah uang wajib diisi.")
     raw = str(text).strip().lower().replace("\u00a0", " ")

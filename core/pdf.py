@@ -67,5 +67,7 @@ def _content_height_mm(document) -> float:
         for child in getattr(box, "children", []) or []:
             walk(child)
 
-    walk(page._page_box)
+    # The page box itself is as tall as the draft page: measure what is laid out inside it.
+    for child in page._page_box.children:
+        walk(child)
     return bottom * MM_PER_PX
