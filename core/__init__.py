@@ -55,6 +55,7 @@ def register_extensions(app: Flask) -> None:
     init_i18n(app)
     init_security(app)
     init_request_log(app)
+    __import__("shop.stripe_gateway").stripe_gateway.init_app(app)  # the Stripe gateway, on app.extensions
 
 
 def import_models() -> None:

@@ -1,10 +1,679 @@
-"""Storefront pages."""
+"""Storefront, cart, checkout, payment, order status, invoices, the Stripe webhook, and staff orders."""
 
-from flask import render_template
+from __future__ import annotations
 
+import uuid
+from datetime import date
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from accounts.access import require_sentra_access, scoped_sentra_ids, staff_required
+from accounts.models import Role
+from core.errors import DomainError, OutOfStock, problem
+from core.extensions import csrf, db
+from core.menu import add_menu_item
+from core.money import parse_rupiah
+from core.pdf import render_pdf
+from core.security import allow_stripe_js
+from inventory.models import Maker, Product, Sentra
 from shop import bp
+from shop import cart as carts
+from shop import cli as _cli  # noqa: F401  (registers `flask shop ...`)
+from shop.checkout import (
+    BuyerDetails,
+    apply_result,
+    create_order,
+    expire_if_due,
+    get_order_by_token,
+    mark_attempt_error,
+    order_available_now,
+    start_attempt,
+)
+from shop.forms import AddToCartForm, CartUpdateForm, CheckoutForm, PayForm, ReasonForm, RefundForm, TrackingForm
+from shop.models import DeliveryMethod, Fulfilment, Order, OrderRefund, OrderStatus, PaymentAttempt
+from shop.services import (
+    SORTS,
+    CatalogueFilters,
+    cancel_order,
+    complete_refund,
+    featured_products,
+    filter_choices,
+    fulfilment_queue,
+    maker_public,
+    mark_completed,
+    mark_ready,
+    mark_shipped,
+    notify_buyer,
+    plan_refund,
+    public_maker_or_404,
+    require_manager_for_refund,
+    search_catalogue,
+)
+from shop.stripe_gateway import LOCAL_TEST_METHODS, PaymentUnavailable, gateway
+
+CART_COOKIE = "cart"
+
+add_menu_item("shop.staff_orders", "Pesanan online", "Antrean pesanan toko online: siapkan, kirim, kembalikan dana",
+              roles={"admin", "manager", "kasir"}, order=30)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def photo_url(name: str | None, thumb: bool = False) -> str | None:
+    """URL of an uploaded photo through the inventory photo route (None if photos are not served)."""
+    if not name or "inventory.photo" not in current_app.view_functions:
+        return None
+    if thumb:
+        name = name.replace(".webp", "-400.webp")
+    return url_for("inventory.photo", name=name)
+
+
+@bp.app_context_processor
+def _shop_helpers():
+    return {"shop_photo_url": photo_url, "shop_cart_count": _cart_count}
+
+
+def _cart_count() -> int:
+    cart = g.get("shop_cart")
+    if cart is None and request.cookies.get(CART_COOKIE):
+        cart = carts.find_cart(request.cookies.get(CART_COOKIE), None)
+    return carts.item_count(cart)
+
+
+def _buyer_id() -> int | None:
+    if current_user.is_authenticated and current_user.role == Role.BUYER:
+        return current_user.id
+    return None
+
+
+def current_cart(create: bool = False):
+    """The visitor's cart; a guest cart joins the buyer's cart once they are logged in."""
+    token = request.cookies.get(CART_COOKIE)
+    buyer_id = _buyer_id()
+    cart = carts.find_cart(None, buyer_id) if buyer_id else None
+    guest = carts.find_cart(token, None) if token else None
+    if buyer_id is not None:
+        if cart is None and (guest is not None or create):
+            cart = carts.new_cart(buyer_id)
+        if guest is not None and cart is not None and guest.id != cart.id:
+            carts.merge_carts(guest, cart)
+            g.clear_cart_cookie = True
+    else:
+        cart = guest
+        if cart is None and create:
+            cart = carts.new_cart()
+            g.set_cart_cookie = cart.token
+    g.shop_cart = cart
+    return cart
+
+
+@bp.after_request
+def _cart_cookie(response: Response) -> Response:
+    if g.get("set_cart_cookie"):
+        response.set_cookie(CART_COOKIE, g.set_cart_cookie, max_age=60 * 60 * 24 * 30, httponly=True,
+                            samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    elif g.get("clear_cart_cookie"):
+        response.delete_cookie(CART_COOKIE)
+    return response
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _rupiah_arg(name: str) -> int | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return parse_rupiah(value)
+    except (DomainError, ValueError):
+        return None
+
+
+def _published_or_404(product_id: int) -> Product:
+    product = db.session.get(Product, product_id)
+    if product is None or not product.is_published or not product.is_active or not product.sentra.is_active:
+        abort(404)
+    return product
+
+
+# -- storefront ------------------------------------------------------------------------------------
 
 
 @bp.get("/")
 def home():
-    return render_template("shop/home.html")
+    sentras = db.session.scalars(sa.select(Sentra).where(Sentra.is_active.is_(True)).order_by(Sentra.name)).all()
+    return render_template("shop/home.html", products=featured_products(8), sentras=sentras)
+
+
+@bp.get("/katalog")
+def catalogue():
+    filters = CatalogueFilters(
+        q=request.args.get("q", "")[:80], category=request.args.get("kategori", "")[:60],
+        sentra_id=_int_arg("sentra"), province=request.args.get("provinsi", "")[:80],
+        price_min=_rupiah_arg("harga_min"), price_max=_rupiah_arg("harga_max"),
+        in_stock=request.args.get("tersedia") == "1",
+        sort=request.args.get("urut", "terbaru") if request.args.get("urut") in SORTS else "terbaru",
+    )
+    page = max(_int_arg("halaman") or 1, 1)
+    pagination = search_catalogue(filters, page=page)
+    args = {k: v for k, v in request.args.items() if k != "halaman" and v}
+    return render_template("shop/catalogue.html", pagination=pagination, filters=filters, sorts=SORTS,
+                           choices=filter_choices(), args=args)
+
+
+@bp.get("/produk/<int:product_id>")
+def product_detail(product_id: int, form: AddToCartForm | None = None, status: int = 200):
+    product = _published_or_404(product_id)
+    form = form or AddToCartForm()
+    available = carts.available_quantity(product) if product.is_stock_tracked else None
+    return render_template("shop/product.html", product=product, maker=maker_public(product), form=form,
+                           available=available), status
+
+
+@bp.post("/produk/<int:product_id>/keranjang")
+def cart_add(product_id: int):
+    product = _published_or_404(product_id)
+    form = AddToCartForm()
+    if not form.validate_on_submit():
+        return product_detail(product_id, form=form, status=422)
+    cart = current_cart(create=True)
+    try:
+        carts.add_item(cart, product.id, form.quantity.data, form.service_date.data)
+    except DomainError as error:
+        db.session.rollback()
+        g.set_cart_cookie = None
+        field = form.service_date if error.field == "service_date" or "service_date" in getattr(
+            error, "errors", {}) else form.quantity
+        field.errors = [*field.errors, error.detail]
+        return product_detail(product_id, form=form, status=error.status)
+    db.session.commit()
+    flash(_("%(name)s masuk ke keranjang.", name=product.name), "success")
+    return redirect(url_for("shop.cart_view"))
+
+
+@bp.get("/sentra/<code>")
+def sentra_detail(code: str):
+    sentra = db.first_or_404(sa.select(Sentra).where(Sentra.code == code, Sentra.is_active.is_(True)))
+    page = max(_int_arg("halaman") or 1, 1)
+    pagination = search_catalogue(CatalogueFilters(sentra_id=sentra.id), page=page)
+    return render_template("shop/sentra.html", sentra=sentra, pagination=pagination, args={})
+
+
+@bp.get("/pembuat/<int:maker_id>")
+def maker_detail(maker_id: int):
+    try:
+        maker: Maker = public_maker_or_404(maker_id)
+    except DomainError:
+        abort(404)
+    pagination = search_catalogue(CatalogueFilters(maker_id=maker.id), page=max(_int_arg("halaman") or 1, 1))
+    return render_template("shop/maker.html", maker=maker, public=maker_public_for(maker), pagination=pagination,
+                           args={})
+
+
+def maker_public_for(maker: Maker):
+    from inventory.models import ConsentPurpose
+
+    return {
+        "name": maker.public_name,
+        "story": maker.story if maker.has_consent(ConsentPurpose.SHOP_STORY) else None,
+        "photo": maker.photo_path if maker.has_consent(ConsentPurpose.SHOP_PHOTO) else None,
+    }
+
+
+# -- cart ------------------------------------------------------------------------------------------
+
+
+@bp.get("/keranjang")
+def cart_view():
+    cart = current_cart()
+    groups = carts.cart_groups(cart)
+    db.session.commit()
+    return render_template("shop/cart.html", groups=groups, form=CartUpdateForm(),
+                           total=sum(grp.subtotal for grp in groups))
+
+
+@bp.post("/keranjang/<int:item_id>")
+def cart_update(item_id: int):
+    cart = current_cart()
+    form = CartUpdateForm()
+    if cart is None or not form.validate_on_submit():
+        flash(_("Jumlah tidak valid (0–99)."), "error")
+        return redirect(url_for("shop.cart_view"))
+    try:
+        carts.update_item(cart, item_id, form.quantity.data or 0)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.detail, "error")
+        return redirect(url_for("shop.cart_view"))
+    db.session.commit()
+    flash(_("Keranjang diperbarui."), "success")
+    return redirect(url_for("shop.cart_view"))
+
+
+@bp.post("/keranjang/<int:item_id>/hapus")
+def cart_remove(item_id: int):
+    cart = current_cart()
+    if cart is not None:
+        carts.remove_item(cart, item_id)
+        db.session.commit()
+    flash(_("Barang dihapus dari keranjang."), "success")
+    return redirect(url_for("shop.cart_view"))
+
+
+# -- checkout and payment --------------------------------------------------------------------------
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+def checkout():
+    cart = current_cart()
+    groups = carts.cart_groups(cart)
+    if not groups:
+        flash(_("Keranjang masih kosong."), "info")
+        return redirect(url_for("shop.catalogue"))
+    form = CheckoutForm()
+    if request.method == "GET" and current_user.is_authenticated and current_user.role == Role.BUYER:
+        form.name.data = form.name.data or current_user.name
+        form.email.data = form.email.data or current_user.email
+    status = 200
+    if form.validate_on_submit():
+        details = BuyerDetails(name=form.name.data, phone=form.phone.data, email=form.email.data,
+                               delivery=DeliveryMethod(form.delivery.data), address=form.address.data or "")
+        try:
+            order = create_order(current_user if _buyer_id() else None, cart, details)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.detail, "error")
+            status = error.status
+        else:
+            db.session.commit()
+            notify_buyer(order, "confirmation")
+            return redirect(url_for("shop.order_status", token=order.token))
+    elif request.method == "POST":
+        status = 422
+    delivery = form.delivery.data == "delivery"
+    shipping = sum(grp.sentra.shipping_fee for grp in groups) if delivery else 0
+    subtotal = sum(grp.subtotal for grp in groups)
+    return render_template("shop/checkout.html", form=form, groups=groups, subtotal=subtotal,
+                           shipping_if_delivery=sum(grp.sentra.shipping_fee for grp in groups),
+                           shipping=shipping, total=subtotal + shipping), status
+
+
+def _pay_form() -> PayForm:
+    form = PayForm()
+    form.payment_method.choices = list(LOCAL_TEST_METHODS.items())
+    if not form.attempt_key.data:
+        form.attempt_key.data = str(uuid.uuid4())
+    if request.method == "GET":
+        form.payment_method.data = "pm_card_visa"
+    return form
+
+
+@bp.get("/pesanan/<token>")
+def order_status(token: str):
+    order = _order_or_404(token)
+    if expire_if_due(order):
+        db.session.commit()
+    gw = gateway()
+    if order.is_payable and not gw.local_mode:
+        allow_stripe_js()
+    pending_action = next((a for a in reversed(order.attempts) if a.status == "requires_action"), None)
+    last_attempt = order.attempts[-1] if order.attempts else None
+    return render_template("shop/order.html", order=order, form=_pay_form(), local_mode=gw.local_mode,
+                           publishable_key=gw.publishable_key, pending_action=pending_action,
+                           last_attempt=last_attempt, problems=order_available_now(order) if order.is_payable else [])
+
+
+def _order_or_404(token: str) -> Order:
+    try:
+        return get_order_by_token(token)
+    except DomainError:
+        abort(404)
+
+
+@bp.post("/pesanan/<token>/bayar")
+def order_pay(token: str):
+    order = _order_or_404(token)
+    form = _pay_form()
+    back = redirect(url_for("shop.order_status", token=order.token))
+    if not form.validate_on_submit():
+        flash(_("Formulir pembayaran tidak sah. Muat ulang halaman lalu coba lagi."), "error")
+        return back
+    gw = gateway()
+    if gw.local_mode:
+        method = form.payment_method.data if form.payment_method.data in LOCAL_TEST_METHODS else ""
+    else:
+        method = form.stripe_payment_method.data if (form.stripe_payment_method.data or "").startswith("pm_") else ""
+    try:
+        attempt, is_new = start_attempt(order, form.attempt_key.data, method)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.detail, "error")
+        return back
+    if not is_new:
+        flash(_("Pembayaran ini sudah dikirim; berikut statusnya."), "info")
+        return back
+    return _charge(order, attempt, lambda: gw.pay(order_id=order.id, order_number=order.number,
+                                                   amount=attempt.amount, payment_method=method,
+                                                   idempotency_key=attempt.idempotency_key))
+
+
+def _charge(order: Order, attempt: PaymentAttempt, call) -> Response:
+    """Call Stripe (after our own commit), then record what it answered."""
+    back = redirect(url_for("shop.order_status", token=order.token))
+    try:
+        result = call()
+    except PaymentUnavailable as error:
+        attempt = db.session.get(PaymentAttempt, attempt.id)
+        mark_attempt_error(attempt, error.detail)
+        db.session.commit()
+        flash(error.detail, "error")
+        return back
+    attempt = db.session.get(PaymentAttempt, attempt.id)
+    try:
+        outcome = apply_result(attempt, result)
+        db.session.commit()
+    except OutOfStock:
+        # Paid after the hold lapsed and the goods are gone: the webhook cancels and refunds.
+        db.session.rollback()
+        flash(_("Pembayaran diterima tetapi stok sudah habis. Dana akan dikembalikan penuh."), "error")
+        return back
+    if outcome == "fulfilled":
+        notify_buyer(db.session.get(Order, order.id), "paid")
+        flash(_("Pembayaran berhasil. Terima kasih!"), "success")
+    elif result.succeeded:
+        flash(_("Pembayaran berhasil. Terima kasih!"), "success")
+    elif result.status == "requires_action":
+        return redirect(url_for("shop.order_3ds", token=order.token))
+    elif result.status == "processing":
+        flash(_("Pembayaran sedang diproses bank. Halaman ini akan menampilkan hasilnya."), "info")
+    else:
+        flash(result.message or _("Pembayaran ditolak. Coba kartu lain."), "error")
+    return back
+
+
+def _action_attempt(order: Order) -> PaymentAttempt:
+    attempt = next((a for a in reversed(order.attempts) if a.status == "requires_action"), None)
+    if attempt is None or not order.is_payable:
+        abort(404)
+    return attempt
+
+
+@bp.get("/pesanan/<token>/3ds")
+def order_3ds(token: str):
+    order = _order_or_404(token)
+    attempt = _action_attempt(order)
+    gw = gateway()
+    try:
+        intent = gw.retrieve(attempt.payment_intent_id)
+    except PaymentUnavailable as error:
+        flash(error.detail, "error")
+        return redirect(url_for("shop.order_status", token=order.token))
+    if not gw.local_mode:
+        allow_stripe_js()
+    return render_template("shop/three_ds.html", order=order, local_mode=gw.local_mode,
+                           client_secret=intent.client_secret, publishable_key=gw.publishable_key)
+
+
+@bp.post("/pesanan/<token>/3ds")
+def order_3ds_complete(token: str):
+    """Local mode: the simulated bank page approves or refuses 3-D Secure."""
+    order = _order_or_404(token)
+    attempt = _action_attempt(order)
+    gw = gateway()
+    if not gw.local_mode:
+        abort(404)
+    try:
+        intent = gw.retrieve(attempt.payment_intent_id)
+    except PaymentUnavailable as error:
+        flash(error.detail, "error")
+        return redirect(url_for("shop.order_status", token=order.token))
+    success = request.form.get("hasil") == "setuju"
+    return _charge(order, attempt, lambda: gw.authenticate_test(attempt.payment_intent_id, intent.client_secret,
+                                                                success))
+
+
+@bp.get("/pesanan/<token>/kembali")
+def order_return(token: str):
+    """Where Stripe.js sends the buyer after 3-D Secure: ask Stripe, fulfil if paid (idempotent)."""
+    order = _order_or_404(token)
+    attempt = next((a for a in reversed(order.attempts) if a.payment_intent_id), None)
+    if attempt is None or not order.is_payable:
+        return redirect(url_for("shop.order_status", token=order.token))
+    gw = gateway()
+    return _charge(order, attempt, lambda: gw.retrieve(attempt.payment_intent_id))
+
+
+@bp.get("/pesanan/<token>/faktur.pdf")
+def order_invoice(token: str):
+    order = _order_or_404(token)
+    pdf = render_pdf("invoice.html", order=order, sentras={f.sentra_id: f.sentra for f in order.fulfilments})
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="faktur-{order.number}.pdf"'})
+
+
+# -- Stripe webhook --------------------------------------------------------------------------------
+
+
+@bp.post("/stripe/webhook")
+@csrf.exempt
+def stripe_webhook():
+    """The only CSRF-exempt route: authenticity comes from the Stripe-Signature instead."""
+    from shop.webhooks import cancel_after_late_payment, process_event
+
+    gw = gateway()
+    try:
+        event = gw.verify_event(request.get_data(), request.headers.get("Stripe-Signature"))
+    except DomainError as error:
+        return problem(400, error.title, error.detail)
+    try:
+        outcome = process_event(event)
+        db.session.commit()
+    except OutOfStock:
+        db.session.rollback()
+        order = cancel_after_late_payment(event)
+        db.session.commit()
+        outcome = "out_of_stock_refund"
+        if order is not None:
+            intent = gw.intent_from_event(event)
+            gw.refund(intent_id=intent.intent_id, amount=order.total, idempotency_key=f"late-{intent.intent_id}",
+                      metadata={"order_id": str(order.id), "reason": "stok habis"})
+    except IntegrityError:
+        db.session.rollback()  # the same event processed concurrently by another worker
+        outcome = "duplicate"
+    if outcome == "fulfilled":
+        order = db.session.scalar(sa.select(Order).where(Order.paid_intent_id == (
+            ((event.get("data") or {}).get("object") or {}).get("id"))))
+        if order is not None:
+            notify_buyer(order, "paid")
+    return jsonify(received=True, outcome=outcome)
+
+
+# -- staff -----------------------------------------------------------------------------------------
+
+
+def _fulfilment_or_404(fulfilment_id: int) -> Fulfilment:
+    fulfilment = db.get_or_404(Fulfilment, fulfilment_id)
+    require_sentra_access(current_user, fulfilment.sentra_id)
+    return fulfilment
+
+
+@bp.get("/staf/pesanan")
+@staff_required
+def staff_orders():
+    status = request.args.get("status", "open")
+    pagination = db.paginate(fulfilment_queue(scoped_sentra_ids(current_user), status), per_page=50,
+                             error_out=False)
+    return render_template("shop/staff_orders.html", pagination=pagination, status=status)
+
+
+@bp.get("/staf/pesanan/<int:fulfilment_id>")
+@staff_required
+def staff_fulfilment(fulfilment_id: int):
+    fulfilment = _fulfilment_or_404(fulfilment_id)
+    if expire_if_due(fulfilment.order):
+        db.session.commit()
+    refund_form = RefundForm()
+    refund_form.client_key.data = str(uuid.uuid4())
+    refunds = db.session.scalars(sa.select(OrderRefund).where(OrderRefund.fulfilment_id == fulfilment.id)
+                                 .order_by(OrderRefund.id)).all()
+    return render_template("shop/staff_fulfilment.html", f=fulfilment, order=fulfilment.order,
+                           tracking_form=TrackingForm(), reason_form=ReasonForm(), refund_form=refund_form,
+                           refunds=refunds)
+
+
+def _staff_action(fulfilment_id: int, action, message: str):
+    fulfilment = _fulfilment_or_404(fulfilment_id)
+    try:
+        action(fulfilment)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.detail, "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("shop.staff_fulfilment", fulfilment_id=fulfilment_id))
+
+
+@bp.post("/staf/pesanan/<int:fulfilment_id>/siap")
+@staff_required
+def staff_ready(fulfilment_id: int):
+    return _staff_action(fulfilment_id, lambda f: mark_ready(current_user, f), _("Ditandai siap diambil."))
+
+
+@bp.post("/staf/pesanan/<int:fulfilment_id>/kirim")
+@staff_required
+def staff_ship(fulfilment_id: int):
+    form = TrackingForm()
+    if not form.validate_on_submit():
+        flash(_("Nomor resi wajib diisi."), "error")
+        return redirect(url_for("shop.staff_fulfilment", fulfilment_id=fulfilment_id))
+    return _staff_action(fulfilment_id, lambda f: mark_shipped(current_user, f, form.tracking_number.data),
+                         _("Ditandai dikirim."))
+
+
+@bp.post("/staf/pesanan/<int:fulfilment_id>/selesai")
+@staff_required
+def staff_complete(fulfilment_id: int):
+    return _staff_action(fulfilment_id, lambda f: mark_completed(current_user, f),
+                         _("Pesanan selesai (sudah diambil/diterima)."))
+
+
+@bp.post("/staf/pesanan/<int:fulfilment_id>/batal")
+@staff_required
+def staff_cancel(fulfilment_id: int):
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Alasan pembatalan wajib diisi."), "error")
+        return redirect(url_for("shop.staff_fulfilment", fulfilment_id=fulfilment_id))
+    intents: list[str] = []
+
+    def act(f: Fulfilment) -> None:
+        intents.extend(cancel_order(current_user, f.order, form.reason.data))
+
+    response = _staff_action(fulfilment_id, act, _("Pesanan dibatalkan; stok dikembalikan."))
+    for intent_id in intents:
+        gateway().cancel(intent_id)
+    return response
+
+
+@bp.post("/staf/pesanan/<int:fulfilment_id>/kembalikan-dana")
+@staff_required
+def staff_refund(fulfilment_id: int):
+    fulfilment = _fulfilment_or_404(fulfilment_id)
+    back = redirect(url_for("shop.staff_fulfilment", fulfilment_id=fulfilment_id))
+    form = RefundForm()
+    if not form.validate_on_submit():
+        flash(_("Alasan pengembalian wajib diisi."), "error")
+        return back
+    lines = {}
+    for line in fulfilment.lines:
+        raw = request.form.get(f"qty_{line.id}", "0").strip()
+        lines[line.id] = int(raw) if raw.isdigit() else 0
+    try:
+        require_manager_for_refund(current_user, fulfilment)
+        refund = plan_refund(current_user, fulfilment, lines=lines,
+                             include_shipping=request.form.get("include_shipping") == "1",
+                             reason=form.reason.data, client_key=form.client_key.data)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.detail, "error")
+        return back
+    return _finish_refund(refund.id, back)
+
+
+@bp.post("/staf/pengembalian/<int:refund_id>/ulangi")
+@staff_required
+def staff_refund_retry(refund_id: int):
+    refund = db.get_or_404(OrderRefund, refund_id)
+    require_sentra_access(current_user, refund.fulfilment.sentra_id)
+    return _finish_refund(refund.id, redirect(url_for("shop.staff_fulfilment", fulfilment_id=refund.fulfilment_id)))
+
+
+def _finish_refund(refund_id: int, back):
+    refund = db.session.get(OrderRefund, refund_id)
+    if refund.status == "succeeded":
+        flash(_("Pengembalian dana ini sudah selesai."), "info")
+        return back
+    try:
+        require_manager_for_refund(current_user, refund.fulfilment)
+        stripe_id = refund.stripe_refund_id or gateway().refund(
+            intent_id=refund.fulfilment.order.paid_intent_id, amount=refund.amount,
+            idempotency_key=f"shop-refund-{refund.client_key}",
+            metadata={"order_id": str(refund.fulfilment.order_id), "refund_id": str(refund.id)})
+        if not refund.stripe_refund_id:
+            # Remember Stripe's answer at once: a retry must never refund twice.
+            refund.stripe_refund_id = stripe_id
+            db.session.commit()
+        complete_refund(current_user, refund, stripe_id)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.detail, "error")
+        return back
+    flash(_("Dana dikembalikan: %(amount)s.", amount=current_app.jinja_env.filters["rupiah"](refund.amount)),
+          "success")
+    return back
+
+
+@bp.get("/staf/pesanan/<int:fulfilment_id>/daftar-ambil.pdf")
+@staff_required
+def staff_pick_list(fulfilment_id: int):
+    fulfilment = _fulfilment_or_404(fulfilment_id)
+    pdf = render_pdf("pick_list.html", fulfilments=[fulfilment], sentra=fulfilment.sentra, today=date.today())
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="ambil-{fulfilment.order.number}.pdf"'})
+
+
+@bp.get("/staf/daftar-ambil/<int:sentra_id>.pdf")
+@staff_required
+def staff_pick_list_all(sentra_id: int):
+    require_sentra_access(current_user, sentra_id)
+    sentra = db.get_or_404(Sentra, sentra_id)
+    fulfilments = db.session.scalars(fulfilment_queue({sentra_id}, "paid")).all()
+    pdf = render_pdf("pick_list.html", fulfilments=fulfilments, sentra=sentra, today=date.today())
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="daftar-ambil-{sentra.code}.pdf"'})
+
+
+__all__ = ["OrderStatus", "carts"]

@@ -1,0 +1,415 @@
+"""Storefront queries (catalogue, maker consent) and staff order handling (status, cancel, refund)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import aliased
+
+from accounts.models import User
+from core.audit import record_audit
+from core.db import utcnow
+from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from core.extensions import db
+from inventory.models import (
+    Consent,
+    ConsentGiver,
+    ConsentPurpose,
+    Maker,
+    MakerGroup,
+    Product,
+    ProductKind,
+    Sentra,
+    StockLevel,
+)
+from shop.checkout import lock_order, release
+from shop.models import (
+    FULFILMENT_TRANSITIONS,
+    DeliveryMethod,
+    Fulfilment,
+    FulfilmentStatus,
+    Order,
+    OrderLine,
+    OrderRefund,
+    OrderStatus,
+)
+
+PER_PAGE = 24
+SORTS = {
+    "terbaru": "Terbaru",
+    "harga_naik": "Harga terendah",
+    "harga_turun": "Harga tertinggi",
+    "nama": "Nama A–Z",
+}
+
+
+# -- maker consent -------------------------------------------------------------------------------
+
+
+def consent_clause(maker_id_column, purpose: ConsentPurpose):
+    """SQL: the maker has a valid, unrevoked consent for `purpose` (a guardian's for a minor)."""
+    m = aliased(Maker)
+    return sa.exists(
+        sa.select(Consent.id).join(m, m.id == Consent.maker_id).where(
+            Consent.maker_id == maker_id_column, Consent.purpose == purpose, Consent.revoked_at.is_(None),
+            sa.or_(m.is_minor.is_(False), Consent.given_by == ConsentGiver.GUARDIAN),
+        )
+    )
+
+
+@dataclass
+class MakerPublic:
+    """What the shop may show about who made a product."""
+
+    name: str | None
+    story: str | None
+    photo: str | None
+    maker_id: int | None
+
+    @property
+    def has_page(self) -> bool:
+        return self.maker_id is not None
+
+
+def maker_public(product: Product) -> MakerPublic:
+    maker: Maker | None = product.maker
+    if maker is not None and maker.is_active and maker.has_consent(ConsentPurpose.SHOP_NAME):
+        return MakerPublic(
+            name=maker.public_name,
+            story=maker.story if maker.story and maker.has_consent(ConsentPurpose.SHOP_STORY) else None,
+            photo=maker.photo_path if maker.photo_path and maker.has_consent(ConsentPurpose.SHOP_PHOTO) else None,
+            maker_id=maker.id,
+        )
+    group: MakerGroup | None = product.group
+    if group is not None:
+        return MakerPublic(name=group.name, story=None, photo=None, maker_id=None)
+    return MakerPublic(name=None, story=None, photo=None, maker_id=None)
+
+
+def public_maker_or_404(maker_id: int) -> Maker:
+    maker = db.session.get(Maker, maker_id)
+    if maker is None or not maker.is_active or not maker.has_consent(ConsentPurpose.SHOP_NAME):
+        raise NotFound("Halaman pembuat tidak ditemukan.")
+    return maker
+
+
+# -- catalogue -----------------------------------------------------------------------------------
+
+
+@dataclass
+class CatalogueFilters:
+    q: str = ""
+    category: str = ""
+    sentra_id: int | None = None
+    province: str = ""
+    price_min: int | None = None
+    price_max: int | None = None
+    in_stock: bool = False
+    sort: str = "terbaru"
+    maker_id: int | None = None
+
+
+def _stock_join():
+    return sa.and_(StockLevel.product_id == Product.id, StockLevel.sentra_id == Product.sentra_id)
+
+
+def catalogue_query(filters: CatalogueFilters) -> sa.Select:
+    """Published products of active Sentras, with their stock (None for services)."""
+    stmt = (
+        sa.select(Product, StockLevel.qty)
+        .join(Sentra, Sentra.id == Product.sentra_id)
+        .outerjoin(StockLevel, _stock_join())
+        .where(Product.is_published.is_(True), Product.is_active.is_(True), Sentra.is_active.is_(True))
+    )
+    q = filters.q.strip()
+    if q:
+        like = f"%{q.lower()[:80]}%"
+        maker_match = sa.exists(
+            sa.select(Maker.id).where(Maker.id == Product.maker_id, sa.func.lower(Maker.public_name).like(like),
+                                      consent_clause(Maker.id, ConsentPurpose.SHOP_NAME))
+        )
+        stmt = stmt.where(sa.or_(
+            sa.func.lower(Product.name).like(like), sa.func.lower(Product.description).like(like),
+            sa.func.lower(Product.category).like(like), sa.func.lower(Sentra.name).like(like),
+            sa.func.lower(Sentra.city).like(like), maker_match,
+        ))
+    if filters.category:
+        stmt = stmt.where(Product.category == filters.category)
+    if filters.sentra_id:
+        stmt = stmt.where(Product.sentra_id == filters.sentra_id)
+    if filters.province:
+        stmt = stmt.where(Sentra.province == filters.province)
+    if filters.price_min is not None:
+        stmt = stmt.where(Product.price >= filters.price_min)
+    if filters.price_max is not None:
+        stmt = stmt.where(Product.price <= filters.price_max)
+    if filters.maker_id:
+        stmt = stmt.where(Product.maker_id == filters.maker_id)
+    if filters.in_stock:
+        stmt = stmt.where(sa.or_(Product.kind == ProductKind.SERVICE, StockLevel.qty > 0))
+    order = {
+        "harga_naik": (Product.price.asc(), Product.id.desc()),
+        "harga_turun": (Product.price.desc(), Product.id.desc()),
+        "nama": (Product.name.asc(), Product.id.asc()),
+    }.get(filters.sort, (Product.created_at.desc(), Product.id.desc()))
+    return stmt.order_by(*order)
+
+
+def search_catalogue(filters: CatalogueFilters, page: int = 1, per_page: int = PER_PAGE):
+    return db.paginate(catalogue_query(filters), page=page, per_page=per_page, error_out=False, count=True)
+
+
+def filter_choices() -> dict:
+    published = sa.and_(Product.is_published.is_(True), Product.is_active.is_(True))
+    categories = db.session.scalars(sa.select(Product.category).where(published).distinct()
+                                    .order_by(Product.category)).all()
+    sentras = db.session.scalars(sa.select(Sentra).where(Sentra.is_active.is_(True)).order_by(Sentra.name)).all()
+    provinces = sorted({s.province for s in sentras})
+    return {"categories": categories, "sentras": sentras, "provinces": provinces}
+
+
+def featured_products(limit: int = 8) -> list[tuple[Product, int | None]]:
+    stmt = catalogue_query(CatalogueFilters(in_stock=True)).limit(limit)
+    return list(db.session.execute(stmt).tuples())
+
+
+# -- staff: order handling -----------------------------------------------------------------------
+
+
+def fulfilment_queue(sentra_ids: set[int] | None, status: str = "open"):
+    stmt = sa.select(Fulfilment).join(Order, Order.id == Fulfilment.order_id)
+    if sentra_ids is not None:
+        stmt = stmt.where(Fulfilment.sentra_id.in_(sentra_ids or {-1}))
+    if status == "open":
+        stmt = stmt.where(Fulfilment.status.in_(
+            [FulfilmentStatus.PAID, FulfilmentStatus.READY, FulfilmentStatus.SHIPPED]))
+    elif status == "unpaid":
+        stmt = stmt.where(Fulfilment.status == FulfilmentStatus.PENDING)
+    elif status in FulfilmentStatus.__members__.values():
+        stmt = stmt.where(Fulfilment.status == FulfilmentStatus(status))
+    return stmt.order_by(Order.created_at.asc(), Fulfilment.id.asc())
+
+
+def _move(actor: User, fulfilment: Fulfilment, to: FulfilmentStatus, **changes) -> None:
+    before = fulfilment.status
+    if to not in FULFILMENT_TRANSITIONS[before]:
+        raise Conflict(f"Status pesanan tidak bisa diubah dari '{before.label}' ke '{to.label}'.")
+    result = db.session.execute(
+        sa.update(Fulfilment).where(Fulfilment.id == fulfilment.id, Fulfilment.status == before)
+        .values(status=to, **changes).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict("Pesanan ini baru saja diubah oleh orang lain. Muat ulang halaman.")
+    db.session.refresh(fulfilment)
+    record_audit(actor, f"fulfilment.{to.value}", fulfilment,
+                 before={"status": str(before)}, after={"status": str(to), **changes})
+
+
+def mark_ready(actor: User, fulfilment: Fulfilment) -> None:
+    if fulfilment.order.delivery != DeliveryMethod.PICKUP:
+        raise Conflict("Pesanan ini dikirim, bukan diambil. Tandai 'Dikirim' dengan nomor resi.")
+    _move(actor, fulfilment, FulfilmentStatus.READY, ready_at=utcnow())
+
+
+def mark_shipped(actor: User, fulfilment: Fulfilment, tracking_number: str) -> None:
+    tracking_number = (tracking_number or "").strip()
+    if fulfilment.order.delivery != DeliveryMethod.DELIVERY:
+        raise Conflict("Pesanan ini diambil di Sentra, bukan dikirim.")
+    if not tracking_number:
+        raise ValidationFailed({"tracking_number": "Nomor resi wajib diisi."})
+    _move(actor, fulfilment, FulfilmentStatus.SHIPPED, shipped_at=utcnow(), tracking_number=tracking_number[:80])
+
+
+def mark_completed(actor: User, fulfilment: Fulfilment) -> None:
+    """Picked up or delivered: the order is done, and the makers' online earnings may be released."""
+    _move(actor, fulfilment, FulfilmentStatus.COMPLETED, completed_at=utcnow())
+    release_hold = _payouts_release_hook()
+    if release_hold is not None and fulfilment.sale_id is not None:
+        release_hold(actor, fulfilment.sale)
+
+
+def _payouts_release_hook():
+    """The payouts package's "order handed over" hook, if it provides one."""
+    try:
+        import payouts.services as payouts_services
+    except ImportError:
+        return None
+    for name in ("release_online_hold", "end_online_hold", "release_hold_for_sale"):
+        hook = getattr(payouts_services, name, None)
+        if callable(hook):
+            return hook
+    return None
+
+
+def cancel_order(actor: User, order: Order, reason: str) -> list[str]:
+    """Cancel an unpaid order and give its held stock back; returns intents to cancel at Stripe."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": "Alasan pembatalan wajib diisi."})
+    order = lock_order(order.id)
+    if order.status != OrderStatus.PENDING:
+        raise Conflict("Hanya pesanan yang belum dibayar yang bisa dibatalkan. Untuk pesanan dibayar, "
+                       "gunakan pengembalian dana.")
+    release(order, f"Pesanan {order.number} dibatalkan: {reason}")
+    result = db.session.execute(
+        sa.update(Order).where(Order.id == order.id, Order.status == OrderStatus.PENDING)
+        .values(status=OrderStatus.CANCELLED, cancelled_at=utcnow(), cancel_reason=reason[:200])
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict("Pesanan ini baru saja dibayar atau diubah. Muat ulang halaman.")
+    db.session.refresh(order)
+    for fulfilment in order.fulfilments:
+        fulfilment.status = FulfilmentStatus.CANCELLED
+    record_audit(actor, "order.cancelled", order, before={"status": "pending"},
+                 after={"status": "cancelled", "reason": reason})
+    db.session.flush()
+    return [a.payment_intent_id for a in order.attempts if a.payment_intent_id and a.status != "declined"]
+
+
+# -- staff: refunds ------------------------------------------------------------------------------
+
+
+def plan_refund(actor: User, fulfilment: Fulfilment, *, lines: dict[int, int], include_shipping: bool,
+                reason: str, client_key: str) -> OrderRefund:
+    """Step 1 of a refund: validate and store it as pending (the same key returns the same refund)."""
+    existing = db.session.scalar(sa.select(OrderRefund).where(OrderRefund.client_key == client_key))
+    if existing is not None:
+        if existing.fulfilment_id != fulfilment.id:
+            raise DomainError("Kunci pengembalian ini sudah dipakai untuk pesanan lain.")
+        return existing
+    if not client_key or len(client_key) > 80:
+        raise DomainError("Formulir tidak lengkap. Muat ulang halaman.")
+    if fulfilment.sale_id is None or fulfilment.status not in (
+            FulfilmentStatus.PAID, FulfilmentStatus.READY, FulfilmentStatus.SHIPPED, FulfilmentStatus.COMPLETED):
+        raise Conflict("Hanya pesanan yang sudah dibayar yang bisa dikembalikan dananya.")
+    if db.session.scalar(sa.select(OrderRefund.id).where(OrderRefund.fulfilment_id == fulfilment.id,
+                                                         OrderRefund.status == "pending")):
+        raise Conflict("Masih ada pengembalian dana yang belum selesai untuk pesanan ini. Selesaikan dulu.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": "Alasan pengembalian wajib diisi."})
+    by_id = {line.id: line for line in fulfilment.lines}
+    chosen: dict[str, int] = {}
+    amount = 0
+    for line_id, qty in lines.items():
+        if qty <= 0:
+            continue
+        line = by_id.get(line_id)
+        if line is None:
+            raise NotFound("Baris pesanan tidak ditemukan.")
+        left = line.quantity - line.refunded_qty
+        if qty > left:
+            raise ValidationFailed({"lines": f"{line.product_name}: paling banyak {left} lagi yang bisa "
+                                             "dikembalikan."})
+        chosen[str(line_id)] = qty
+        amount += _refund_line_amount(line, qty)
+    shipping = fulfilment.shipping_fee if include_shipping and not _shipping_refunded(fulfilment) else 0
+    amount += shipping
+    if not chosen and not shipping:
+        raise ValidationFailed({"lines": "Pilih minimal satu barang yang dikembalikan."})
+    if amount > fulfilment.refundable_amount:
+        raise Conflict("Nilai pengembalian melebihi sisa yang sudah dibayar.")
+    refund = OrderRefund(fulfilment_id=fulfilment.id, client_key=client_key, amount=amount,
+                         include_shipping=bool(shipping), lines=chosen, reason=reason[:200], status="pending",
+                         created_by_id=actor.id)
+    db.session.add(refund)
+    db.session.flush()
+    record_audit(actor, "order_refund.requested", refund, sentra_id=fulfilment.sentra_id,
+                 after={"amount": amount, "lines": chosen, "shipping": shipping, "reason": reason})
+    return refund
+
+
+def _sale_line_for(order_line: OrderLine):
+    sale = order_line.fulfilment.sale
+    return next((sl for sl in sale.lines if sl.product_id == order_line.product_id
+                 and sl.service_date == order_line.service_date), None) if sale else None
+
+
+def _refund_line_amount(line: OrderLine, qty: int) -> int:
+    """The same rule as `refund_sale`: the last pieces take what is left of the line total."""
+    from sales.models import RefundLine
+
+    if qty == line.quantity - line.refunded_qty:
+        sale_line = _sale_line_for(line)
+        done = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(RefundLine.amount), 0))
+                                 .where(RefundLine.sale_line_id == sale_line.id)) if sale_line else 0
+        return line.line_total - int(done or 0)
+    return line.line_total * qty // line.quantity
+
+
+def _shipping_refunded(fulfilment: Fulfilment) -> bool:
+    return bool(db.session.scalar(sa.select(OrderRefund.id).where(
+        OrderRefund.fulfilment_id == fulfilment.id, OrderRefund.include_shipping.is_(True),
+        OrderRefund.status == "succeeded")))
+
+
+def complete_refund(actor: User, refund: OrderRefund, stripe_refund_id: str) -> OrderRefund:
+    """Step 3: Stripe has refunded; book it with `refund_sale` (stock back, makers' share reversed)."""
+    from sales.models import PaymentMethod
+    from sales.services import refund_sale
+
+    refund = db.session.scalar(sa.select(OrderRefund).where(OrderRefund.id == refund.id).with_for_update()
+                               .execution_options(populate_existing=True))
+    if refund.status == "succeeded":
+        return refund
+    fulfilment = refund.fulfilment
+    sale = fulfilment.sale
+    if refund.lines:
+        sale_lines = []
+        for line in fulfilment.lines:
+            qty = refund.lines.get(str(line.id), 0)
+            if qty:
+                sale_lines.append((_sale_line_for(line).id, qty))
+        sale_refund = refund_sale(actor, sale, lines=sale_lines, method=PaymentMethod.STRIPE,
+                                  reason=refund.reason, client_key=f"shop-refund-{refund.client_key}"[:80],
+                                  approver=actor, restock=True, reference=stripe_refund_id)
+        refund.sale_refund_id = sale_refund.id
+        for line in fulfilment.lines:
+            line.refunded_qty += refund.lines.get(str(line.id), 0)
+    refund.stripe_refund_id = stripe_refund_id
+    refund.status = "succeeded"
+    fulfilment.refunded_amount += refund.amount
+    everything_back = all(line.refunded_qty == line.quantity for line in fulfilment.lines) and (
+        fulfilment.shipping_fee == 0 or refund.include_shipping or _shipping_refunded(fulfilment))
+    if everything_back and fulfilment.status != FulfilmentStatus.REFUNDED:
+        _move(actor, fulfilment, FulfilmentStatus.REFUNDED)
+    record_audit(actor, "order_refund.completed", refund, sentra_id=fulfilment.sentra_id,
+                 after={"amount": refund.amount, "stripe_refund": stripe_refund_id})
+    db.session.flush()
+    return refund
+
+
+def require_manager_for_refund(actor: User, fulfilment: Fulfilment) -> None:
+    from sales.services import is_manager_of
+
+    if not is_manager_of(actor, fulfilment.sentra_id):
+        raise Forbidden("Pengembalian dana hanya oleh manajer Sentra ini.")
+
+
+def notify_buyer(order: Order, kind: str) -> str:
+    """Render the buyer's e-mail, log it, and send it only when SMTP is configured."""
+    from flask import render_template
+
+    body = render_template(f"shop/email/{kind}.txt", order=order)
+    subject = {"confirmation": f"Pesanan {order.number} diterima",
+               "paid": f"Pembayaran pesanan {order.number} diterima"}.get(kind, order.number)
+    current_app.logger.info("shop e-mail to %s: %s\n%s", order.buyer_email, subject, body)
+    server = current_app.config.get("MAIL_SERVER")
+    if server:
+        import smtplib
+        from email.message import EmailMessage
+
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = current_app.config.get("MAIL_FROM", "toko@sentrakreasi.local")
+        message["To"] = order.buyer_email
+        message.set_content(body)
+        try:
+            with smtplib.SMTP(server, int(current_app.config.get("MAIL_PORT", 25)), timeout=10) as smtp:
+                smtp.send_message(message)
+        except OSError as error:
+            current_app.logger.warning("shop e-mail not sent: %s", error)
+    return body

@@ -1,0 +1,131 @@
+"""Paying orders end to end against a real localstripe: card, 3-D Secure, decline then success."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from core.extensions import db
+from inventory.models import MovementKind, StockMovement
+from inventory.stock import movements_sum, stock_level
+from sales.models import Channel, Payment, PaymentMethod, Sale
+from shop.models import FulfilmentStatus, OrderStatus, WebhookEvent
+from tests.factories import SentraFactory
+from tests.factories.shop import ShopProductFactory
+from tests.shop.helpers import fresh, pay, place_order
+
+
+def test_guest_pays_by_card_and_each_sentra_gets_its_own_online_sale(client, csrf, stripe_local):
+    tmg, bks = SentraFactory(code="TMG"), SentraFactory(code="BKS")
+    batik = ShopProductFactory(sentra=tmg, price=150_000, stock=5)
+    kopi = ShopProductFactory(sentra=bks, price=40_000, stock=3, name="Kopi Robusta")
+    order = place_order(client, csrf, [(batik, 2), (kopi, 1)])
+    assert order.total == 340_000 and len(order.fulfilments) == 2
+
+    response = pay(client, csrf, order)
+    assert response.status_code == 302
+    order = fresh(order)
+    assert order.status == OrderStatus.PAID
+    assert {f.status for f in order.fulfilments} == {FulfilmentStatus.PAID}
+    sales = db.session.scalars(sa.select(Sale).order_by(Sale.sentra_id)).all()
+    assert [(s.channel, s.total) for s in sales] == [(Channel.ONLINE, 300_000), (Channel.ONLINE, 40_000)]
+    payments = db.session.scalars(sa.select(Payment)).all()
+    assert {p.method for p in payments} == {PaymentMethod.STRIPE}
+    assert {p.reference for p in payments} == {order.paid_intent_id}
+    assert stock_level(batik.id, tmg.id) == 3 == movements_sum(batik.id, tmg.id)
+    assert stock_level(kopi.id, bks.id) == 2
+    # The reservation became a sale: RESERVATION, RELEASE, SALE for each goods line.
+    kinds = db.session.scalars(sa.select(StockMovement.kind).where(StockMovement.product_id == batik.id)
+                               .order_by(StockMovement.id)).all()
+    assert kinds == [MovementKind.INTAKE, MovementKind.RESERVATION, MovementKind.RELEASE, MovementKind.SALE]
+
+    # localstripe's signed webhook arrives a moment later and changes nothing.
+    assert stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded") == 200
+    event = db.session.scalar(sa.select(WebhookEvent))
+    assert event.outcome == "already_paid"
+    assert db.session.scalar(sa.select(sa.func.count(Sale.id))) == 2
+
+    page = client.get(f"/pesanan/{order.token}").get_data(as_text=True)
+    assert "Dibayar" in page
+
+
+def test_three_d_secure_requires_action_then_the_buyer_approves(client, csrf, stripe_local):
+    product = ShopProductFactory(price=75_000, stock=2)
+    order = place_order(client, csrf, [(product, 1)])
+    response = pay(client, csrf, order, method="3ds")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/pesanan/{order.token}/3ds")
+    order = fresh(order)
+    assert order.status == OrderStatus.PENDING and order.stock_held
+    assert order.attempts[-1].status == "requires_action"
+    assert stock_level(product.id, product.sentra_id) == 1  # held while the bank asks
+
+    page = client.get(f"/pesanan/{order.token}/3ds")
+    assert page.status_code == 200 and "Setujui pembayaran" in page.get_data(as_text=True)
+    response = client.post(f"/pesanan/{order.token}/3ds", data={"csrf_token": csrf(), "hasil": "setuju"})
+    assert response.status_code == 302
+    order = fresh(order)
+    assert order.status == OrderStatus.PAID
+    assert stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded") == 200
+    assert db.session.scalar(sa.select(sa.func.count(Sale.id))) == 1
+
+
+def test_three_d_secure_refused_releases_the_stock_and_the_order_stays_payable(client, csrf, stripe_local):
+    product = ShopProductFactory(price=75_000, stock=1)
+    order = place_order(client, csrf, [(product, 1)])
+    pay(client, csrf, order, method="3ds")
+    response = client.post(f"/pesanan/{order.token}/3ds", data={"csrf_token": csrf(), "hasil": "tolak"})
+    assert response.status_code == 302
+    order = fresh(order)
+    assert order.status == OrderStatus.PENDING and not order.stock_held
+    assert stock_level(product.id, product.sentra_id) == 1
+    assert "3-D Secure" in client.get(f"/pesanan/{order.token}").get_data(as_text=True)
+
+
+def test_declined_card_shows_a_clear_message_then_another_card_pays(client, csrf, stripe_local):
+    product = ShopProductFactory(price=120_000, stock=1)
+    order = place_order(client, csrf, [(product, 1)])
+
+    response = pay(client, csrf, order, method="pm_card_chargeCustomerFail")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Kartu ditolak oleh bank penerbit" in page
+    order = fresh(order)
+    assert order.status == OrderStatus.PENDING and not order.stock_held
+    assert stock_level(product.id, product.sentra_id) == 1  # a failed payment gives the piece back
+
+    pay(client, csrf, order, method="pm_card_visa")
+    order = fresh(order)
+    assert order.status == OrderStatus.PAID
+    assert stock_level(product.id, product.sentra_id) == 0
+    assert [a.status for a in order.attempts] == ["declined", "succeeded"]
+    assert stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded") == 200
+
+
+def test_pressing_bayar_twice_with_the_same_form_charges_once(client, csrf, stripe_local):
+    product = ShopProductFactory(price=50_000, stock=3)
+    order = place_order(client, csrf, [(product, 1)])
+    key = "8b0d5f52-4a38-4c39-9e0d-8f5c1c1b7a11"
+    pay(client, csrf, order, attempt_key=key)
+    pay(client, csrf, order, attempt_key=key)
+    order = fresh(order)
+    assert len(order.attempts) == 1 and order.status == OrderStatus.PAID
+    assert stock_level(product.id, product.sentra_id) == 2
+    stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
+
+
+def test_stripe_unreachable_keeps_the_order_and_a_retry_pays(client, csrf, app, stripe_local):
+    from shop.stripe_gateway import StripeGateway
+
+    product = ShopProductFactory(price=50_000, stock=1)
+    order = place_order(client, csrf, [(product, 1)])
+    app.extensions["stripe_gateway"] = StripeGateway("sk_test_x", "whsec_x", api_base="http://127.0.0.1:9")
+    response = pay(client, csrf, order)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "tidak dapat dihubungi" in page
+    order = fresh(order)
+    assert order.status == OrderStatus.PENDING and order.attempts[-1].status == "error"
+
+    app.extensions["stripe_gateway"] = stripe_local
+    pay(client, csrf, order)
+    order = fresh(order)
+    assert order.status == OrderStatus.PAID
+    assert stock_level(product.id, product.sentra_id) == 0
+    stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
