@@ -35,9 +35,8 @@ def test_level_equals_sum_of_movements_and_never_negative(ops):
         delta = qty if kind in INBOUND or kind == MovementKind.ADJUSTMENT else -qty
         before_count = _movement_count(product.id)
         if expected + delta < 0:
-            with pytest.raises(OutOfStock) as caught:
-                with db.session.begin_nested():
-                    move_stock(actor, product, sentra.id, kind, qty)
+            with pytest.raises(OutOfStock) as caught, db.session.begin_nested():
+                move_stock(actor, product, sentra.id, kind, qty)
             assert caught.value.extra["available"] == expected
             assert _movement_count(product.id) == before_count
         else:
