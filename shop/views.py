@@ -495,17 +495,27 @@ def stripe_webhook():
         outcome = "out_of_stock_refund"
         if order is not None:
             intent = gw.intent_from_event(event)
-            gw.refund(intent_id=intent.intent_id, amount=order.total, idempotency_key=f"late-{intent.intent_id}",
-                      metadata={"order_id": str(order.id), "reason": "stok habis"})
+            _refund_or_log(intent.intent_id, order.total, f"late-{intent.intent_id}", "stok habis")
     except IntegrityError:
         db.session.rollback()  # the same event processed concurrently by another worker
         outcome = "duplicate"
+    if outcome == "duplicate_payment_refund":
+        intent = gw.intent_from_event(event)
+        _refund_or_log(intent.intent_id, intent.amount or 0, f"dup-{intent.intent_id}", "pembayaran ganda")
     if outcome == "fulfilled":
         order = db.session.scalar(sa.select(Order).where(Order.paid_intent_id == (
             ((event.get("data") or {}).get("object") or {}).get("id"))))
         if order is not None:
             notify_buyer(order, "paid")
     return jsonify(received=True, outcome=outcome)
+
+
+def _refund_or_log(intent_id: str, amount: int, key: str, reason: str) -> None:
+    """Refund money we must not keep; if Stripe fails, log loudly for staff (the event is recorded)."""
+    try:
+        gateway().refund(intent_id=intent_id, amount=amount, idempotency_key=key, metadata={"reason": reason})
+    except DomainError as error:
+        current_app.logger.error("REFUND NEEDED: %s Rp %s (%s): %s", intent_id, amount, reason, error.detail)
 
 
 # -- staff -----------------------------------------------------------------------------------------

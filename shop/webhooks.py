@@ -83,7 +83,11 @@ def _dispatch(event: dict[str, Any], row: WebhookEvent) -> str:
             db.session.add(attempt)
             db.session.flush()
             db.session.refresh(order)
-        return fulfil_order(order, intent)
+        outcome = fulfil_order(order, intent)
+        if outcome == "already_paid" and order.paid_intent_id and order.paid_intent_id != intent.intent_id:
+            # A second, separate charge for an order already paid (e.g. a retry after a lost answer).
+            return "duplicate_payment_refund"
+        return outcome
     # payment_failed / canceled: never undoes a payment, and only the latest attempt may release.
     if order.status != OrderStatus.PENDING:
         return "ignored_not_pending"
