@@ -116,9 +116,9 @@ def _stock_join():
 
 
 def catalogue_query(filters: CatalogueFilters) -> sa.Select:
-    """Published products of active Sentras, with their stock (None for services)."""
+    """Published products of active Sentras matching the filters (stock joined for filtering)."""
     stmt = (
-        sa.select(Product, StockLevel.qty)
+        sa.select(Product)
         .join(Sentra, Sentra.id == Product.sentra_id)
         .outerjoin(StockLevel, _stock_join())
         .where(Product.is_published.is_(True), Product.is_active.is_(True), Sentra.is_active.is_(True))
@@ -157,8 +157,20 @@ def catalogue_query(filters: CatalogueFilters) -> sa.Select:
     return stmt.order_by(*order)
 
 
+def with_stock(products: list[Product]) -> list[tuple[Product, int | None]]:
+    """Each product with the pieces left at its Sentra (None for services), in one query."""
+    ids = [p.id for p in products]
+    levels = dict(db.session.execute(
+        sa.select(StockLevel.product_id, StockLevel.qty).join(Product, _stock_join()).where(Product.id.in_(ids))
+    ).tuples().all()) if ids else {}
+    return [(p, levels.get(p.id, 0) if p.is_stock_tracked else None) for p in products]
+
+
 def search_catalogue(filters: CatalogueFilters, page: int = 1, per_page: int = PER_PAGE):
-    return db.paginate(catalogue_query(filters), page=page, per_page=per_page, error_out=False, count=True)
+    """A page of the catalogue; `items` are (product, pieces left) pairs."""
+    pagination = db.paginate(catalogue_query(filters), page=page, per_page=per_page, error_out=False, count=True)
+    pagination.items = with_stock(list(pagination.items))
+    return pagination
 
 
 def filter_choices() -> dict:
@@ -172,7 +184,7 @@ def filter_choices() -> dict:
 
 def featured_products(limit: int = 8) -> list[tuple[Product, int | None]]:
     stmt = catalogue_query(CatalogueFilters(in_stock=True)).limit(limit)
-    return list(db.session.execute(stmt).tuples())
+    return with_stock(list(db.session.scalars(stmt)))
 
 
 # -- staff: order handling -----------------------------------------------------------------------

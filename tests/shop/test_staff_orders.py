@@ -1,0 +1,169 @@
+"""Staff handle orders for their own Sentra: queue, pick list, ready/shipped/done, cancel, refund."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from accounts.models import Role
+from core.audit import AuditEntry
+from core.extensions import db
+from inventory.stock import movements_sum, stock_level
+from sales.models import Refund, Sale, SaleStatus
+from shop.models import FulfilmentStatus, OrderRefund, OrderStatus
+from tests.factories import SentraFactory, UserFactory
+from tests.factories.shop import ShopProductFactory
+from tests.shop.helpers import fresh, pay, place_order
+
+
+def actions(entity_type: str) -> list[str]:
+    return db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.entity_type == entity_type)
+                              .order_by(AuditEntry.id)).all()
+
+
+def test_staff_see_only_their_own_sentras_orders(client, csrf, login_as):
+    mine, other = SentraFactory(), SentraFactory()
+    order = place_order(client, csrf, [(ShopProductFactory(sentra=mine, stock=1), 1),
+                                       (ShopProductFactory(sentra=other, stock=1), 1)])
+    kasir = UserFactory(sentras=[mine])
+    login_as(kasir)
+    page = client.get("/staf/pesanan?status=unpaid").get_data(as_text=True)
+    assert page.count(order.number) == 1
+    theirs = next(f for f in order.fulfilments if f.sentra_id == other.id)
+    assert client.get(f"/staf/pesanan/{theirs.id}").status_code == 404
+    assert client.post(f"/staf/pesanan/{theirs.id}/siap", data={"csrf_token": csrf()}).status_code == 404
+
+
+def test_pickup_order_goes_ready_then_picked_up_and_each_step_is_audited(client, csrf, login_as, stripe_local):
+    product = ShopProductFactory(stock=2, price=90_000)
+    order = place_order(client, csrf, [(product, 1)])
+    pay(client, csrf, order)
+    fulfilment = fresh(order).fulfilments[0]
+    kasir = UserFactory(sentras=[product.sentra])
+    login_as(kasir)
+    assert "Tandai siap diambil" in client.get(f"/staf/pesanan/{fulfilment.id}").get_data(as_text=True)
+    client.post(f"/staf/pesanan/{fulfilment.id}/siap", data={"csrf_token": csrf()})
+    assert fresh(fulfilment).status == FulfilmentStatus.READY
+    assert "Siap diambil" in client.get(f"/pesanan/{order.token}").get_data(as_text=True)
+    client.post(f"/staf/pesanan/{fulfilment.id}/selesai", data={"csrf_token": csrf()})
+    assert fresh(fulfilment).status == FulfilmentStatus.COMPLETED
+    # Status never goes backwards.
+    client.post(f"/staf/pesanan/{fulfilment.id}/siap", data={"csrf_token": csrf()})
+    assert fresh(fulfilment).status == FulfilmentStatus.COMPLETED
+    assert actions("Fulfilment") == ["fulfilment.ready", "fulfilment.completed"]
+    stripe_local.gate.wait_for(fresh(order).paid_intent_id, "payment_intent.succeeded")
+
+
+def test_delivery_needs_a_tracking_number_which_the_buyer_sees(client, csrf, login_as, stripe_local):
+    product = ShopProductFactory(stock=1, price=90_000)
+    order = place_order(client, csrf, [(product, 1)], delivery="delivery", address="Jl. Pemuda 10, Magelang 56111")
+    pay(client, csrf, order)
+    fulfilment = fresh(order).fulfilments[0]
+    login_as(UserFactory(sentras=[product.sentra]))
+    client.post(f"/staf/pesanan/{fulfilment.id}/kirim", data={"csrf_token": csrf(), "tracking_number": ""})
+    assert fresh(fulfilment).status == FulfilmentStatus.PAID
+    client.post(f"/staf/pesanan/{fulfilment.id}/kirim", data={"csrf_token": csrf(), "tracking_number": "JNE123456"})
+    assert fresh(fulfilment).status == FulfilmentStatus.SHIPPED
+    page = client.get(f"/pesanan/{order.token}").get_data(as_text=True)
+    assert "Dikirim" in page and "JNE123456" in page
+    stripe_local.gate.wait_for(fresh(order).paid_intent_id, "payment_intent.succeeded")
+
+
+def test_cancelling_an_unpaid_order_gives_the_held_stock_back(client, csrf, login_as):
+    product = ShopProductFactory(stock=1)
+    order = place_order(client, csrf, [(product, 1)])
+    from shop.checkout import start_attempt
+
+    start_attempt(order, str(uuid.uuid4()), "pm_card_visa")
+    db.session.commit()
+    assert stock_level(product.id, product.sentra_id) == 0
+    login_as(UserFactory(sentras=[product.sentra]))
+    fulfilment = order.fulfilments[0]
+    client.post(f"/staf/pesanan/{fulfilment.id}/batal", data={"csrf_token": csrf(), "reason": "Pembeli minta batal"})
+    order = fresh(order)
+    assert order.status == OrderStatus.CANCELLED and order.fulfilments[0].status == FulfilmentStatus.CANCELLED
+    assert stock_level(product.id, product.sentra_id) == 1 == movements_sum(product.id, product.sentra_id)
+    assert actions("Order")[-1] == "order.cancelled"
+    # A cancelled order cannot be paid.
+    response = pay(client, csrf, order)
+    assert "dibatalkan" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_manager_refunds_one_line_then_the_rest_through_stripe_and_sales(client, csrf, login_as, stripe_local):
+    product = ShopProductFactory(stock=3, price=100_000)
+    order = place_order(client, csrf, [(product, 3)])
+    pay(client, csrf, order)
+    order = fresh(order)
+    stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
+    fulfilment, line = order.fulfilments[0], order.fulfilments[0].lines[0]
+    manager = UserFactory(role=Role.MANAGER, sentras=[product.sentra])
+    login_as(manager)
+    key = str(uuid.uuid4())
+    form = {"csrf_token": csrf(), "client_key": key, "reason": "Warna luntur", f"qty_{line.id}": "1"}
+    client.post(f"/staf/pesanan/{fulfilment.id}/kembalikan-dana", data=form)
+    client.post(f"/staf/pesanan/{fulfilment.id}/kembalikan-dana", data=form)  # pressed twice: once
+    refunds = db.session.scalars(sa.select(OrderRefund)).all()
+    assert [(r.amount, r.status) for r in refunds] == [(100_000, "succeeded")]
+    assert refunds[0].stripe_refund_id.startswith("re_")
+    sale = db.session.scalar(sa.select(Sale))
+    assert sale.status == SaleStatus.PARTIALLY_REFUNDED
+    assert stock_level(product.id, product.sentra_id) == 1
+    assert fresh(fulfilment).refunded_amount == 100_000
+
+    form = {"csrf_token": csrf(), "client_key": str(uuid.uuid4()), "reason": "Dibatalkan", f"qty_{line.id}": "2"}
+    client.post(f"/staf/pesanan/{fulfilment.id}/kembalikan-dana", data=form)
+    fulfilment = fresh(fulfilment)
+    assert fulfilment.status == FulfilmentStatus.REFUNDED and fulfilment.refunded_amount == 300_000
+    assert db.session.scalar(sa.select(Sale)).status == SaleStatus.REFUNDED
+    assert db.session.scalar(sa.select(sa.func.sum(Refund.amount))) == 300_000
+    assert stock_level(product.id, product.sentra_id) == 3 == movements_sum(product.id, product.sentra_id)
+    assert "Dikembalikan" in client.get(f"/pesanan/{order.token}").get_data(as_text=True)
+    assert actions("OrderRefund") == ["order_refund.requested", "order_refund.completed"] * 2
+
+
+def test_a_kasir_cannot_refund(client, csrf, login_as, stripe_local):
+    product = ShopProductFactory(stock=1, price=100_000)
+    order = place_order(client, csrf, [(product, 1)])
+    pay(client, csrf, order)
+    order = fresh(order)
+    stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
+    login_as(UserFactory(sentras=[product.sentra]))
+    fulfilment = order.fulfilments[0]
+    client.post(f"/staf/pesanan/{fulfilment.id}/kembalikan-dana", data={
+        "csrf_token": csrf(), "client_key": str(uuid.uuid4()), "reason": "x", f"qty_{fulfilment.lines[0].id}": "1"})
+    assert db.session.scalar(sa.select(sa.func.count(OrderRefund.id))) == 0
+
+
+@pytest.mark.parametrize("path", ["/staf/pesanan", "/staf/pesanan/1", "/staf/pesanan/1/daftar-ambil.pdf"])
+def test_staff_pages_need_a_staff_login(client, path):
+    response = client.get(path)
+    assert response.status_code in (302, 401)
+
+
+def test_pick_list_and_invoice_pdfs_carry_the_order(client, csrf, login_as, pdf_text, stripe_local):
+    product = ShopProductFactory(stock=2, price=150_000, name="Batik Ciprat Kartini", sku="TMG-BTK-01")
+    order = place_order(client, csrf, [(product, 2)], delivery="delivery",
+                        address="Jl. Diponegoro 5, Semarang 50241")
+    pay(client, csrf, order)
+    order = fresh(order)
+    stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
+
+    invoice = client.get(f"/pesanan/{order.token}/faktur.pdf")
+    assert invoice.status_code == 200 and invoice.mimetype == "application/pdf"
+    text = pdf_text(invoice.data)
+    for expected in ("FAKTUR", order.number, "Sari Pembeli", "Batik Ciprat Kartini", "Rp 300.000",
+                     "Jl. Diponegoro 5", "Dibayar"):
+        assert expected in text, expected
+    import io
+
+    from pypdf import PdfReader
+
+    page = PdfReader(io.BytesIO(invoice.data)).pages[0]
+    assert round(float(page.mediabox.width)) == 595 and round(float(page.mediabox.height)) == 842  # A4
+
+    login_as(UserFactory(sentras=[product.sentra]))
+    pick = client.get(f"/staf/pesanan/{order.fulfilments[0].id}/daftar-ambil.pdf")
+    text = pdf_text(pick.data)
+    assert "Daftar ambil" in text and "TMG-BTK-01" in text and order.number in text
