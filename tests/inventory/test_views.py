@@ -365,3 +365,30 @@ def test_movement_history_on_product_page(client, login_as, world):
     login_as(world["kasir"])
     html = client.get(f"/inventory/produk/{world['product'].id}").get_data(as_text=True)
     assert "Titipan masuk" in html and "Terjual" in html and "sale:1" in html
+
+
+def test_product_list_paginates(client, login_as, world):
+    for i in range(30):
+        ProductFactory(sentra=world["sentra"], maker=world["maker"], name=f"Produk Uji {i:02d}")
+    login_as(world["kasir"])
+    first = client.get("/inventory/produk?q=uji").get_data(as_text=True)
+    assert "Produk Uji 00" in first and "Produk Uji 29" not in first
+    assert "/inventory/produk?q=uji&amp;page=2" in first
+    second = client.get("/inventory/produk?q=uji&page=2").get_data(as_text=True)
+    assert "Produk Uji 29" in second and "Produk Uji 00" not in second
+
+
+def test_group_edit_form_shows_members_and_saves(client, login_as, csrf, world):
+    login_as(world["manager"])
+    group = world["group"]
+    html = client.get(f"/inventory/kelompok/{group.id}/ubah").get_data(as_text=True)
+    assert f'<option selected value="{world["maker"].id}">' in html
+    other = MakerFactory(sentra=world["sentra"])
+    response = client.post(f"/inventory/kelompok/{group.id}/ubah", data={
+        "csrf_token": csrf(), "sentra_id": world["sentra"].id, "name": group.name, "kind": "kube",
+        "members-0-maker_id": str(world["maker"].id), "members-0-share_weight": "2",
+        "members-1-maker_id": str(other.id), "members-1-share_weight": "1"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert sorted((m.maker_id, m.share_weight) for m in db.session.get(MakerGroup, group.id).members) == sorted(
+        [(world["maker"].id, 2), (other.id, 1)])

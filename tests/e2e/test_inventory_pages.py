@@ -1,0 +1,55 @@
+"""Inventory pages in a real browser: keyboard-only intake, and no serious axe-core violations."""
+
+import uuid
+
+import pytest
+
+from accounts.models import Role
+from core.extensions import db
+from inventory import services
+from inventory.stock import stock_level
+from tests.factories import TEST_PASSWORD, MakerFactory, ProductFactory, SentraFactory, UserFactory
+
+pytestmark = pytest.mark.e2e
+
+
+def _login(page, live_server, email):
+    page.goto(f"{live_server}/accounts/masuk")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Kata sandi").fill(TEST_PASSWORD)
+    page.get_by_label("Kata sandi").press("Enter")
+    page.wait_for_url(f"{live_server}/staf")
+
+
+@pytest.fixture
+def shop_floor():
+    sentra = SentraFactory(code="TMG")
+    maker = MakerFactory(sentra=sentra, name="Sri Rahayu")
+    product = ProductFactory(sentra=sentra, maker=maker, name="Batik Ciprat Biru")
+    manager = UserFactory(role=Role.MANAGER, email="manajer@sentra.test", sentras=[sentra])
+    intake = services.receive_consignment(manager, sentra, maker, [(product, 3)], str(uuid.uuid4()))
+    db.session.commit()
+    return {"sentra_id": sentra.id, "maker_id": maker.id, "product_id": product.id, "intake_id": intake.id}
+
+
+def test_manager_takes_in_consignment_with_the_keyboard(page, live_server, shop_floor):
+    _login(page, live_server, "manajer@sentra.test")
+    page.goto(f"{live_server}/inventory/titipan/baru")
+    page.get_by_label("Pembuat atau kelompok yang menitipkan").select_option(f"m:{shop_floor['maker_id']}")
+    page.get_by_label("Produk baris 1").select_option(str(shop_floor["product_id"]))
+    page.get_by_label("Jumlah baris 1").fill("4")
+    page.get_by_label("Jumlah baris 1").press("Enter")
+    page.wait_for_url(f"{live_server}/inventory/titipan/*")
+    assert "Titipan diterima" in page.content()
+    db.session.expire_all()
+    assert stock_level(shop_floor["product_id"], shop_floor["sentra_id"]) == 7
+
+
+def test_inventory_pages_have_no_serious_accessibility_violations(page, live_server, shop_floor, axe_violations):
+    _login(page, live_server, "manajer@sentra.test")
+    for path in ("/inventory/produk", f"/inventory/produk/{shop_floor['product_id']}", "/inventory/produk/baru",
+                 "/inventory/pembuat", f"/inventory/pembuat/{shop_floor['maker_id']}", "/inventory/kelompok/baru",
+                 "/inventory/stok", "/inventory/titipan/baru", "/inventory/opname", "/inventory/transfer",
+                 "/inventory/label"):
+        page.goto(f"{live_server}{path}")
+        assert axe_violations(page) == [], path
