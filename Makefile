@@ -10,8 +10,12 @@ PIP_FILTER := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory
 
 .PHONY: run test test-sqlite test-postgresql system-deps venv deps dev-deps node-deps migrate demo translations lint serve bench clean
 
+# localstripe (loopback :8420, webhook -> the app) stands in for Stripe; STRIPE_LOCAL=0 uses real keys instead.
 run: system-deps deps translations migrate demo
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@if [ "$${STRIPE_LOCAL:-1}" = 1 ]; then \
+	  bash scripts/localstripe.sh start && trap 'bash scripts/localstripe.sh stop' EXIT && \
+	  STRIPE_API_BASE=http://127.0.0.1:$${LOCALSTRIPE_PORT:-8420} $(BIN)/flask run --host 127.0.0.1 --port 5000; \
+	else $(BIN)/flask run --host 127.0.0.1 --port 5000; fi
 
 test: system-deps dev-deps node-deps translations
 	$(BIN)/ruff check .
