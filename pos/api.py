@@ -15,11 +15,29 @@ from core.idempotency import validate_key
 from inventory.models import Product, Sentra, StockLevel
 from pos import bp
 from pos.models import Shift
-from pos.services import approve_with_pin, count_visitor, lock_open_shift, visitor_count
+from pos.services import (
+    WrongPin,
+    approve_with_pin,
+    count_visitor,
+    lock_open_shift,
+    record_pin_failure,
+    visitor_count,
+)
 from sales.models import Channel, PaymentMethod, Sale
 from sales.services import LineRequest, PaymentRequest, find_sale_by_key, record_sale, refund_sale
 
 SEARCH_LIMIT = 12
+
+
+def checked_approver(sentra_id: int, approver_id: object, pin: object):
+    """The approving manager; a wrong PIN is counted (committed) before the 403 goes out."""
+    try:
+        return approve_with_pin(sentra_id, approver_id, str(pin or ""))
+    except WrongPin as error:
+        db.session.rollback()
+        record_pin_failure(error, request.remote_addr)
+        db.session.commit()
+        raise
 
 
 def get_sentra_or_404(sentra_id: object) -> Sentra:
@@ -166,7 +184,7 @@ def api_sale_create():
     body = request.get_json(silent=True)
     approver = None
     if body.get("approver_id") not in (None, ""):
-        approver = approve_with_pin(shift.sentra_id, body.get("approver_id"), str(body.get("approver_pin") or ""))
+        approver = checked_approver(shift.sentra_id, body.get("approver_id"), body.get("approver_pin"))
     lock_open_shift(shift)
     sale = record_sale(current_user, shift.sentra, channel=Channel.POS, lines=lines, payments=payments,
                        client_key=key, shift=shift, discount_approver=approver)
@@ -198,7 +216,7 @@ def api_refund_create(sale_id: int):
         method = PaymentMethod(body.get("method"))
     except ValueError:
         raise ValidationFailed({"method": "Cara pengembalian uang tidak dikenal."}) from None
-    approver = approve_with_pin(sale.sentra_id, body.get("approver_id"), str(body.get("approver_pin") or ""))
+    approver = checked_approver(sale.sentra_id, body.get("approver_id"), body.get("approver_pin"))
     shift = current_shift(current_user, sale.sentra_id)
     if method == PaymentMethod.CASH and shift is None:
         raise Conflict("Buka sesi kasir dulu: uang tunai dikembalikan dari laci sesi Anda.")

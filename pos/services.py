@@ -184,8 +184,30 @@ def lock_open_shift(shift: Shift) -> None:
         raise ShiftClosed("Sesi kasir ini sudah ditutup. Buka sesi baru untuk menjual.")
 
 
+class WrongPin(Forbidden):
+    """A wrong manager PIN; the boundary records the failure (and commits it) before answering."""
+
+    def __init__(self, detail: str, *, user_id: int, **extra):
+        super().__init__(detail, field="approver_pin", **extra)
+        self.user_id = user_id
+
+
+def _pin_identifier(user_id: int) -> str:
+    return f"approval-pin:{user_id}"
+
+
 def approve_with_pin(sentra_id: int, approver_id: object, pin: str) -> User:
-    """The manager (or admin) of this Sentra whose PIN (or password) was typed on the spot."""
+    """The manager (or admin) of this Sentra whose PIN (or password) was typed on the spot.
+
+    Wrong PINs are counted in the database (`record_pin_failure`); after LOGIN_MAX_FAILURES in
+    LOGIN_LOCK_MINUTES the manager's approval is refused for a while, so a PIN cannot be guessed.
+    """
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from accounts.models import LoginAttempt
+
     try:
         user = db.session.get(User, int(approver_id)) if approver_id not in (None, "") else None
     except (TypeError, ValueError):
@@ -197,9 +219,28 @@ def approve_with_pin(sentra_id: int, approver_id: object, pin: str) -> User:
         raise Forbidden("Yang menyetujui harus manajer Sentra ini.", field="approver_id")
     if user.locked_until and user.locked_until > utcnow():
         raise Forbidden("Akun manajer sedang terkunci.", field="approver_id")
+    window = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    failures = db.session.scalar(
+        sa.select(sa.func.count(LoginAttempt.id)).where(
+            LoginAttempt.identifier == _pin_identifier(user.id), LoginAttempt.succeeded.is_(False),
+            LoginAttempt.created_at >= utcnow() - window)
+    )
+    if failures >= current_app.config["LOGIN_MAX_FAILURES"]:
+        raise Forbidden(
+            f"Terlalu banyak PIN salah untuk {user.name}. Persetujuan dikunci sementara "
+            f"({current_app.config['LOGIN_LOCK_MINUTES']} menit); minta manajer lain.", field="approver_pin")
     if not (user.check_pin(pin) or user.check_password(pin)):
-        raise Forbidden("PIN manajer salah.", field="approver_pin")
+        raise WrongPin("PIN manajer salah.", user_id=user.id)
     return user
+
+
+def record_pin_failure(error: WrongPin, remote_addr: str | None) -> None:
+    """Count a wrong manager PIN (the caller commits it after rolling back the refused action)."""
+    from accounts.models import LoginAttempt
+
+    db.session.add(LoginAttempt(identifier=_pin_identifier(error.user_id), remote_addr=remote_addr or "-",
+                                succeeded=False))
+    db.session.flush()
 
 
 def managers_of(sentra: Sentra) -> list[User]:

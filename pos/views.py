@@ -21,11 +21,11 @@ from core.money import MoneyParseError, parse_rupiah
 from core.pdf import render_pdf
 from inventory.models import ConsentPurpose, Sentra
 from pos import bp
+from pos.api import checked_approver
 from pos.forms import ShiftCloseForm, ShiftOpenForm
 from pos.models import Shift, ShiftStatus
 from pos.services import (
     DENOMINATIONS,
-    approve_with_pin,
     close_shift,
     current_shift,
     managers_of,
@@ -210,7 +210,7 @@ def refund_create(sale_id: int):
             lines.append((line.id, int(raw)))
     try:
         method = PaymentMethod(request.form.get("method", ""))
-        approver = approve_with_pin(sale.sentra_id, request.form.get("approver_id"),
+        approver = checked_approver(sale.sentra_id, request.form.get("approver_id"),
                                     request.form.get("approver_pin", ""))
         shift = current_shift(current_user, sale.sentra_id)
         if method == PaymentMethod.CASH and shift is None:

@@ -123,3 +123,20 @@ def test_large_discount_needs_manager_pin(client, login_as, csrf):
     ok = post_sale(client, csrf, shift, lines, pay, approver_id=manager.id, approver_pin=TEST_PIN)
     assert ok.status_code == 201
     assert db.session.get(Sale, ok.get_json()["id"]).discount_approved_by_id == manager.id
+
+
+def test_manager_pin_guessing_is_locked_out(client, login_as, csrf):
+    from tests.factories import TEST_PIN
+
+    _s, kasir, manager, product, _t, shift = counter_setup()
+    manager.set_pin(TEST_PIN)
+    db.session.commit()
+    login_as(kasir)
+    lines = [{"product_id": product.id, "quantity": 1, "discount": 50_000}]
+    pay = [{"method": "cash", "amount": 100_000}]
+    for guess in range(5):
+        wrong = post_sale(client, csrf, shift, lines, pay, approver_id=manager.id, approver_pin=f"00000{guess}")
+        assert wrong.status_code == 403 and "PIN manajer salah" in wrong.get_json()["detail"]
+    locked = post_sale(client, csrf, shift, lines, pay, approver_id=manager.id, approver_pin=TEST_PIN)
+    assert locked.status_code == 403 and "Terlalu banyak PIN salah" in locked.get_json()["detail"]
+    assert db.session.scalar(sa.select(sa.func.count(Sale.id))) == 0
