@@ -109,6 +109,10 @@ def create_run(actor: User, sentra: Sentra, *, cutoff_date: date, client_key: st
         db.session.flush()
         db.session.add_all([PayoutItem(line_id=line.id, entry_id=e.id, live_marker=1) for e in entries])
     db.session.flush()
+    if not any(line.status == LineStatus.PENDING for line in run.lines):
+        skipped = "; ".join(f"{line.maker.name}: {line.skip_reason}" for line in run.lines)
+        raise ValidationFailed({"cutoff_date": "Tidak ada saldo yang siap dicairkan sampai tanggal batas ini."
+                                + (f" Dilewati — {skipped}" if skipped else "")})
     record_audit(actor, "payout_run.create", run, after={"cutoff_date": cutoff_date.isoformat(),
                                                          "total": run.total, "lines": len(run.lines)})
     return run

@@ -127,9 +127,17 @@ def test_payout_run_pays_exact_entries_once_and_clawback_nets():
     # refund after payout: negative balance visible, skipped in the next run, netted after a new sale
     refund(s, first, [(first.lines[0].id, 1)])
     assert ledger.maker_balance(maker.id).payable == -80_000
-    skipped = _run(s)
-    assert skipped.lines[0].status == LineStatus.SKIPPED and "minus" in skipped.lines[0].skip_reason
-    services.cancel_run(s.manager, skipped, reason="uji")
+    with pytest.raises(ValidationFailed) as nothing:
+        _run(s)
+    assert "Saldo minus Rp 80.000" in nothing.value.errors["cutoff_date"]
+    db.session.rollback()
+    # another maker with earnings: the clawback maker's line is skipped and says why
+    other = product(s.sentra, price=10_000, bps=10_000)
+    sell(s, [(other, 1)])
+    mixed = _run(s)
+    skipped = next(ln for ln in mixed.lines if ln.maker_id == maker.id)
+    assert skipped.status == LineStatus.SKIPPED and skipped.balance == -80_000 and "minus" in skipped.skip_reason
+    services.cancel_run(s.manager, mixed, reason="uji")
     db.session.commit()
     sell(s, [(item, 3)])
     netted = _run(s)
