@@ -96,3 +96,42 @@ def test_sale_screen_has_no_serious_accessibility_violations(page, live_server, 
     page.keyboard.press("Enter")
     page.locator("#tender").wait_for(state="visible")
     assert axe_violations(page) == []
+
+
+def test_dropped_connection_retry_and_double_click_make_one_sale(page, live_server):
+    sentra_id, product_id, shift_id = _setup()
+    _login(page, live_server)
+    page.goto(f"{live_server}/pos/sesi/{shift_id}/jual")
+    calls = []
+
+    def drop_after_server_answers(route):
+        calls.append(route.request.headers.get("idempotency-key"))
+        if len(calls) == 1:
+            route.fetch()  # the server records the sale...
+            route.abort("connectionreset")  # ...but the answer never reaches the browser
+        else:
+            route.continue_()
+
+    page.route("**/pos/api/sales", drop_after_server_answers)
+    page.keyboard.type("2000000000015")
+    page.keyboard.press("Enter")
+    page.locator("#cart-lines").get_by_text("Batik Ciprat Biru").wait_for()
+    page.keyboard.type("/50")  # line discount Rp 50 by keys
+    page.keyboard.press("Enter")
+    assert page.locator("#total").inner_text() == "Rp 150.000"
+    page.keyboard.press("Enter")
+    page.locator("#tender").wait_for(state="visible")
+    page.locator("#tendered").fill("200000")
+    page.locator("#pay").dblclick()
+    page.locator("#alert").get_by_text("Koneksi terputus").wait_for()
+    # The cart is locked while the outcome is unknown, and survives a reload.
+    page.reload()
+    page.locator("#alert").get_by_text("belum pasti terkirim").wait_for()
+    page.keyboard.press("F9")
+    page.locator("#pay").click()
+    page.locator("#done").wait_for(state="visible")
+    assert page.locator("#done-change").inner_text() == "Rp 50.000"
+    assert len(calls) == 2 and calls[0] == calls[1]
+    assert db.session.scalar(sa.select(sa.func.count(Sale.id))) == 1
+    assert stock_level(product_id, sentra_id) == 2
+    db.session.close()
