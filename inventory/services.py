@@ -603,7 +603,9 @@ def find_product_by_code(code: str, sentra_ids: set[int] | None = None) -> Produ
         return None
     query = sa.select(Product).where(sa.or_(Product.barcode == code, sa.func.lower(Product.sku) == code.lower()))
     if sentra_ids is not None:
-        query = query.where(Product.sentra_id.in_(sentra_ids))
+        # the Sentra's own products, and products transferred to it
+        held = sa.select(StockLevel.product_id).where(StockLevel.sentra_id.in_(sentra_ids))
+        query = query.where(sa.or_(Product.sentra_id.in_(sentra_ids), Product.id.in_(held)))
     return db.session.scalar(query.limit(1))
 
 

@@ -512,7 +512,12 @@ def product_edit(product_id: int):
 @bp.get("/produk/<int:product_id>")
 @staff_required
 def product_detail(product_id: int, photo_form: PhotoForm | None = None, status: int = 200):
-    product = _get_or_404(Product, product_id)
+    product = db.session.get(Product, product_id) or abort(404)
+    if not current_user.can_access_sentra(product.sentra_id):
+        # staff of a Sentra that holds transferred stock of this product may look it up too
+        holders = db.session.scalars(sa.select(StockLevel.sentra_id).where(StockLevel.product_id == product.id))
+        if not any(current_user.can_access_sentra(sentra_id) for sentra_id in holders):
+            abort(404)
     levels = db.session.execute(sa.select(Sentra, StockLevel.qty).join(StockLevel, StockLevel.sentra_id == Sentra.id)
                                 .where(StockLevel.product_id == product.id).order_by(Sentra.code)).all()
     movements = db.paginate(sa.select(StockMovement).where(StockMovement.product_id == product.id)
@@ -669,6 +674,15 @@ def intake_create():
                 intake = services.receive_consignment(current_user, sentra, owner,
                                                       [(p, q) for p, q, _i in items], form.client_key.data,
                                                       form.note.data or "")
+                db.session.commit()
+            except IntegrityError:
+                # the same form was submitted twice at once: the other request won, show its result
+                db.session.rollback()
+                intake = db.session.scalar(sa.select(ConsignmentIntake).where(
+                    ConsignmentIntake.client_key == form.client_key.data))
+                if intake is None:
+                    raise
+                return redirect(url_for("inventory.intake_detail", intake_id=intake.id))
             except ValidationFailed as error:
                 # service lines are numbered among the filled rows; map back to the form rows
                 remapped = {}
@@ -678,7 +692,6 @@ def intake_create():
                     remapped[key] = message
                 _apply_errors(form, remapped)
             else:
-                db.session.commit()
                 flash(_("Titipan diterima. Cetak tanda terima untuk pembuat."), "success")
                 return redirect(url_for("inventory.intake_detail", intake_id=intake.id))
     status = 422 if request.method == "POST" else 200
@@ -720,10 +733,14 @@ def adjust():
                 movement = services.adjust_stock(current_user, product, sentra.id, form.counted_qty.data,
                                                  form.reason.data, form.client_key.data,
                                                  is_discrepancy=form.is_discrepancy.data)
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()  # a double submit: the first one is recorded
+                flash(_("Penyesuaian ini sudah tercatat."), "success")
+                return redirect(url_for("inventory.adjust", sentra=sentra.id))
             except ValidationFailed as error:
                 _apply_errors(form, error.errors)
             else:
-                db.session.commit()
                 if movement is None:
                     flash(_("Hasil hitung sama dengan catatan; tidak ada penyesuaian."), "success")
                 else:
@@ -756,13 +773,13 @@ def transfer():
             try:
                 services.transfer_stock(current_user, product, sentra.id, form.to_sentra_id.data, form.qty.data,
                                         form.client_key.data, form.reason.data or "")
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()  # a double submit: the first one is recorded
+                return redirect(url_for("inventory.transfer", sentra=sentra.id))
             except ValidationFailed as error:
                 _apply_errors(form, error.errors)
             else:
-                try:
-                    db.session.commit()
-                except IntegrityError:
-                    db.session.rollback()
                 flash(_("Transfer %(name)s tercatat.", name=product.name), "success")
                 return redirect(url_for("inventory.transfer", sentra=sentra.id))
     status = 422 if request.method == "POST" else 200

@@ -243,11 +243,25 @@ def test_intake_refuses_products_of_someone_else():
     assert "lines-0" in caught.value.errors
 
 
-def test_group_intake():
-    group = MakerGroupFactory()
+def test_group_intake(app, pdf_text):
+    group = MakerGroupFactory(name="KUBE Ciprat Lestari")
+    MakerGroupMemberFactory(group=group, maker=MakerFactory(sentra=group.sentra, name="Siti Aminah"))
     product = ProductFactory(sentra=group.sentra, maker=None, group=group)
     intake = services.receive_consignment(manager_of(group.sentra), group.sentra, group, [(product, 4)], key())
     assert intake.group_id == group.id and stock_level(product.id, group.sentra_id) == 4
+    with app.test_request_context():
+        text = pdf_text(services.render_intake_note(intake))
+    assert "KUBE Ciprat Lestari" in text and "Siti Aminah" in text
+
+
+def test_minor_intake_note_names_the_guardian(app, pdf_text):
+    sentra = SentraFactory()
+    child = MakerFactory(sentra=sentra, name="Dimas Pratama", is_minor=True, guardian_name="Endang Pratiwi")
+    product = ProductFactory(sentra=sentra, maker=child)
+    intake = services.receive_consignment(manager_of(sentra), sentra, child, [(product, 2)], key())
+    with app.test_request_context():
+        text = pdf_text(services.render_intake_note(intake))
+    assert "Dimas Pratama" in text and "Endang Pratiwi" in text
 
 
 def test_opname_sets_counted_quantity_with_reason_and_audit():

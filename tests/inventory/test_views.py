@@ -271,6 +271,12 @@ def test_opname_and_transfer_forms(client, login_as, csrf, world):
         "to_sentra_id": str(other.id), "qty": "3"})
     assert response.status_code == 302
     assert stock_level(product_id, sentra_id) == 1 and stock_level(product_id, other.id) == 3
+    # staff at the receiving Sentra see the product and its stock there, but cannot edit it
+    login_as(manager_of(other))
+    assert "Batik Ciprat Biru" in client.get(f"/inventory/stok?sentra={other.id}").get_data(as_text=True)
+    page = client.get(f"/inventory/produk/{product_id}").get_data(as_text=True)
+    assert "Batik Ciprat Biru" in page and f"/inventory/produk/{product_id}/ubah" not in page
+    assert client.get(f"/inventory/produk/{product_id}/ubah").status_code == 404
 
 
 def test_kasir_cannot_change_stock(client, login_as, csrf, world):
@@ -392,3 +398,13 @@ def test_group_edit_form_shows_members_and_saves(client, login_as, csrf, world):
     db.session.expire_all()
     assert sorted((m.maker_id, m.share_weight) for m in db.session.get(MakerGroup, group.id).members) == sorted(
         [(world["maker"].id, 2), (other.id, 1)])
+
+
+def test_api_lookup_by_barcode_and_sku(client, login_as, world):
+    login_as(world["kasir"])
+    response = client.get(f"/inventory/api/produk?kode={world['product'].barcode}")
+    assert response.status_code == 200
+    assert response.json["sku"] == world["product"].sku and response.json["stock"] == 5
+    assert response.json["price"] == world["product"].price
+    missing = client.get("/inventory/api/produk?kode=2999999999999")
+    assert missing.status_code == 404 and "tidak dikenal" in missing.json["detail"]
