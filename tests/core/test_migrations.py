@@ -59,6 +59,22 @@ def test_migrations_build_exactly_the_models_schema(database_url, tmp_path):
 
     assert "users" in tables and "audit_entries" in tables
     assert diff == [], "models and migrations differ; regenerate the migration:\n" + "\n".join(
-        map(str, diff)
+        describe(d) for d in diff
     )
+
+
+def describe(difference) -> str:
+    """One short line per autogenerate difference, e.g. "add_table sales", "modify_type users.name"."""
+    if isinstance(difference, list):  # modify_* come wrapped in a list
+        return "; ".join(describe(d) for d in difference)
+    op, *args = difference
+    names = []
+    for arg in args:
+        name = getattr(arg, "name", None)
+        table = getattr(getattr(arg, "table", None), "name", None)
+        if name is not None:
+            names.append(f"{table}.{name}" if table and table != name else str(name))
+        elif isinstance(arg, str):
+            names.append(arg)
+    return f"{op} {' '.join(names)}"
 
