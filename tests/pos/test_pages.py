@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from accounts.models import Role
+from core.extensions import db
+from pos.models import Shift, ShiftStatus
+from sales.models import Channel, PaymentMethod
+from sales.services import LineRequest, PaymentRequest, record_sale
+from tests.factories import SentraFactory, UserFactory
+from tests.factories.sales import counter_setup
+
+
+def _sale(kasir, sentra, shift, ticket):
+    sale = record_sale(kasir, sentra, channel=Channel.POS, lines=[LineRequest(ticket.id, 1)],
+                       payments=[PaymentRequest(PaymentMethod.CASH, 25_000)], client_key=str(uuid.uuid4()),
+                       shift=shift)
+    db.session.commit()
+    return sale
+
+
+def test_counter_pages_render_for_the_kasir(client, login_as):
+    sentra, kasir, _m, _p, ticket, shift = counter_setup()
+    sale = _sale(kasir, sentra, shift, ticket)
+    login_as(kasir)
+    assert client.get("/pos/").headers["Location"].endswith(f"/pos/sesi/{shift.id}/jual")
+    for url in (f"/pos/sesi/{shift.id}/jual", f"/pos/sesi/{shift.id}", f"/pos/sesi/{shift.id}/tutup",
+                "/pos/penjualan", f"/pos/penjualan?shift_id={shift.id}", f"/pos/penjualan/{sale.id}"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert sale.number in client.get("/pos/penjualan").get_data(as_text=True)
+    assert "Kasir (POS)" in client.get("/staf").get_data(as_text=True)
+
+
+def test_other_sentras_staff_get_404_and_tokens_are_checked(app, client, login_as):
+    sentra, kasir, _m, _p, ticket, shift = counter_setup()
+    sale = _sale(kasir, sentra, shift, ticket)
+    outsider = UserFactory(role=Role.MANAGER, sentras=[SentraFactory()])
+    login_as(outsider)
+    for url in (f"/pos/sesi/{shift.id}", f"/pos/penjualan/{sale.id}", f"/pos/penjualan/{sale.id}/struk.pdf",
+                f"/pos/sesi/{shift.id}/laporan-z.pdf", f"/pos/penjualan?shift_id={shift.id}"):
+        assert client.get(url).status_code == 404, url
+    anonymous = app.test_client()
+    assert anonymous.get("/pos/struk/" + "x" * 43).status_code == 404
+    assert anonymous.get(f"/pos/struk/{sale.receipt_token}").status_code == 200
+
+
+def test_bad_shift_input_keeps_input_and_writes_nothing(client, login_as, csrf):
+    sentra, kasir, *_ = counter_setup()
+    db.session.execute(sa.delete(Shift))
+    db.session.commit()
+    db.session.expunge_all()
+    login_as(kasir)
+    response = client.post("/pos/", data={"csrf_token": csrf(), "sentra_id": sentra.id, "opening_float": "-5"})
+    assert response.status_code == 200 and "negatif" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Shift.id))) == 0
+    assert client.post("/pos/", data={"csrf_token": csrf(), "sentra_id": sentra.id,
+                                      "opening_float": "150.000"}).status_code == 302
+    shift = db.session.scalar(sa.select(Shift))
+    bad = client.post(f"/pos/sesi/{shift.id}/tutup", data={"csrf_token": csrf(), "d100000": "dua"})
+    assert bad.status_code == 200 and "angka bulat" in bad.get_data(as_text=True)
+    assert 'value="dua"' in bad.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Shift, shift.id).status == ShiftStatus.OPEN
