@@ -235,24 +235,12 @@ def mark_shipped(actor: User, fulfilment: Fulfilment, tracking_number: str) -> N
 
 
 def mark_completed(actor: User, fulfilment: Fulfilment) -> None:
-    """Picked up or delivered: the order is done, and the makers' online earnings may be released."""
+    """Picked up or delivered: the order is done, and the makers' online earnings become payable."""
+    from payouts.ledger import release_online_hold
+
     _move(actor, fulfilment, FulfilmentStatus.COMPLETED, completed_at=utcnow())
-    release_hold = _payouts_release_hook()
-    if release_hold is not None and fulfilment.sale_id is not None:
-        release_hold(actor, fulfilment.sale)
-
-
-def _payouts_release_hook():
-    """The payouts package's "order handed over" hook, if it provides one."""
-    try:
-        import payouts.services as payouts_services
-    except ImportError:
-        return None
-    for name in ("release_online_hold", "end_online_hold", "release_hold_for_sale"):
-        hook = getattr(payouts_services, name, None)
-        if callable(hook):
-            return hook
-    return None
+    if fulfilment.sale_id is not None:
+        release_online_hold(fulfilment.sale)
 
 
 def cancel_order(actor: User, order: Order, reason: str) -> list[str]:

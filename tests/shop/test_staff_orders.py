@@ -11,6 +11,7 @@ from accounts.models import Role
 from core.audit import AuditEntry
 from core.extensions import db
 from inventory.stock import movements_sum, stock_level
+from payouts.models import Component, LedgerEntry
 from sales.models import Refund, Sale, SaleStatus
 from shop.models import FulfilmentStatus, OrderRefund, OrderStatus
 from tests.factories import SentraFactory, UserFactory
@@ -47,8 +48,12 @@ def test_pickup_order_goes_ready_then_picked_up_and_each_step_is_audited(client,
     client.post(f"/staf/pesanan/{fulfilment.id}/siap", data={"csrf_token": csrf()})
     assert fresh(fulfilment).status == FulfilmentStatus.READY
     assert "Siap diambil" in client.get(f"/pesanan/{order.token}").get_data(as_text=True)
+    held = sa.select(LedgerEntry.available_at).where(LedgerEntry.sale_id == fresh(fulfilment).sale_id,
+                                                     LedgerEntry.component == Component.MAKER)
+    assert db.session.scalars(held).all() == [None]  # online earnings wait for the hand-over
     client.post(f"/staf/pesanan/{fulfilment.id}/selesai", data={"csrf_token": csrf()})
     assert fresh(fulfilment).status == FulfilmentStatus.COMPLETED
+    assert None not in db.session.scalars(held).all()  # ...and are released by it
     # Status never goes backwards.
     client.post(f"/staf/pesanan/{fulfilment.id}/siap", data={"csrf_token": csrf()})
     assert fresh(fulfilment).status == FulfilmentStatus.COMPLETED
