@@ -48,17 +48,16 @@ def test_other_sentras_staff_get_404_and_tokens_are_checked(app, client, login_a
 
 
 def test_bad_shift_input_keeps_input_and_writes_nothing(client, login_as, csrf):
-    sentra, kasir, *_ = counter_setup()
-    db.session.execute(sa.delete(Shift))
-    db.session.commit()
-    db.session.expunge_all()
+    sentra, *_ = counter_setup()
+    kasir = UserFactory(role=Role.KASIR, sentras=[sentra])
     login_as(kasir)
     response = client.post("/pos/", data={"csrf_token": csrf(), "sentra_id": sentra.id, "opening_float": "-5"})
     assert response.status_code == 200 and "negatif" in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count(Shift.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Shift.id)).where(Shift.cashier_id == kasir.id)) == 0
     assert client.post("/pos/", data={"csrf_token": csrf(), "sentra_id": sentra.id,
                                       "opening_float": "150.000"}).status_code == 302
-    shift = db.session.scalar(sa.select(Shift))
+    shift = db.session.scalar(sa.select(Shift).where(Shift.cashier_id == kasir.id))
+    assert shift.opening_float == 150_000
     bad = client.post(f"/pos/sesi/{shift.id}/tutup", data={"csrf_token": csrf(), "d100000": "dua"})
     assert bad.status_code == 200 and "angka bulat" in bad.get_data(as_text=True)
     assert 'value="dua"' in bad.get_data(as_text=True)
