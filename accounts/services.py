@@ -268,6 +268,21 @@ def reset_maker_pin(actor: User, user: User, new_pin: str) -> User:
     return user
 
 
+def reset_staff_password(actor: User | None, user: User, new_password: str) -> User:
+    """Set a staff user's password (e.g. `flask users set-password`); unlocks and ends sessions."""
+    if user.role not in STAFF_ROLES:
+        raise ValidationFailed({"password": "Kata sandi hanya untuk akun staf."})
+    if problem := password_problems(new_password or ""):
+        raise ValidationFailed({"password": problem})
+    user.set_password(new_password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.session_version += 1
+    db.session.flush()
+    record_audit(actor, "user.reset_password", user)
+    return user
+
+
 def end_sessions(user: User) -> None:
     """Invalidate every session cookie of `user` (logout everywhere)."""
     user.session_version += 1

@@ -73,6 +73,29 @@ def db_restore(source: Path) -> None:
     click.echo("Database dipulihkan.")
 
 
+@users_cli.command("set-password")
+@click.option("--email", prompt=True)
+@click.password_option()
+def users_set_password(email: str, password: str) -> None:
+    """Set a staff user's password (also unlocks the account and ends its sessions)."""
+    import sqlalchemy as sa
+
+    from accounts.models import User
+    from accounts.services import reset_staff_password
+    from core.errors import ValidationFailed
+
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"Tidak ada akun dengan e-mail {email}.")
+    try:
+        reset_staff_password(None, user, password)
+        db.session.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException("; ".join(error.errors.values())) from None
+    click.echo(f"Kata sandi diganti: {user.email}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)

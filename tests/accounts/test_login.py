@@ -243,3 +243,11 @@ def test_anonymous_is_sent_to_the_right_login_page(client):
     response = client.get("/staf")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/accounts/masuk?next=/staf")
+
+
+def test_idle_session_expires(app, client, csrf, kasir, monkeypatch):
+    """The session cookie's signed timestamp is checked server-side (PERMANENT_SESSION_LIFETIME)."""
+    staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD)
+    assert client.get("/staf").status_code == 200
+    monkeypatch.setitem(app.config, "PERMANENT_SESSION_LIFETIME", timedelta(seconds=-1))
+    assert client.get("/staf").status_code == 302

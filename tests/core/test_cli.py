@@ -55,3 +55,34 @@ def test_create_admin_refuses_bad_email_and_duplicates(runner):
                                 "--password", "Batik-Ciprat-2026"])
     assert again.exit_code != 0 and "E-mail ini sudah dipakai akun lain." in again.output
     assert len(users()) == 1
+
+
+def test_set_password_unlocks_and_ends_sessions(runner):
+    from datetime import timedelta
+
+    from core.db import utcnow
+    from tests.factories import UserFactory
+
+    user = UserFactory(role=Role.ADMIN, email="admin@sentra.test", locked_until=utcnow() + timedelta(minutes=9))
+    version = user.session_version
+    result = runner.invoke(args=["users", "set-password", "--email", "ADMIN@sentra.test",
+                                 "--password", "Kartini-Temanggung-7"])
+    assert result.exit_code == 0, result.output
+    db.session.refresh(user)
+    assert user.check_password("Kartini-Temanggung-7") and user.locked_until is None
+    assert user.session_version == version + 1
+    assert db.session.scalar(sa.select(AuditEntry.action)) == "user.reset_password"
+
+
+def test_set_password_refuses_weak_passwords_and_unknown_users(runner):
+    from tests.factories import TEST_PASSWORD, UserFactory
+
+    user = UserFactory(role=Role.ADMIN, email="admin@sentra.test")
+    weak = runner.invoke(args=["users", "set-password", "--email", "admin@sentra.test", "--password", "12345"])
+    assert weak.exit_code != 0 and "Kata sandi minimal 10 karakter." in weak.output
+    unknown = runner.invoke(args=["users", "set-password", "--email", "siapa@sentra.test",
+                                  "--password", "Kartini-Temanggung-7"])
+    assert unknown.exit_code != 0 and "Tidak ada akun" in unknown.output
+    db.session.refresh(user)
+    assert user.check_password(TEST_PASSWORD)
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == 0
