@@ -596,6 +596,18 @@ def add_product_photo(actor, product: Product, data: bytes) -> ProductPhoto:
     return photo
 
 
+def set_maker_photo(actor, maker: Maker, data: bytes) -> Maker:
+    """A portrait of the maker; shown publicly only while a SHOP_PHOTO consent is valid."""
+    from inventory.images import save_image
+
+    name = save_image(data, field="photo")
+    before = maker.photo_path
+    maker.photo_path = name
+    db.session.flush()
+    record_audit(actor, "maker.photo", maker, before={"photo": before}, after={"photo": name})
+    return maker
+
+
 def find_product_by_code(code: str, sentra_ids: set[int] | None = None) -> Product | None:
     """A product by barcode or SKU (what a scanner or a kasir types)."""
     code = (code or "").strip()

@@ -35,6 +35,7 @@ from inventory.images import is_served_name, upload_dir
 from inventory.models import (
     Cluster,
     Consent,
+    ConsentPurpose,
     ConsignmentIntake,
     Maker,
     MakerGroup,
@@ -276,7 +277,8 @@ def maker_edit(maker_id: int):
 
 @bp.get("/pembuat/<int:maker_id>")
 @manager_required
-def maker_detail(maker_id: int, consent_form: ConsentForm | None = None, status: int = 200):
+def maker_detail(maker_id: int, consent_form: ConsentForm | None = None, status: int = 200,
+                 photo_form: PhotoForm | None = None):
     maker = _get_or_404(Maker, maker_id)
     groups = db.session.scalars(sa.select(MakerGroup).join(MakerGroupMember)
                                 .where(MakerGroupMember.maker_id == maker.id).order_by(MakerGroup.name))
@@ -289,7 +291,8 @@ def maker_detail(maker_id: int, consent_form: ConsentForm | None = None, status:
         else:
             consent_form.given_by_name.data = maker.name
     return render_template("inventory/maker_detail.html", maker=maker, groups=list(groups),
-                           products=list(products), consent_form=consent_form), status
+                           products=list(products), consent_form=consent_form,
+                           photo_form=photo_form or PhotoForm()), status
 
 
 @bp.post("/pembuat/<int:maker_id>/izin")
@@ -590,12 +593,44 @@ def product_restore(product_id: int):
 
 @bp.get("/foto/<name>")
 def photo(name: str):
-    """Product photos: only names this app generated (random hex + .webp) are ever served."""
+    """Uploaded photos: only names this app generated (random hex + .webp) are ever served.
+
+    A maker's portrait is public only while the maker (or guardian) consents to it; otherwise only
+    staff of the maker's Sentra see it. It is never cached, so a revoked consent takes effect at once.
+    """
     if not is_served_name(name):
         abort(404)
-    response = send_from_directory(upload_dir(), name, mimetype="image/webp", max_age=86400)
+    maker = db.session.scalar(sa.select(Maker).where(Maker.photo_path == name.replace("-400.webp", ".webp")))
+    staff_of_maker = maker is not None and current_user.is_authenticated and current_user.is_staff \
+        and current_user.can_access_sentra(maker.sentra_id)
+    if maker is not None and not maker.has_consent(ConsentPurpose.SHOP_PHOTO) and not staff_of_maker:
+        abort(404)
+    response = send_from_directory(upload_dir(), name, mimetype="image/webp",
+                                   max_age=0 if maker is not None else 86400)
+    if maker is not None:
+        response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.post("/pembuat/<int:maker_id>/foto")
+@manager_required
+def maker_photo_set(maker_id: int):
+    maker = _get_or_404(Maker, maker_id)
+    form = PhotoForm()
+    if form.validate_on_submit():
+        upload = form.photo.data
+        data = upload.read(services_limit() + 1) if upload else b""
+        try:
+            services.set_maker_photo(current_user, maker, data)
+        except ValidationFailed as error:
+            _apply_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(_("Foto pembuat tersimpan."), "success")
+            return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
+    db.session.rollback()
+    return maker_detail(maker_id, photo_form=form, status=422)
 
 
 # --- Stock -------------------------------------------------------------------------------------

@@ -408,3 +408,23 @@ def test_api_lookup_by_barcode_and_sku(client, login_as, world):
     assert response.json["price"] == world["product"].price
     missing = client.get("/inventory/api/produk?kode=2999999999999")
     assert missing.status_code == 404 and "tidak dikenal" in missing.json["detail"]
+
+
+def test_maker_photo_is_public_only_with_consent(client, login_as, csrf, world):
+    login_as(world["manager"])
+    url = f"/inventory/pembuat/{world['maker'].id}/foto"
+    response = client.post(url, data={"csrf_token": csrf(), "photo": (io.BytesIO(_image()), "me.png")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    db.session.expire_all()
+    name = db.session.get(Maker, world["maker"].id).photo_path
+    assert client.get(f"/inventory/foto/{name}").status_code == 200  # staff of the Sentra
+    anonymous = client.application.test_client()
+    assert anonymous.get(f"/inventory/foto/{name}").status_code == 404  # no SHOP_PHOTO consent
+    ConsentFactory(maker=db.session.get(Maker, world["maker"].id), purpose=ConsentPurpose.SHOP_PHOTO)
+    served = anonymous.get(f"/inventory/foto/{name}")
+    assert served.status_code == 200 and served.headers["Cache-Control"] == "no-store"
+
+    bad = client.post(url, data={"csrf_token": csrf(), "photo": (io.BytesIO(b"%PDF-1.4 nope"), "me.jpg")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 422 and "bukan gambar" in _field_error(bad.get_data(as_text=True), "photo")
