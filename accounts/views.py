@@ -156,7 +156,10 @@ def user_list():
     if form.role.data in ROLE_LABELS:
         query = query.where(User.role == Role(form.role.data))
     if (form.sentra.data or "").isdigit():
-        query = query.where(User.sentras.any(Sentra.id == int(form.sentra.data)))
+        sentra_id = int(form.sentra.data)
+        # Staff are assigned to Sentras; a maker login belongs to its maker's Sentra.
+        query = query.where(sa.or_(User.sentras.any(Sentra.id == sentra_id),
+                                   User.maker.has(Maker.sentra_id == sentra_id)))
     search = (form.q.data or "").strip()[:120]
     if search:
         pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -46,7 +46,7 @@ def test_user_list_filters_by_role_sentra_and_search(client, admin, sentras):
     tmg, bks = sentras
     UserFactory(name="Budi Kasir", email="budi@sentra.test", sentras=[tmg])
     UserFactory(name="Dewi Manajer", role=Role.MANAGER, sentras=[bks])
-    MakerUserFactory(name="Bu Sri", phone="6281234567890", maker__phone="6281234567890")
+    MakerUserFactory(name="Bu Sri", phone="6281234567890", maker__phone="6281234567890", maker__sentra=tmg)
 
     page = client.get("/accounts/pengguna").get_data(as_text=True)
     assert all(name in page for name in ("Budi Kasir", "Dewi Manajer", "Bu Sri", "Admin Pusat"))
@@ -55,7 +55,9 @@ def test_user_list_filters_by_role_sentra_and_search(client, admin, sentras):
     assert "Dewi Manajer" in by_role and "Budi Kasir" not in by_role
 
     by_sentra = client.get(f"/accounts/pengguna?sentra={tmg.id}").get_data(as_text=True)
-    assert "Budi Kasir" in by_sentra and "Dewi Manajer" not in by_sentra
+    assert "Budi Kasir" in by_sentra and "Bu Sri" in by_sentra and "Dewi Manajer" not in by_sentra
+    by_other_sentra = client.get(f"/accounts/pengguna?sentra={bks.id}").get_data(as_text=True)
+    assert "Dewi Manajer" in by_other_sentra and "Bu Sri" not in by_other_sentra
 
     by_email = client.get("/accounts/pengguna?q=BUDI@").get_data(as_text=True)
     assert "Budi Kasir" in by_email and "Dewi Manajer" not in by_email
