@@ -229,6 +229,11 @@ def create_maker(actor, data: Mapping[str, Any]) -> Maker:
 
 def update_maker(actor, maker: Maker, data: Mapping[str, Any]) -> Maker:
     values = _maker_values(actor, data)
+    if values["sentra_id"] != maker.sentra_id and (
+            db.session.scalar(sa.select(Product.id).where(Product.maker_id == maker.id).limit(1))
+            or db.session.scalar(sa.select(MakerGroupMember.group_id)
+                                 .where(MakerGroupMember.maker_id == maker.id).limit(1))):
+        raise ValidationFailed({"sentra_id": "Pembuat yang sudah punya produk atau kelompok tidak bisa pindah Sentra."})
     before = {key: getattr(maker, key) for key in values}
     for key, value in values.items():
         setattr(maker, key, value)

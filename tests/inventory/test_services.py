@@ -334,3 +334,18 @@ def test_non_image_and_oversized_uploads_are_refused(app):
     with pytest.raises(ValidationFailed, match="terlalu besar"):
         services.add_product_photo(actor, product, too_big)
     assert product.photos == []
+
+
+def test_maker_with_products_cannot_move_sentra_and_payout_change_is_audited():
+    product = ProductFactory()
+    maker, other = product.maker, SentraFactory()
+    actor = manager_of(product.sentra, other)
+    base = {"sentra_id": maker.sentra_id, "name": maker.name, "public_name": maker.public_name,
+            "cluster": "disabilitas", "program": "atensi", "phone": maker.phone}
+    with pytest.raises(ValidationFailed) as caught:
+        services.update_maker(actor, maker, {**base, "sentra_id": other.id})
+    assert "sentra_id" in caught.value.errors
+    services.update_maker(actor, maker, {**base, "payout_method": "ewallet", "ewallet_provider": "GoPay",
+                                         "ewallet_number": "0812 3456 7890"})
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "maker.update"))
+    assert entry.before["payout_method"] == "cash" and entry.after["ewallet_number"] == "6281234567890"
