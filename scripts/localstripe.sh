@@ -9,9 +9,9 @@ PY=.venv/bin/python
 PORT="${LOCALSTRIPE_PORT:-8420}"
 APP_URL="${APP_URL:-http://127.0.0.1:5000}"
 SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_local}"
-PIDFILE=instance/localstripe.pid
-LOG=instance/localstripe.log
-mkdir -p instance
+PIDFILE="${INSTANCE_DIR:-instance}/localstripe.pid"
+LOG="${INSTANCE_DIR:-instance}/localstripe.log"
+mkdir -p "${INSTANCE_DIR:-instance}"
 
 running() { [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 

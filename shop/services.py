@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -389,6 +390,18 @@ def require_manager_for_refund(actor: User, fulfilment: Fulfilment) -> None:
         raise Forbidden("Pengembalian dana hanya oleh manajer Sentra ini.")
 
 
+def _mail_log() -> logging.Logger:
+    """Buyer e-mails are always written to the log (stderr), whether or not SMTP is configured."""
+    log = logging.getLogger("sentra.shop.mail")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("[%(asctime)s] shop mail: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    return log
+
+
 def notify_buyer(order: Order, kind: str) -> str:
     """Render the buyer's e-mail, log it, and send it only when SMTP is configured."""
     from flask import render_template
@@ -396,7 +409,7 @@ def notify_buyer(order: Order, kind: str) -> str:
     body = render_template(f"shop/email/{kind}.txt", order=order)
     subject = {"confirmation": f"Pesanan {order.number} diterima",
                "paid": f"Pembayaran pesanan {order.number} diterima"}.get(kind, order.number)
-    current_app.logger.info("shop e-mail to %s: %s\n%s", order.buyer_email, subject, body)
+    _mail_log().info("e-mail to %s: %s\n%s", order.buyer_email, subject, body)
     server = current_app.config.get("MAIL_SERVER")
     if server:
         import smtplib

@@ -172,3 +172,13 @@ def test_pick_list_and_invoice_pdfs_carry_the_order(client, csrf, login_as, pdf_
     pick = client.get(f"/staf/pesanan/{order.fulfilments[0].id}/daftar-ambil.pdf")
     text = pdf_text(pick.data)
     assert "Daftar ambil" in text and "TMG-BTK-01" in text and order.number in text
+
+
+def test_the_buyer_email_is_rendered_with_the_status_link(client, csrf, app):
+    from shop.services import notify_buyer
+
+    order = place_order(client, csrf, [(ShopProductFactory(stock=1, price=45_000, name="Kipas Lontar"), 1)])
+    with app.test_request_context():
+        body = notify_buyer(order, "confirmation")
+    assert order.number in body and "Kipas Lontar" in body and "Rp 45.000" in body
+    assert f"/pesanan/{order.token}" in body

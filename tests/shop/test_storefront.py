@@ -25,6 +25,18 @@ def test_home_shows_featured_products_and_sentras(client):
     assert "Barang Draf" not in page
 
 
+def test_product_photos_are_served_through_the_inventory_photo_route(client):
+    from inventory.models import ProductPhoto
+
+    product = ShopProductFactory(stock=1)
+    name = "0123456789abcdef0123456789abcdef.webp"
+    db.session.add(ProductPhoto(product_id=product.id, path=name))
+    db.session.commit()
+    assert "/foto/0123456789abcdef0123456789abcdef-400.webp" in client.get("/").get_data(as_text=True)
+    assert "/foto/0123456789abcdef0123456789abcdef-400.webp" in client.get("/katalog").get_data(as_text=True)
+    assert f"/foto/{name}" in client.get(f"/produk/{product.id}").get_data(as_text=True)
+
+
 def test_catalogue_search_filters_sort_and_pagination(client):
     jateng = SentraFactory(name="Sentra Temanggung", province="Jawa Tengah")
     sulsel = SentraFactory(name="Sentra Gowa", province="Sulawesi Selatan", city="Gowa")
