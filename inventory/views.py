@@ -529,7 +529,8 @@ def product_detail(product_id: int, photo_form: PhotoForm | None = None, status:
     users = _user_names({m.user_id for m in movements.items})
     sentra_codes = dict(db.session.execute(sa.select(Sentra.id, Sentra.code)).all())
     return render_template("inventory/product_detail.html", product=product, levels=levels, movements=movements,
-                           users=users, sentra_codes=sentra_codes, photo_form=photo_form or PhotoForm(),
+                           users=users, sentra_codes=sentra_codes, share_label=format_bps(product.maker_share_bps),
+                           photo_form=photo_form or PhotoForm(),
                            public_name=services.public_maker_name(product)), status
 
 
@@ -653,17 +654,20 @@ def stock_list():
                            total=sum(qty for _p, qty in rows))
 
 
-def _goods_choices(sentra_id: int) -> list[tuple[str, str]]:
+def _goods_choices(sentra_id: int) -> list[tuple]:
+    """Goods on this Sentra's shelf; each option carries its owner so the intake form can filter by it."""
     products = db.session.scalars(sa.select(Product).where(
         Product.kind == ProductKind.GOODS, Product.is_active.is_(True),
         sa.or_(Product.sentra_id == sentra_id,
                Product.id.in_(sa.select(StockLevel.product_id).where(StockLevel.sentra_id == sentra_id))))
         .order_by(Product.name))
-    return [("", _("— pilih produk —"))] + [(str(p.id), f"{p.name} · {p.sku}") for p in products]
+    return [("", _("— pilih produk —"), {})] + [
+        (str(p.id), f"{p.name} · {p.sku}", {"data-owner": f"m:{p.maker_id}" if p.maker_id else f"g:{p.group_id}"})
+        for p in products]
 
 
-def _product_in(form_value: str | None, allowed: list[tuple[str, str]]) -> Product | None:
-    if not form_value or form_value not in {value for value, _label in allowed if value}:
+def _product_in(form_value: str | None, allowed: list[tuple]) -> Product | None:
+    if not form_value or form_value not in {choice[0] for choice in allowed if choice[0]}:
         return None
     return db.session.get(Product, int(form_value))
 

@@ -26,16 +26,20 @@ def shop_floor():
     sentra = SentraFactory(code="TMG")
     maker = MakerFactory(sentra=sentra, name="Sri Rahayu")
     product = ProductFactory(sentra=sentra, maker=maker, name="Batik Ciprat Biru")
+    other_product = ProductFactory(sentra=sentra, name="Tas Anyaman", maker=MakerFactory(sentra=sentra))
     manager = UserFactory(role=Role.MANAGER, email="manajer@sentra.test", sentras=[sentra])
     intake = services.receive_consignment(manager, sentra, maker, [(product, 3)], str(uuid.uuid4()))
     db.session.commit()
-    return {"sentra_id": sentra.id, "maker_id": maker.id, "product_id": product.id, "intake_id": intake.id}
+    return {"sentra_id": sentra.id, "maker_id": maker.id, "product_id": product.id, "intake_id": intake.id,
+            "other_product_id": other_product.id}
 
 
 def test_manager_takes_in_consignment_with_the_keyboard(page, live_server, shop_floor):
     _login(page, live_server, "manajer@sentra.test")
     page.goto(f"{live_server}/inventory/titipan/baru")
     page.get_by_label("Pembuat atau kelompok yang menitipkan").select_option(f"m:{shop_floor['maker_id']}")
+    # the line lists only this maker's goods once the maker is chosen
+    assert page.locator(f"#lines-0-product_id option[value='{shop_floor['other_product_id']}']").is_disabled()
     page.get_by_label("Produk baris 1").select_option(str(shop_floor["product_id"]))
     page.get_by_label("Jumlah baris 1").fill("4")
     page.get_by_label("Jumlah baris 1").press("Enter")
