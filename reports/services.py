@@ -119,37 +119,43 @@ def build_report(*, start: date, end: date, dimension: str, sentra_ids: Iterable
     def scope(column):
         return sa.true() if ids is None else column.in_(ids)
 
-    # Grain: (day, channel, category, maker_id, group_id); folded into the dimension below.
+    # Group in SQL only by what the dimension needs; fold days into weeks/months below.
+    def grain(day_column) -> list:
+        if dimension in TIME_DIMENSIONS:
+            return [day_column]
+        if dimension == "channel":
+            return [Sale.channel]
+        if dimension == "category":
+            return [SaleLine.category]
+        return [SaleLine.maker_id, SaleLine.group_id]
+
+    g_money = grain(LedgerTransaction.business_date)
     money = db.session.execute(
-        sa.select(LedgerTransaction.business_date, Sale.channel, SaleLine.category, SaleLine.maker_id,
-                  SaleLine.group_id, LedgerEntry.component, LedgerTransaction.kind,
-                  sa.func.sum(LedgerEntry.amount))
+        sa.select(*g_money, LedgerEntry.component, sa.func.sum(LedgerEntry.amount))
         .select_from(LedgerEntry)
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
         .join(SaleLine, SaleLine.id == LedgerEntry.sale_line_id)
         .join(Sale, Sale.id == SaleLine.sale_id)
         .where(scope(LedgerTransaction.sentra_id), LedgerTransaction.business_date.between(start, end),
                LedgerEntry.component.in_([Component.MATERIAL, Component.MAKER, Component.SENTRA]))
-        .group_by(LedgerTransaction.business_date, Sale.channel, SaleLine.category, SaleLine.maker_id,
-                  SaleLine.group_id, LedgerEntry.component, LedgerTransaction.kind)
+        .group_by(*g_money, LedgerEntry.component)
     ).all()
+    g_sold = grain(Sale.business_date)
     sold = db.session.execute(
-        sa.select(Sale.business_date, Sale.channel, SaleLine.category, SaleLine.maker_id, SaleLine.group_id,
-                  sa.func.sum(SaleLine.quantity), sa.func.sum(SaleLine.line_total))
+        sa.select(*g_sold, sa.func.sum(SaleLine.quantity), sa.func.sum(SaleLine.line_total))
         .join(Sale, Sale.id == SaleLine.sale_id)
         .where(scope(Sale.sentra_id), Sale.business_date.between(start, end))
-        .group_by(Sale.business_date, Sale.channel, SaleLine.category, SaleLine.maker_id, SaleLine.group_id)
+        .group_by(*g_sold)
     ).all()
+    g_returned = grain(LedgerTransaction.business_date)
     returned = db.session.execute(
-        sa.select(LedgerTransaction.business_date, Sale.channel, SaleLine.category, SaleLine.maker_id,
-                  SaleLine.group_id, sa.func.sum(RefundLine.quantity), sa.func.sum(RefundLine.amount))
+        sa.select(*g_returned, sa.func.sum(RefundLine.quantity), sa.func.sum(RefundLine.amount))
         .select_from(RefundLine)
         .join(LedgerTransaction, LedgerTransaction.refund_id == RefundLine.refund_id)
         .join(SaleLine, SaleLine.id == RefundLine.sale_line_id)
         .join(Sale, Sale.id == SaleLine.sale_id)
         .where(scope(LedgerTransaction.sentra_id), LedgerTransaction.business_date.between(start, end))
-        .group_by(LedgerTransaction.business_date, Sale.channel, SaleLine.category, SaleLine.maker_id,
-                  SaleLine.group_id)
+        .group_by(*g_returned)
     ).all()
     counts = db.session.execute(
         sa.select(Sale.business_date, Sale.channel, sa.func.count(Sale.id))
@@ -169,21 +175,24 @@ def build_report(*, start: date, end: date, dimension: str, sentra_ids: Iterable
         .group_by(LedgerTransaction.business_date)
     ).all()
 
-    maker_ids = {r[3] for r in (*money, *sold, *returned) if r[3] is not None}
-    group_ids = {r[4] for r in (*money, *sold, *returned) if r[4] is not None}
-    if maker_ids:
-        makers = {m.id: m for m in db.session.scalars(sa.select(Maker).where(Maker.id.in_(maker_ids)))}
-    if group_ids:
-        groups = {g.id: g for g in db.session.scalars(sa.select(MakerGroup).where(MakerGroup.id.in_(group_ids)))}
+    if dimension in ("maker", "cluster", "program"):
+        maker_ids = {r[0] for r in (*money, *sold, *returned) if r[0] is not None}
+        group_ids = {r[1] for r in (*money, *sold, *returned) if r[1] is not None}
+        if maker_ids:
+            makers = {m.id: m for m in db.session.scalars(sa.select(Maker).where(Maker.id.in_(maker_ids)))}
+        if group_ids:
+            groups = {g.id: g for g in db.session.scalars(sa.select(MakerGroup).where(MakerGroup.id.in_(group_ids)))}
+    width = len(g_money)
 
-    def key_of(day, channel, category, maker_id, group_id) -> tuple[object, str]:
+    def key_of(values: tuple) -> tuple[object, str]:
         if dimension in TIME_DIMENSIONS:
-            k = _bucket(day, dimension)
+            k = _bucket(values[0], dimension)
             return k, _bucket_label(k, dimension)
         if dimension == "channel":
-            return str(channel), CHANNEL_LABELS.get(str(channel), str(channel))
+            return str(values[0]), CHANNEL_LABELS.get(str(values[0]), str(values[0]))
         if dimension == "category":
-            return category, category
+            return values[0], values[0]
+        maker_id, group_id = values
         if dimension == "maker":
             if maker_id is not None:
                 return f"m{maker_id}", makers[maker_id].name
@@ -200,8 +209,9 @@ def build_report(*, start: date, end: date, dimension: str, sentra_ids: Iterable
             rows[key] = Row(key, label, sales_count=0 if dimension in (*TIME_DIMENSIONS, "channel") else None)
         return rows[key]
 
-    for day, channel, category, maker_id, group_id, component, _kind, amount in money:
-        r = row(*key_of(day, channel, category, maker_id, group_id))
+    for values in money:
+        r = row(*key_of(tuple(values[:width])))
+        component, amount = values[width], values[width + 1]
         value = -int(amount)  # credits are negative; refunds (debits) reduce
         if component == Component.MATERIAL:
             r.material += value
@@ -209,28 +219,28 @@ def build_report(*, start: date, end: date, dimension: str, sentra_ids: Iterable
             r.maker_share += value
         else:
             r.gross_profit += value
-    for day, channel, category, maker_id, group_id, qty, total in sold:
-        r = row(*key_of(day, channel, category, maker_id, group_id))
-        r.items += int(qty)
-        r.gross_sales += int(total)
-    for day, channel, category, maker_id, group_id, qty, amount in returned:
-        r = row(*key_of(day, channel, category, maker_id, group_id))
-        r.items -= int(qty)
-        r.refunds += int(amount)
+    for values in sold:
+        r = row(*key_of(tuple(values[:width])))
+        r.items += int(values[width])
+        r.gross_sales += int(values[width + 1])
+    for values in returned:
+        r = row(*key_of(tuple(values[:width])))
+        r.items -= int(values[width])
+        r.refunds += int(values[width + 1])
     if dimension in (*TIME_DIMENSIONS, "channel"):
         for day, channel, count in counts:
-            row(*key_of(day, channel, None, None, None)).sales_count += int(count)
+            row(*key_of((day,) if dimension in TIME_DIMENSIONS else (channel,))).sales_count += int(count)
     visitors_total = 0
     payouts_total = 0
     for day, count in visits:
         visitors_total += int(count)
         if dimension in TIME_DIMENSIONS:
-            r = row(*key_of(day, None, None, None, None))
+            r = row(*key_of((day,)))
             r.visitors = (r.visitors or 0) + int(count)
     for day, amount in paid:
         payouts_total += int(amount)
         if dimension in TIME_DIMENSIONS:
-            r = row(*key_of(day, None, None, None, None))
+            r = row(*key_of((day,)))
             r.payouts = (r.payouts or 0) + int(amount)
 
     ordered = sorted(rows.values(), key=lambda r: (str(r.key) if dimension in TIME_DIMENSIONS else r.label))
