@@ -21,6 +21,7 @@ from core.audit import record_audit
 from core.db import utcnow
 from core.errors import Conflict, DomainError, NotFound, OutOfStock, ValidationFailed
 from core.extensions import db
+from core.money import format_rupiah
 from inventory.models import MovementKind, Product
 from inventory.stock import move_stock
 from shop.cart import CartGroup, available_quantity, cart_groups, clear
@@ -38,6 +39,8 @@ from shop.stripe_gateway import IntentResult, to_minor
 
 #: attempts in these states may still turn into money: no second PaymentIntent meanwhile
 IN_FLIGHT = {"created", "processing"}
+#: an order nobody paid for this long is cancelled by `expire_reservations`
+ABANDON_AFTER = timedelta(hours=48)
 
 
 @dataclass(frozen=True)
@@ -215,8 +218,10 @@ def expire_if_due(order: Order, now: datetime | None = None) -> bool:
 
 
 def expire_reservations(now: datetime | None = None) -> int:
-    """Release every hold whose time is up (the `flask shop expire-reservations` command)."""
+    """Release every hold whose time is up, and cancel orders left unpaid for ABANDON_AFTER
+    (the `flask shop expire-reservations` command, meant for cron every few minutes)."""
     now = now or utcnow()
+    cancel_abandoned(now)
     ids = db.session.scalars(
         sa.select(Order.id).where(Order.status == OrderStatus.PENDING, Order.stock_held.is_(True),
                                   Order.hold_until < now).order_by(Order.id)
@@ -227,6 +232,33 @@ def expire_reservations(now: datetime | None = None) -> int:
         if expire_if_due(order, now):
             released += 1
     return released
+
+
+def cancel_abandoned(now: datetime | None = None) -> int:
+    """Unpaid orders older than ABANDON_AFTER with nothing held and no payment in flight are cancelled."""
+    now = now or utcnow()
+    cutoff = now - ABANDON_AFTER
+    in_flight = sa.select(PaymentAttempt.id).where(PaymentAttempt.order_id == Order.id,
+                                                   PaymentAttempt.status.in_([*IN_FLIGHT, "requires_action"]))
+    ids = db.session.scalars(
+        sa.select(Order.id).where(Order.status == OrderStatus.PENDING, Order.stock_held.is_(False),
+                                  Order.created_at < cutoff, ~sa.exists(in_flight)).order_by(Order.id)
+    ).all()
+    cancelled = 0
+    for order_id in ids:
+        result = db.session.execute(
+            sa.update(Order).where(Order.id == order_id, Order.status == OrderStatus.PENDING,
+                                   Order.stock_held.is_(False))
+            .values(status=OrderStatus.CANCELLED, cancelled_at=now,
+                    cancel_reason="Tidak dibayar dalam batas waktu; pesanan dibatalkan otomatis.")
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            db.session.execute(sa.update(Fulfilment).where(Fulfilment.order_id == order_id)
+                               .values(status=FulfilmentStatus.CANCELLED).execution_options(synchronize_session=False))
+            record_audit(None, "order.abandoned", entity_type="Order", entity_id=order_id)
+            cancelled += 1
+    return cancelled
 
 
 # -- paying ---------------------------------------------------------------------------------------
@@ -256,6 +288,7 @@ def start_attempt(order: Order, attempt_key: str, payment_method: str) -> tuple[
     busy = [a for a in order.attempts if a.status in IN_FLIGHT]
     if busy:
         raise Conflict("Pembayaran sebelumnya masih diproses. Tunggu sebentar lalu muat ulang halaman.")
+    _check_still_sold(order)
     expire_if_due(order)
     reserve(order)
     attempt = PaymentAttempt(order_id=order.id, idempotency_key=attempt_key, amount=order.total,
@@ -263,6 +296,19 @@ def start_attempt(order: Order, attempt_key: str, payment_method: str) -> tuple[
     db.session.add(attempt)
     db.session.flush()
     return attempt, True
+
+
+def _check_still_sold(order: Order) -> None:
+    """Before charging: every product is still sold, at the price the order shows."""
+    for fulfilment in order.fulfilments:
+        for line in fulfilment.lines:
+            product = line.product
+            if not product.is_active or not product.is_published:
+                raise Conflict(f"{line.product_name} sudah tidak dijual, jadi pesanan ini tidak bisa dibayar. "
+                               "Silakan pesan ulang dari katalog.")
+            if product.price != line.unit_price:
+                raise Conflict(f"Harga {line.product_name} berubah menjadi {format_rupiah(product.price)}. "
+                               "Pesanan ini tidak bisa dibayar; silakan pesan ulang dari katalog.")
 
 
 def apply_result(attempt: PaymentAttempt, result: IntentResult) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts.access import require_sentra_access, scoped_sentra_ids, staff_required
 from accounts.models import Role
-from core.errors import DomainError, OutOfStock, problem
+from core.errors import DomainError, problem
 from core.extensions import csrf, db
 from core.menu import add_menu_item
 from core.money import parse_rupiah
@@ -392,10 +392,12 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> Response:
     try:
         outcome = apply_result(attempt, result)
         db.session.commit()
-    except OutOfStock:
-        # Paid after the hold lapsed and the goods are gone: the webhook cancels and refunds.
+    except DomainError as error:
+        # Paid, but the order cannot be booked (e.g. the goods went after the hold lapsed): the
+        # webhook for this payment cancels the order and refunds in full.
         db.session.rollback()
-        flash(_("Pembayaran diterima tetapi stok sudah habis. Dana akan dikembalikan penuh."), "error")
+        flash(_("Pembayaran diterima tetapi pesanan tidak dapat diproses (%(why)s). Dana akan dikembalikan "
+                "penuh.", why=error.detail), "error")
         return back
     if outcome == "fulfilled":
         notify_buyer(db.session.get(Order, order.id), "paid")
@@ -478,7 +480,7 @@ def order_invoice(token: str):
 @csrf.exempt
 def stripe_webhook():
     """The only CSRF-exempt route: authenticity comes from the Stripe-Signature instead."""
-    from shop.webhooks import cancel_after_late_payment, process_event
+    from shop.webhooks import cancel_after_failed_fulfilment, process_event
 
     gw = gateway()
     try:
@@ -488,17 +490,18 @@ def stripe_webhook():
     try:
         outcome = process_event(event)
         db.session.commit()
-    except OutOfStock:
-        db.session.rollback()
-        order = cancel_after_late_payment(event)
-        db.session.commit()
-        outcome = "out_of_stock_refund"
-        if order is not None:
-            intent = gw.intent_from_event(event)
-            _refund_or_log(intent.intent_id, order.total, f"late-{intent.intent_id}", "stok habis")
     except IntegrityError:
         db.session.rollback()  # the same event processed concurrently by another worker
         outcome = "duplicate"
+    except DomainError as error:
+        db.session.rollback()
+        current_app.logger.warning("paid order cannot be booked: %s", error.detail)
+        order = cancel_after_failed_fulfilment(event, error.detail)
+        db.session.commit()
+        outcome = "unfulfillable_refund"
+        if order is not None:
+            intent = gw.intent_from_event(event)
+            _refund_or_log(intent.intent_id, order.total, f"late-{intent.intent_id}", "pesanan tidak dapat diproses")
     if outcome == "duplicate_payment_refund":
         intent = gw.intent_from_event(event)
         _refund_or_log(intent.intent_id, intent.amount or 0, f"dup-{intent.intent_id}", "pembayaran ganda")
@@ -615,14 +618,15 @@ def staff_refund(fulfilment_id: int):
     if not form.validate_on_submit():
         flash(_("Alasan pengembalian wajib diisi."), "error")
         return back
+    whole = request.form.get("whole") == "1"
     lines = {}
     for line in fulfilment.lines:
         raw = request.form.get(f"qty_{line.id}", "0").strip()
-        lines[line.id] = int(raw) if raw.isdigit() else 0
+        lines[line.id] = line.quantity - line.refunded_qty if whole else (int(raw) if raw.isdigit() else 0)
     try:
         require_manager_for_refund(current_user, fulfilment)
         refund = plan_refund(current_user, fulfilment, lines=lines,
-                             include_shipping=request.form.get("include_shipping") == "1",
+                             include_shipping=whole or request.form.get("include_shipping") == "1",
                              reason=form.reason.data, client_key=form.client_key.data)
         db.session.commit()
     except DomainError as error:

@@ -101,23 +101,26 @@ def _dispatch(event: dict[str, Any], row: WebhookEvent) -> str:
     return "recorded"
 
 
-def cancel_after_late_payment(event: dict[str, Any]) -> Order | None:
-    """The buyer paid after their hold lapsed and the goods are gone: cancel, to be refunded in full."""
+def cancel_after_failed_fulfilment(event: dict[str, Any], reason: str) -> Order | None:
+    """Paid, but the order cannot be booked (goods gone after the hold lapsed, a product withdrawn,
+    a price changed meanwhile): cancel it, give any held stock back; the caller refunds in full."""
     intent = StripeGateway.intent_from_event(event)
     order = _order_for(intent.intent_id, intent.metadata)
     row = record_event(event)
     if row is None or order is None or order.status != OrderStatus.PENDING:
         return None
     row.order_id = order.id
-    row.outcome = "out_of_stock_refund"
+    row.outcome = "unfulfillable_refund"
+    release(order, f"Pesanan {order.number} tidak dapat diproses")
     order.status = OrderStatus.CANCELLED
     order.cancelled_at = utcnow()
-    order.cancel_reason = "Stok habis saat pembayaran masuk; dana dikembalikan penuh."
+    order.cancel_reason = f"{reason[:120]} Dana dikembalikan penuh."
     for fulfilment in order.fulfilments:
         from shop.models import FulfilmentStatus
 
         fulfilment.status = FulfilmentStatus.CANCELLED
-    record_audit(None, "order.cancelled_late_payment", order,
-                 after={"number": order.number, "payment_intent": intent.intent_id, "refund": order.total})
+    record_audit(None, "order.cancelled_unfulfillable", order,
+                 after={"number": order.number, "payment_intent": intent.intent_id, "refund": order.total,
+                        "reason": reason})
     db.session.flush()
     return order

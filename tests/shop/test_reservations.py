@@ -213,3 +213,31 @@ def test_delivery_adds_the_flat_shipping_fee_of_each_sentra(client, csrf):
                         delivery="delivery", address="Jl. Merdeka No. 1, Temanggung 56211")
     assert (order.subtotal, order.shipping_total, order.total) == (150_000, 55_000, 205_000)
     assert sorted(f.total for f in order.fulfilments) == [85_000, 120_000]
+
+
+def test_orders_left_unpaid_for_two_days_are_cancelled(app, runner):
+    product = ShopProductFactory(stock=1)
+    old, recent = make_order(product), make_order(product)
+    old.created_at = utcnow() - timedelta(hours=49)
+    db.session.commit()
+    runner.invoke(args=["shop", "expire-reservations"])
+    assert fresh(old).status == OrderStatus.CANCELLED and "otomatis" in fresh(old).cancel_reason
+    assert fresh(recent).status == OrderStatus.PENDING
+
+
+def test_bayar_is_refused_when_a_product_was_withdrawn_or_repriced(client, csrf):
+    from core.errors import Conflict
+
+    product = ShopProductFactory(stock=2, price=50_000)
+    order = make_order(product)
+    product.price = 55_000
+    db.session.commit()
+    with pytest.raises(Conflict, match="Harga"):
+        start_attempt(fresh(order), str(uuid.uuid4()), "pm_card_visa")
+    db.session.rollback()
+    product.price, product.is_active = 50_000, False
+    db.session.commit()
+    with pytest.raises(Conflict, match="tidak dijual"):
+        start_attempt(fresh(order), str(uuid.uuid4()), "pm_card_visa")
+    db.session.rollback()
+    assert stock_level(product.id, product.sentra_id) == 2

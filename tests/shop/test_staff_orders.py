@@ -182,3 +182,23 @@ def test_the_buyer_email_is_rendered_with_the_status_link(client, csrf, app):
         body = notify_buyer(order, "confirmation")
     assert order.number in body and "Kipas Lontar" in body and "Rp 45.000" in body
     assert f"/pesanan/{order.token}" in body
+
+
+def test_whole_refund_returns_goods_and_shipping(client, csrf, login_as, stripe_local):
+    from tests.factories import SentraFactory as Sentras
+
+    sentra = Sentras(shipping_fee=25_000)
+    product = ShopProductFactory(sentra=sentra, stock=2, price=60_000)
+    order = place_order(client, csrf, [(product, 2)], delivery="delivery", address="Jl. Kenanga 3, Bekasi 17111")
+    pay(client, csrf, order)
+    order = fresh(order)
+    stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
+    login_as(UserFactory(role=Role.MANAGER, sentras=[sentra]))
+    fulfilment = order.fulfilments[0]
+    client.post(f"/staf/pesanan/{fulfilment.id}/kembalikan-dana", data={
+        "csrf_token": csrf(), "client_key": str(uuid.uuid4()), "reason": "Paket rusak", "whole": "1"})
+    fulfilment = fresh(fulfilment)
+    assert fulfilment.status == FulfilmentStatus.REFUNDED and fulfilment.refunded_amount == 145_000
+    refunds = stripe_local.client.v1.refunds.list(params={"payment_intent": order.paid_intent_id})
+    assert [r.amount for r in refunds.data] == [14_500_000]  # rupiah × 100 reached Stripe
+    assert stock_level(product.id, product.sentra_id) == 2

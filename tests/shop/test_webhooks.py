@@ -216,3 +216,34 @@ def test_a_lost_answer_is_fulfilled_by_localstripes_webhook(client, csrf, app, s
     assert db.session.scalar(sa.select(WebhookEvent.outcome)) == "fulfilled"
     assert db.session.scalar(sa.select(sa.func.count(Sale.id))) == 1
     assert db.session.scalar(sa.select(sa.func.count(PaymentAttempt.id))) == 2  # ours (error) + webhook's
+
+
+def test_paid_after_the_goods_went_elsewhere_cancels_and_refunds_in_full(client, csrf, app, stripe_local):
+    """The hold lapsed, the last piece sold at the counter, then the buyer's payment succeeded."""
+    from datetime import timedelta
+
+    from core.db import utcnow
+    from inventory.models import MovementKind
+    from inventory.stock import move_stock
+    from shop.checkout import expire_reservations
+
+    product = ShopProductFactory(price=70_000, stock=1)
+    order = place_order(client, csrf, [(product, 1)])
+    attempt, _ = start_attempt(order, str(uuid.uuid4()), "pm_card_visa")
+    db.session.commit()
+    result = stripe_local.pay(order_id=order.id, order_number=order.number, amount=order.total,
+                              payment_method="pm_card_visa", idempotency_key=attempt.idempotency_key)
+    stripe_local.gate.allowed.discard(result.intent_id)  # we deliver the event ourselves, after the sale
+    attempt.payment_intent_id, attempt.status = result.intent_id, "processing"
+    expire_reservations(utcnow() + timedelta(hours=1))
+    move_stock(None, product, product.sentra_id, MovementKind.SALE, 1, reference="counter")
+    db.session.commit()
+
+    response = post_event(client, app, intent_event(order, result.intent_id))
+    assert response.get_json()["outcome"] == "unfulfillable_refund"
+    order = fresh(order)
+    assert order.status == OrderStatus.CANCELLED and "dikembalikan penuh" in order.cancel_reason
+    refunds = stripe_local.client.v1.refunds.list(params={"payment_intent": result.intent_id})
+    assert [r.amount for r in refunds.data] == [7_000_000]
+    assert db.session.scalar(sa.select(sa.func.count(Sale.id))) == 0
+    assert stock_level(product.id, product.sentra_id) == 0
