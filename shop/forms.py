@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, HiddenField, IntegerField, RadioField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional, ValidationError
 
 
 class AddToCartForm(FlaskForm):
@@ -54,3 +64,17 @@ class RefundForm(FlaskForm):
     client_key = HiddenField()
     reason = StringField(_l("Alasan pengembalian"),
                          validators=[DataRequired(_l("Alasan wajib diisi.")), Length(max=200)])
+
+
+class BuyerRegisterForm(FlaskForm):
+    name = StringField(_l("Nama lengkap"), validators=[DataRequired(_l("Nama wajib diisi.")), Length(max=120)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi.")),
+                                                 Email(_l("Alamat e-mail tidak valid.")), Length(max=254)])
+    password = PasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Kata sandi wajib diisi."))])
+    confirm = PasswordField(_l("Ulangi kata sandi"),
+                            validators=[EqualTo("password", _l("Kata sandi tidak sama."))])
+
+
+class BuyerLoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi."))])
+    password = PasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Kata sandi wajib diisi."))])

@@ -426,3 +426,47 @@ def notify_buyer(order: Order, kind: str) -> str:
         except OSError as error:
             current_app.logger.warning("shop e-mail not sent: %s", error)
     return body
+
+
+# -- buyer accounts --------------------------------------------------------------------------------
+
+
+def register_buyer(name: str, email: str, password: str) -> User:
+    """A buyer account (e-mail + password); the same rules as staff passwords."""
+    from accounts.models import Role
+    from accounts.services import create_user
+
+    return create_user(None, name=name, role=Role.BUYER, email=email, password=password)
+
+
+def authenticate_buyer(email: str, password: str, remote_addr: str) -> User:
+    """The buyer for these credentials, with the same database-counted lock-out as staff logins.
+
+    Reuses accounts' throttle helpers (failures are recorded; commit them even on error).
+    """
+    from accounts.models import Role
+    from accounts.services import (
+        GENERIC_LOGIN_ERROR,
+        LoginFailed,
+        _check_throttle,
+        _register_failure,
+        _register_success,
+        _spend_hash_time,
+    )
+
+    identifier = (email or "").strip().lower()
+    user = db.session.scalar(sa.select(User).where(User.email == identifier))
+    _check_throttle(identifier, remote_addr, user)
+    if user is None:
+        _spend_hash_time(password)
+    ok = user is not None and user.role == Role.BUYER and user.is_active and user.check_password(password or "")
+    if not ok:
+        _register_failure(identifier, remote_addr, user)
+        raise LoginFailed(GENERIC_LOGIN_ERROR)
+    _register_success(identifier, remote_addr, user)
+    return user
+
+
+def buyer_orders(user: User) -> list[Order]:
+    return list(db.session.scalars(sa.select(Order).where(Order.user_id == user.id)
+                                   .order_by(Order.created_at.desc()).limit(100)))

@@ -91,8 +91,8 @@ def _shop_helpers():
 
 def _cart_count() -> int:
     cart = g.get("shop_cart")
-    if cart is None and request.cookies.get(CART_COOKIE):
-        cart = carts.find_cart(request.cookies.get(CART_COOKIE), None)
+    if cart is None and (request.cookies.get(CART_COOKIE) or _buyer_id()):
+        cart = carts.find_cart(request.cookies.get(CART_COOKIE), _buyer_id())
     return carts.item_count(cart)
 
 
@@ -113,6 +113,7 @@ def current_cart(create: bool = False):
             cart = carts.new_cart(buyer_id)
         if guest is not None and cart is not None and guest.id != cart.id:
             carts.merge_carts(guest, cart)
+            db.session.commit()  # the merge stands on its own, whatever page triggered it
             g.clear_cart_cookie = True
     else:
         cart = guest
@@ -691,3 +692,79 @@ def staff_pick_list_all(sentra_id: int):
 
 
 __all__ = ["OrderStatus", "carts"]
+
+
+# -- buyer accounts (optional: guests can always check out) ----------------------------------------
+
+
+def _start_buyer_session(user) -> None:
+    from flask import session
+    from flask_login import login_user
+
+    lang = session.get("lang")
+    session.clear()  # a fresh session at login (no fixation); the cart lives in its own cookie
+    if lang:
+        session["lang"] = lang
+    session.permanent = True
+    login_user(user)
+
+
+@bp.route("/akun/daftar", methods=["GET", "POST"])
+def buyer_register():
+    from core.errors import ValidationFailed
+    from core.urls import safe_next
+    from shop.forms import BuyerRegisterForm
+    from shop.services import register_buyer
+
+    form = BuyerRegisterForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = register_buyer(form.name.data, form.email.data, form.password.data)
+            db.session.commit()
+        except ValidationFailed as error:
+            db.session.rollback()
+            for name, message in error.errors.items():
+                if name in form:
+                    form[name].errors = [*form[name].errors, message]
+            status = 422
+        else:
+            _start_buyer_session(user)
+            flash(_("Akun dibuat. Selamat berbelanja!"), "success")
+            return redirect(safe_next(request.args.get("next")) or url_for("shop.cart_view"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("shop/buyer_register.html", form=form), status
+
+
+@bp.route("/akun/masuk", methods=["GET", "POST"])
+def buyer_login():
+    from core.urls import safe_next
+    from shop.forms import BuyerLoginForm
+    from shop.services import authenticate_buyer
+
+    form = BuyerLoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = authenticate_buyer(form.email.data, form.password.data, request.remote_addr or "-")
+        except DomainError as error:
+            db.session.commit()  # failed attempts count even though the login failed
+            form.password.errors = [*form.password.errors, error.detail]
+            status = error.status
+        else:
+            db.session.commit()
+            _start_buyer_session(user)
+            return redirect(safe_next(request.args.get("next")) or url_for("shop.buyer_orders_view"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("shop/buyer_login.html", form=form), status
+
+
+@bp.get("/akun/pesanan")
+def buyer_orders_view():
+    from shop.services import buyer_orders
+
+    if _buyer_id() is None:
+        return redirect(url_for("shop.buyer_login", next=request.path))
+    return render_template("shop/buyer_orders.html", orders=buyer_orders(current_user))

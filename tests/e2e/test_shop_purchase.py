@@ -50,7 +50,7 @@ def shop_data():
     return {"sentra": sentra, "batik": batik, "tas": tas}
 
 
-def test_guest_buys_and_pays_with_the_test_card(page, live_server, shop_data, local_stripe):
+def test_guest_buys_and_pays_with_the_test_card(page, live_server, shop_data, local_stripe, axe_violations):
     batik = shop_data["batik"]
     page.goto(f"{live_server}/produk/{batik.id}")
     expect(page.get_by_text("Rp 150.000").first).to_be_visible()
@@ -67,11 +67,13 @@ def test_guest_buys_and_pays_with_the_test_card(page, live_server, shop_data, lo
     page.get_by_role("button", name="Buat pesanan").click()
     expect(page.get_by_text("Menunggu pembayaran").first).to_be_visible()
 
+    assert axe_violations(page) == [], "unpaid order page"
     page.get_by_label("Kartu uji berhasil (Visa 4242)").check()
     page.get_by_role("button", name=re.compile(r"^Bayar Rp 300\.000")).click()
     expect(page.get_by_text("Pembayaran berhasil. Terima kasih!")).to_be_visible()
     expect(page.locator("#order-status")).to_have_text("Dibayar")
     expect(page.get_by_role("link", name="Unduh faktur (PDF)")).to_be_visible()
+    assert axe_violations(page) == [], "paid order page"
 
 
 def test_consented_story_shows_and_a_private_one_does_not(page, live_server, shop_data):
@@ -85,7 +87,7 @@ def test_consented_story_shows_and_a_private_one_does_not(page, live_server, sho
 
 def test_shop_pages_have_no_serious_accessibility_violations(page, live_server, shop_data, axe_violations):
     batik = shop_data["batik"]
-    for path in ("/", "/katalog", f"/produk/{batik.id}"):
+    for path in ("/", "/katalog", f"/produk/{batik.id}", "/sentra/TMG", "/akun/daftar", "/akun/masuk"):
         page.goto(f"{live_server}{path}")
         assert axe_violations(page) == [], path
     page.goto(f"{live_server}/produk/{batik.id}")
