@@ -425,6 +425,13 @@ def refund_sale(
     if shift is not None and (str(shift.status) != "open" or shift.sentra_id != sale.sentra_id):
         raise ShiftClosed("Sesi kasir untuk pengembalian ini sudah ditutup.")
 
+    # Lock the sale row, then re-read its refunds: two refunds of the last piece racing each
+    # other (two counters, a double submit with new keys) queue here, and the second sees the first.
+    db.session.execute(
+        sa.update(Sale).where(Sale.id == sale.id).values(status=Sale.status)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(sale, ["refunds", "status"])
     by_id = {line.id: line for line in sale.lines}
     done = refunded_quantities(sale)
     done_amount: dict[int, int] = defaultdict(int)
