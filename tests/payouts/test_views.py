@@ -204,3 +204,38 @@ def test_staff_of_another_sentra_gets_404(client, login_as, two_makers):
     assert client.get(f"/payouts/lines/{line.id}/bukti.pdf").status_code == 404
     assert client.get(f"/payouts/runs/{line.run_id}/transfer.csv").status_code == 404
     assert client.get(f"/payouts/pembuat/{line.maker_id}/laporan/2026-01.pdf").status_code == 404
+
+
+def test_future_cutoff_is_refused_on_the_form_and_keeps_input(client, login_as, csrf):
+    from datetime import timedelta
+
+    s = shop()
+    sell(s, [(product(s.sentra), 1)])
+    login_as(s.manager)
+    tomorrow = (services.local_today(s.sentra) + timedelta(days=1)).isoformat()
+    response = client.post("/payouts/runs", data={"csrf_token": csrf(), "sentra_id": s.sentra.id,
+                                                  "cutoff_date": tomorrow, "note": "Catatan saya",
+                                                  "client_key": key()})
+    assert response.status_code == 422
+    assert "Tanggal batas tidak boleh di masa depan." in response.text
+    assert tomorrow in response.text and "Catatan saya" in response.text
+    assert db.session.scalar(sa.select(sa.func.count(PayoutRun.id))) == 0
+
+
+def test_staff_pages_render_for_each_run_state(client, login_as, csrf):
+    s = shop()
+    maker = MakerFactory(sentra=s.sentra, payout_method=PayoutMethod.EWALLET, ewallet_provider="DANA",
+                         ewallet_number="0812")
+    sell(s, [(product(s.sentra, maker=maker), 1)])
+    run = services.create_run(s.manager, s.sentra, cutoff_date=services.local_today(s.sentra), client_key=key())
+    db.session.commit()
+    login_as(s.manager)
+    assert "Setujui (orang kedua)" in client.get(f"/payouts/runs/{run.id}").text
+    services.approve_run(s.manager2, run)
+    db.session.commit()
+    page = client.get(f"/payouts/runs/{run.id}").text
+    assert f'name="ref-{run.lines[0].id}"' in page and "Dompet digital" in page
+    client.post(f"/payouts/runs/{run.id}/batal", data={"csrf_token": csrf(), "reason": "Salah tanggal"})
+    db.session.expire_all()
+    assert db.session.get(PayoutRun, run.id).status == RunStatus.CANCELLED
+    assert "Dibatalkan" in client.get(f"/payouts/runs/{run.id}").text
