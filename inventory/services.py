@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from core.audit import record_audit
 from core.db import utcnow
-from core.errors import DomainError, NotFound, ValidationFailed
+from core.errors import DomainError, IdempotencyConflict, NotFound, ValidationFailed
 from core.extensions import db
 from inventory.barcodes import is_valid_ean13, random_in_store_code
 from inventory.models import (
@@ -647,6 +647,7 @@ def receive_consignment(actor, sentra: Sentra, maker_or_group: Maker | MakerGrou
         raise ValidationFailed({"client_key": "Kunci formulir hilang. Muat ulang halaman."})
     existing = db.session.scalar(sa.select(ConsignmentIntake).where(ConsignmentIntake.client_key == client_key))
     if existing is not None:
+        _check_same_intake(existing, maker_or_group, items)
         return existing
     if not actor.can_access_sentra(sentra.id):
         raise NotFound("Sentra tidak ditemukan.")
@@ -696,6 +697,18 @@ def receive_consignment(actor, sentra: Sentra, maker_or_group: Maker | MakerGrou
     record_audit(actor, "stock.intake", intake, sentra_id=sentra.id,
                  after={"owner": maker_or_group.name, "lines": {p.sku: q for p, q in merged.values()}})
     return intake
+
+
+def _check_same_intake(existing: ConsignmentIntake, owner, items: Sequence[tuple[Product, int]]) -> None:
+    """A replayed key must describe the same intake; otherwise refuse and leave the original alone."""
+    wanted: dict[int, int] = {}
+    for product, qty in items:
+        if product is not None:
+            wanted[product.id] = wanted.get(product.id, 0) + (_int_or_none(qty) or 0)
+    existing_owner = existing.group_id if isinstance(owner, MakerGroup) else existing.maker_id
+    same_owner = existing_owner == getattr(owner, "id", None)
+    if not same_owner or wanted != {line.product_id: line.qty for line in existing.lines}:
+        raise IdempotencyConflict("Formulir ini sudah dipakai untuk titipan lain. Muat ulang halaman lalu isi lagi.")
 
 
 def render_intake_note(intake: ConsignmentIntake) -> bytes:
@@ -763,6 +776,9 @@ def transfer_stock(actor, product: Product, from_sentra_id: int, to_sentra_id: i
         StockMovement.client_key == client_key, StockMovement.product_id == product.id,
         StockMovement.kind == MovementKind.TRANSFER_OUT))
     if out is not None:
+        same_target = out.reference == f"transfer:{from_sentra_id}>{_int_or_none(to_sentra_id)}"
+        if -out.qty_delta != _int_or_none(qty) or not same_target:
+            raise IdempotencyConflict("Formulir ini sudah dipakai untuk transfer lain. Muat ulang lalu isi lagi.")
         inbound = db.session.scalar(sa.select(StockMovement).where(
             StockMovement.client_key == client_key, StockMovement.product_id == product.id,
             StockMovement.kind == MovementKind.TRANSFER_IN))

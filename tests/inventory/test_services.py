@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from core.audit import AuditEntry
-from core.errors import ValidationFailed
+from core.errors import IdempotencyConflict, ValidationFailed
 from core.extensions import db
 from inventory import services
 from inventory.barcodes import is_valid_ean13
@@ -224,6 +224,9 @@ def test_consignment_intake_records_movements_and_prints_a_note(app, pdf_text):
     again = services.receive_consignment(actor, sentra, maker, [(batik, 12), (shawl, 5)], client_key)
     assert again.id == intake.id
     assert stock_level(batik.id, sentra.id) == 12
+    with pytest.raises(IdempotencyConflict):
+        services.receive_consignment(actor, sentra, maker, [(batik, 13), (shawl, 5)], client_key)
+    assert stock_level(batik.id, sentra.id) == 12
 
     with app.test_request_context():
         text = pdf_text(services.render_intake_note(intake))
@@ -297,6 +300,8 @@ def test_transfer_moves_stock_atomically_and_is_idempotent():
     out, inbound = services.transfer_stock(actor, product, source.id, target.id, 3, client_key)
     assert (out.qty_delta, inbound.qty_delta) == (-3, 3)
     services.transfer_stock(actor, product, source.id, target.id, 3, client_key)
+    with pytest.raises(IdempotencyConflict):
+        services.transfer_stock(actor, product, source.id, target.id, 2, client_key)
     assert stock_level(product.id, source.id) == 2 and stock_level(product.id, target.id) == 3
     with pytest.raises(ValidationFailed) as caught:
         services.transfer_stock(actor, product, source.id, target.id, 3, key())

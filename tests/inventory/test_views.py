@@ -428,3 +428,19 @@ def test_maker_photo_is_public_only_with_consent(client, login_as, csrf, world):
     bad = client.post(url, data={"csrf_token": csrf(), "photo": (io.BytesIO(b"%PDF-1.4 nope"), "me.jpg")},
                       content_type="multipart/form-data")
     assert bad.status_code == 422 and "bukan gambar" in _field_error(bad.get_data(as_text=True), "photo")
+
+
+def test_bad_maker_input_is_shown_next_to_fields_and_nothing_written(client, login_as, csrf, world):
+    login_as(world["manager"])
+    before = counts()
+    response = client.post("/inventory/pembuat/baru", data={
+        "csrf_token": csrf(), "sentra_id": world["sentra"].id, "name": "Ani Kecil", "cluster": "anak",
+        "program": "atensi", "phone": "12345", "is_minor": "y", "payout_method": "bank", "bank_name": "BRI",
+        "account_number": "", "account_holder": "Ani"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "wali" in _field_error(html, "guardian_name")
+    assert "Nomor HP tidak valid" in _field_error(html, "phone")
+    assert "rekening" in _field_error(html, "account_number")
+    assert 'value="Ani Kecil"' in html and 'value="12345"' in html
+    assert counts() == before
