@@ -230,7 +230,7 @@ def create_user(
 
 
 def update_user_access(actor: User, user: User, *, role: Role, sentra_ids: list[int], active: bool) -> User:
-    """Change a user's role, Sentras and active flag; ends their sessions when access shrinks."""
+    """Change a user's role, Sentras and active flag; any change ends the user's sessions."""
     from inventory.models import Sentra
 
     role = Role(role)
@@ -244,13 +244,18 @@ def update_user_access(actor: User, user: User, *, role: Role, sentra_ids: list[
     if role in (Role.MANAGER, Role.KASIR) and not sentras:
         raise ValidationFailed({"sentra_ids": "Pilih minimal satu Sentra untuk staf ini."})
     before = {"role": user.role.value, "sentras": [s.code for s in user.sentras], "active": user.is_active_account}
+    after = {"role": role.value, "sentras": [s.code for s in sentras], "active": active}
+    if after == before:
+        return user  # nothing changed: no audit entry, nobody logged out
     user.role = role
     user.sentras = sentras
     user.is_active_account = active
-    user.session_version += 1
+    if user.id != actor.id:
+        # Their open sessions end, so the new access applies at once (an admin editing their
+        # own Sentras keeps working: they cannot lower their own role or disable themselves).
+        user.session_version += 1
     db.session.flush()
-    record_audit(actor, "user.update_access", user, before=before,
-                 after={"role": role.value, "sentras": [s.code for s in sentras], "active": active})
+    record_audit(actor, "user.update_access", user, before=before, after=after)
     return user
 
 

@@ -385,3 +385,26 @@ def test_pin_reset_is_only_for_maker_accounts(client, admin, sentras, csrf):
     assert client.get(f"/accounts/pengguna/{kasir.id}/pin").status_code == 404
     assert client.post(f"/accounts/pengguna/{kasir.id}/pin",
                        data={"csrf_token": csrf(), "pin": "739182"}).status_code == 404
+
+
+def test_saving_unchanged_access_changes_nothing(app, client, admin, sentras, csrf):
+    from tests.conftest import login
+
+    kasir = UserFactory(sentras=[sentras[0]])
+    kasir_client = app.test_client()
+    login(kasir_client, kasir)
+    before = row_counts()
+    response = client.post(f"/accounts/pengguna/{kasir.id}/akses", data={
+        "csrf_token": csrf(), "role": "kasir", "sentra_ids": [str(sentras[0].id)], "active": "y"})
+    assert response.status_code == 302
+    assert row_counts() == before
+    assert kasir_client.get("/staf").status_code == 200
+
+
+def test_admin_may_change_own_sentras_and_stay_logged_in(client, admin, sentras, csrf):
+    response = client.post(f"/accounts/pengguna/{admin.id}/akses", data={
+        "csrf_token": csrf(), "role": "admin", "sentra_ids": [str(sentras[1].id)], "active": "y"})
+    assert response.status_code == 302
+    assert client.get("/accounts/pengguna").status_code == 200
+    [entry] = audit_entries("user.update_access")
+    assert entry.after["sentras"] == ["BKS"]
