@@ -1,4 +1,5 @@
-"""CLI commands: `flask demo load`, `flask users create-admin`, `flask db-backup`, `flask db-restore`."""
+"""CLI commands: `flask demo load`, `flask users create-admin`, `flask db-backup`, `flask db-restore`,
+`flask ledger verify`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from core.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data for local use.")
 users_cli = AppGroup("users", help="User accounts.")
+ledger_cli = AppGroup("ledger", help="Stock and money ledger checks.")
 
 
 @demo_cli.command("load")
@@ -96,8 +98,24 @@ def users_set_password(email: str, password: str) -> None:
     click.echo(f"Kata sandi diganti: {user.email}")
 
 
+@ledger_cli.command("verify")
+def ledger_verify() -> None:
+    """Recompute stock, postings, balances, payments and refunds; exit 1 on any problem."""
+    from ops.integrity import counts, verify
+
+    problems = verify()
+    for problem in problems:
+        click.echo(str(problem))
+    checked = ", ".join(f"{name} {count}" for name, count in counts().items())
+    if problems:
+        click.echo(f"{len(problems)} masalah ditemukan ({checked}).", err=True)
+        raise SystemExit(1)
+    click.echo(f"OK: tidak ada masalah ({checked}).")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(ledger_cli)
     app.cli.add_command(db_backup)
     app.cli.add_command(db_restore)
