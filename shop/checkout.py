@@ -39,6 +39,8 @@ from shop.stripe_gateway import IntentResult, to_minor
 
 #: attempts in these states may still turn into money: no second PaymentIntent meanwhile
 IN_FLIGHT = {"created", "processing"}
+#: an attempt still "created" after this long lost its request (crash, timeout)
+STALE_ATTEMPT = timedelta(minutes=2)
 #: an order nobody paid for this long is cancelled by `expire_reservations`
 ABANDON_AFTER = timedelta(hours=48)
 
@@ -285,6 +287,10 @@ def start_attempt(order: Order, attempt_key: str, payment_method: str) -> tuple[
         raise Conflict("Pesanan ini sudah dibatalkan dan tidak bisa dibayar.")
     if not payment_method:
         raise ValidationFailed({"payment_method": "Pilih cara pembayaran."})
+    now = utcnow()
+    for stale in (a for a in order.attempts if a.status == "created" and a.updated_at < now - STALE_ATTEMPT):
+        # The request that opened it died before Stripe answered; a webhook still fulfils if it paid.
+        stale.status, stale.message = "error", "Tidak ada jawaban dari layanan pembayaran."
     busy = [a for a in order.attempts if a.status in IN_FLIGHT]
     if busy:
         raise Conflict("Pembayaran sebelumnya masih diproses. Tunggu sebentar lalu muat ulang halaman.")

@@ -241,3 +241,21 @@ def test_bayar_is_refused_when_a_product_was_withdrawn_or_repriced(client, csrf)
         start_attempt(fresh(order), str(uuid.uuid4()), "pm_card_visa")
     db.session.rollback()
     assert stock_level(product.id, product.sentra_id) == 2
+
+
+def test_a_second_bayar_waits_for_an_attempt_in_flight_unless_it_is_stale(app):
+    from core.errors import Conflict
+
+    product = ShopProductFactory(stock=2)
+    order = make_order(product)
+    first, _ = start_attempt(order, str(uuid.uuid4()), "pm_card_visa")
+    db.session.commit()
+    with pytest.raises(Conflict, match="masih diproses"):
+        start_attempt(fresh(order), str(uuid.uuid4()), "pm_card_visa")
+    db.session.rollback()
+    first = fresh(first)
+    first.updated_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    _second, is_new = start_attempt(fresh(order), str(uuid.uuid4()), "pm_card_visa")
+    assert is_new and fresh(first).status == "error"
+    assert stock_level(product.id, product.sentra_id) == 1  # still one hold, not two
