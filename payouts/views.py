@@ -120,8 +120,9 @@ def run_list():
         found = ledger.all_maker_balances(sentra_id=selected)
         makers = {m.id: m for m in db.session.scalars(sa.select(Maker).where(Maker.id.in_(found)))}
         balances = sorted(((makers[i], b) for i, b in found.items()), key=lambda mb: mb[0].name)
+    this_month = services.local_today(db.session.get(Sentra, selected)).strftime("%Y-%m") if selected else ""
     return render_template("payouts/run_list.html", form=form, runs=runs, balances=balances, sentras=sentras,
-                           selected=selected), status
+                           selected=selected, this_month=this_month), status
 
 
 def _attach_errors(form, error: DomainError) -> None:
