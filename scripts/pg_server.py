@@ -52,6 +52,10 @@ class PostgresServer:
                           "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
+        return self.start_again()
+
+    def start_again(self) -> PostgresServer:
+        """Start the server on its existing data directory and port (after `stop_fast`)."""
         options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
         subprocess.run(
@@ -60,6 +64,13 @@ class PostgresServer:
             check=True, stdout=subprocess.DEVNULL,
         )
         return self
+
+    def stop_fast(self) -> None:
+        """Stop the server but keep its data (`pg_ctl stop -m fast`): a brief outage for fault tests."""
+        subprocess.run(
+            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
 
     def stop(self) -> None:
         subprocess.run(
