@@ -628,14 +628,6 @@ def find_product_by_code(code: str, sentra_ids: set[int] | None = None) -> Produ
 
 # --- Consignment and stock ---------------------------------------------------------------------
 
-def _check_qty(value: Any, field: str, *, allow_zero: bool = False) -> int:
-    qty = _int_or_none(value)
-    low = 0 if allow_zero else 1
-    if qty is None or not low <= qty <= MAX_QTY:
-        raise ValidationFailed({field: f"Jumlah harus bilangan bulat {low}–{MAX_QTY}."})
-    return qty
-
-
 def receive_consignment(actor, sentra: Sentra, maker_or_group: Maker | MakerGroup,
                         items: Sequence[tuple[Product, int]], client_key: str, note: str = "") -> ConsignmentIntake:
     """Take goods in on consignment: an intake record, one INTAKE movement per line, idempotent by key.
