@@ -140,3 +140,33 @@ def test_manager_pin_guessing_is_locked_out(client, login_as, csrf):
     locked = post_sale(client, csrf, shift, lines, pay, approver_id=manager.id, approver_pin=TEST_PIN)
     assert locked.status_code == 403 and "Terlalu banyak PIN salah" in locked.get_json()["detail"]
     assert db.session.scalar(sa.select(sa.func.count(Sale.id))) == 0
+
+
+def test_refund_api_with_pin_is_idempotent(client, login_as, csrf):
+    from sales.models import Refund
+    from tests.factories import TEST_PIN
+
+    sentra, kasir, manager, product, _t, shift = counter_setup()
+    manager.set_pin(TEST_PIN)
+    db.session.commit()
+    login_as(kasir)
+    sale = post_sale(client, csrf, shift, [{"product_id": product.id, "quantity": 2}],
+                     [{"method": "cash", "amount": 300_000}]).get_json()
+    key = str(uuid.uuid4())
+    body = {"lines": [{"sale_line_id": sale["lines"][0]["id"], "quantity": 1}], "method": "transfer",
+            "reason": "Salah ukuran", "reference": "TRF-9", "approver_id": manager.id, "approver_pin": TEST_PIN}
+    url = f"/pos/api/sales/{sale['id']}/refunds"
+    first = client.post(url, json=body, headers={"Idempotency-Key": key, "X-CSRFToken": csrf()})
+    again = client.post(url, json=body, headers={"Idempotency-Key": key, "X-CSRFToken": csrf()})
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json()
+    assert first.get_json()["amount"] == 150_000 and first.get_json()["sale_status"] == "partially_refunded"
+    assert db.session.scalar(sa.select(sa.func.count(Refund.id))) == 1
+    assert stock_level(product.id, sentra.id) == 9
+    too_many = client.post(url, json={**body, "lines": [{"sale_line_id": sale["lines"][0]["id"], "quantity": 2}]},
+                           headers={"Idempotency-Key": str(uuid.uuid4()), "X-CSRFToken": csrf()})
+    assert too_many.status_code == 422 and "paling banyak 1" in too_many.get_json()["detail"]
+    client.post(f"/pos/sesi/{shift.id}/tutup", data={"csrf_token": csrf(), "d100000": "3"})
+    no_drawer = client.post(url, json={**body, "method": "cash"},
+                            headers={"Idempotency-Key": str(uuid.uuid4()), "X-CSRFToken": csrf()})
+    assert no_drawer.status_code == 409 and "Buka sesi kasir" in no_drawer.get_json()["detail"]
