@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
@@ -19,17 +19,18 @@ TIMEZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapur
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands, background jobs: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in languages:
         return user_locale
-    if request:
-        # Indonesian stays the default unless the browser explicitly prefers English only.
-        best = request.accept_languages.best_match(languages)
-        if best == "en" and "id" not in [lang.split("-")[0] for lang, _q in request.accept_languages]:
-            return "en"
+    # Indonesian stays the default unless the browser explicitly prefers English only.
+    best = request.accept_languages.best_match(languages)
+    if best == "en" and "id" not in [lang.split("-")[0] for lang, _q in request.accept_languages]:
+        return "en"
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
