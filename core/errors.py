@@ -7,7 +7,7 @@ problem+json (RFC 9457): status, title, detail — never a stack trace.
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -129,6 +129,11 @@ def register_errorhandlers(app: Flask) -> None:
         db.session.rollback()
         if isinstance(error, OperationalError):
             app.logger.warning("database unavailable: %s", error.__class__.__name__)
+            # The page must not touch the database: show it as to a visitor (the user row,
+            # expired by the rollback, would be reloaded by the layout and fail again).
+            from core.extensions import login_manager
+
+            g._login_user = login_manager.anonymous_user()
             status, title = 503, "Layanan sedang tidak tersedia"
             detail = "Database sedang tidak dapat dihubungi. Coba lagi sebentar lagi; tidak ada data yang tersimpan."
         else:

@@ -38,15 +38,24 @@ def init_request_log(app: Flask) -> None:
         if request_id:
             response.headers["X-Request-ID"] = request_id
         if app.config.get("REQUEST_LOG", True) and request.endpoint != "static":
-            from flask_login import current_user
-
             logger.info(json.dumps({
                 "request_id": request_id,
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 1),
-                "user_id": getattr(current_user, "id", None) if current_user else None,
+                "user_id": _loaded_user_id(),
                 "remote_addr": request.remote_addr,
             }))
         return response
+
+
+def _loaded_user_id() -> int | None:
+    """The id of the user this request already loaded, read without touching the database
+    (loading or refreshing the user here would turn a clean 503 when the database is down into a 500)."""
+    import sqlalchemy as sa
+
+    user = g.get("_login_user")
+    state = sa.inspect(user, raiseerr=False) if user is not None else None
+    identity = getattr(state, "identity", None)
+    return identity[0] if identity else None
