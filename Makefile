@@ -52,7 +52,7 @@ deps: $(VENV)/.deps
 dev-deps: $(VENV)/.dev-deps
 
 translations: deps
-	@$(BIN)/pybabel compile -q -d translations
+	@$(BIN)/pybabel compile -d translations 2>&1 | { grep -v "^compiling catalog" || true; }
 
 migrate: deps
 	$(BIN)/flask db upgrade
