@@ -1,5 +1,6 @@
 # Sentra Kreasi POS & Marketplace — the two commands: `make run` and `make test`.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
