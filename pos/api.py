@@ -186,8 +186,13 @@ def api_sale_create():
     if body.get("approver_id") not in (None, ""):
         approver = checked_approver(shift.sentra_id, body.get("approver_id"), body.get("approver_pin"))
     lock_open_shift(shift)
-    sale = record_sale(current_user, shift.sentra, channel=Channel.POS, lines=lines, payments=payments,
-                       client_key=key, shift=shift, discount_approver=approver)
+    try:
+        sale = record_sale(current_user, shift.sentra, channel=Channel.POS, lines=lines, payments=payments,
+                           client_key=key, shift=shift, discount_approver=approver)
+    except IdempotencyConflict:
+        # Lost a race for this key to another request: whoever won, that sale (its number and
+        # contents) is not shown to this kasir (tests/ops/test_idempotency.py).
+        raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.") from None
     replayed = sale.shift_id != shift.id or sale.cashier_id != current_user.id
     if replayed:
         raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.")
