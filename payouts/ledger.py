@@ -280,19 +280,20 @@ class MakerBalance:
 
 
 def _balance_query(now: datetime, sentra_id: int | None = None):
+    # One pass over the maker entries, no join: a maker entry of a sale is a credit (negative), of a
+    # refund a debit (positive); payouts are their own component.
     e = LedgerEntry
     is_available = sa.and_(e.available_at.is_not(None), e.available_at <= now)
-    t = LedgerTransaction
+    is_maker = e.component == Component.MAKER
     query = (
         sa.select(
             e.maker_id,
             sa.func.coalesce(sa.func.sum(sa.case((is_available, -e.amount), else_=0)), 0),
             sa.func.coalesce(sa.func.sum(sa.case((is_available, 0), else_=-e.amount)), 0),
             sa.func.coalesce(sa.func.sum(sa.case((e.component == Component.PAYOUT, e.amount), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((t.kind == TransactionKind.SALE, -e.amount), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((t.kind == TransactionKind.REFUND, e.amount), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((sa.and_(is_maker, e.amount < 0), -e.amount), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((sa.and_(is_maker, e.amount > 0), e.amount), else_=0)), 0),
         )
-        .join(t, t.id == e.transaction_id)
         .where(e.maker_id.is_not(None))
         .group_by(e.maker_id)
     )
