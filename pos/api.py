@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+import contextlib
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import jsonify, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from accounts.access import require_sentra_access, staff_required
-from core.errors import Conflict, IdempotencyConflict, NotFound, ValidationFailed
+from core.errors import Conflict, IdempotencyConflict, NotFound, ShiftClosed, ValidationFailed
 from core.extensions import db
 from core.idempotency import validate_key
 from inventory.models import Product, Sentra, StockLevel
 from pos import bp
-from pos.models import Shift
+from pos.models import Shift, ShiftStatus
+from pos.offline import catalogue, record_offline_sale, register_device
 from pos.services import (
     WrongPin,
     approve_with_pin,
@@ -101,6 +104,7 @@ def sale_json(sale: Sale) -> dict:
         "tendered": sum((p.tendered if p.tendered is not None else p.amount) for p in sale.payments),
         "change": change,
         "created_at": sale.created_at.isoformat(),
+        "offline_number": sale.offline_number,
         "lines": [{"id": ln.id, "product_id": ln.product_id, "name": ln.product_name, "quantity": ln.quantity,
                    "unit_price": ln.unit_price, "discount": ln.discount, "line_total": ln.line_total}
                   for ln in sale.lines],
@@ -137,10 +141,12 @@ def parse_sale_body(body: object) -> tuple[int, list[LineRequest], list[PaymentR
                 service_date = date.fromisoformat(str(ln["service_date"]))
             except ValueError:
                 raise ValidationFailed({f"lines[{i}].service_date": "Tanggal tidak valid."}) from None
+        unit_price = ln.get("unit_price")
         lines.append(LineRequest(product_id=_int(ln.get("product_id"), f"lines[{i}].product_id"),
                                  quantity=_int(ln.get("quantity"), f"lines[{i}].quantity"),
                                  discount=_int(ln.get("discount"), f"lines[{i}].discount", default=0),
-                                 service_date=service_date))
+                                 service_date=service_date,
+                                 unit_price=None if unit_price is None else _int(unit_price, f"lines[{i}].unit_price")))
     payments = []
     for i, p in enumerate(payments_raw, start=1):
         if not isinstance(p, dict):
@@ -182,6 +188,8 @@ def api_sale_create():
         raise NotFound("Sesi kasir tidak ditemukan.", field="shift_id")
     require_sentra_access(current_user, shift.sentra_id)
     body = request.get_json(silent=True)
+    if body.get("offline") is True:
+        return _offline_sale_create(key, shift, body, lines, payments)
     approver = None
     if body.get("approver_id") not in (None, ""):
         approver = checked_approver(shift.sentra_id, body.get("approver_id"), body.get("approver_pin"))
@@ -201,6 +209,68 @@ def api_sale_create():
     response.status_code = 201
     response.headers["Location"] = url_for("pos.sale_detail", sale_id=sale.id)
     return response
+
+
+def _parse_time(value: object) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed({"sold_at": "Waktu penjualan tidak valid (ISO 8601)."}) from None
+
+
+def _offline_sale_create(key: str, shift: Shift, body: dict, lines: list[LineRequest],
+                         payments: list[PaymentRequest]):
+    """A sale made while the device was offline: see pos/offline.py for what is accepted."""
+    if shift.status == ShiftStatus.OPEN:
+        # Queue behind a close running right now; closed meanwhile, the sale still belongs to it.
+        with contextlib.suppress(ShiftClosed):
+            lock_open_shift(shift)
+    sale = record_offline_sale(current_user, shift, lines=lines, payments=payments, client_key=key,
+                               offline_number=str(body.get("offline_number") or "")[:40],
+                               sold_at=_parse_time(body.get("sold_at")))
+    if sale.shift_id != shift.id or sale.cashier_id != current_user.id:
+        raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.")
+    db.session.commit()
+    response = jsonify(sale_json(sale))
+    response.status_code = 201
+    response.headers["Location"] = url_for("pos.sale_detail", sale_id=sale.id)
+    return response
+
+
+@bp.get("/api/catalogue")
+@staff_required
+def api_catalogue():
+    """The Sentra's products, prices and stock snapshot for the offline counter."""
+    sentra = get_sentra_or_404(request.args.get("sentra_id"))
+    response = jsonify(catalogue(sentra))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/api/session")
+@staff_required
+def api_session():
+    """Who is logged in, a fresh CSRF token and the open shifts: the sync loop starts here."""
+    shifts = db.session.scalars(
+        sa.select(Shift).where(Shift.cashier_id == current_user.id, Shift.status == ShiftStatus.OPEN)
+    ).all()
+    response = jsonify(user_id=current_user.id, csrf_token=generate_csrf(),
+                       open_shifts=[{"id": s.id, "sentra_id": s.sentra_id} for s in shifts])
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/api/devices")
+@staff_required
+def api_device_register():
+    """A new device code for this browser at a Sentra (unique there); the browser keeps it."""
+    body = request.get_json(silent=True) or {}
+    sentra = get_sentra_or_404(body.get("sentra_id"))
+    device = register_device(current_user, sentra)
+    db.session.commit()
+    return jsonify(sentra_id=sentra.id, sentra_code=sentra.code, code=device.code), 201
 
 
 @bp.post("/api/sales/<int:sale_id>/refunds")

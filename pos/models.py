@@ -57,3 +57,64 @@ class VisitorTally(db.Model):
     count: Mapped[int] = mapped_column(sa.Integer, default=0)
 
     __table_args__ = (sa.CheckConstraint("count >= 0", name="count_non_negative"),)
+
+
+class PosDevice(db.Model):
+    """A browser that sells at a Sentra; its short code makes offline receipt numbers unique."""
+
+    __tablename__ = "pos_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
+    #: 4 characters of base32 (A–Z, 2–7), unique per Sentra: the middle part of <SENTRA>-<DEVICE>-<seq>
+    code: Mapped[str] = mapped_column(sa.String(8))
+    registered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("sentra_id", "code", name="uq_pos_devices_sentra_code"),)
+
+
+class StockConflict(db.Model):
+    """An offline sale sold more pieces than the server had: the shortfall waits for a manager."""
+
+    __tablename__ = "pos_stock_conflicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
+    sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"))
+    #: pieces sold that the stock ledger did not have (the sale movement took only what existed)
+    missing_qty: Mapped[int] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    #: the found-stock ADJUSTMENT movement that resolved it
+    adjustment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stock_movements.id"))
+    note: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    sale: Mapped[Sale] = relationship()  # noqa: F821
+    product: Mapped[Product] = relationship()  # noqa: F821
+    resolved_by: Mapped[User | None] = relationship()  # noqa: F821
+
+    __table_args__ = (
+        sa.UniqueConstraint("sale_id", "product_id", name="uq_pos_stock_conflicts_sale_product"),
+        sa.CheckConstraint("missing_qty > 0", name="missing_qty_positive"),
+    )
+
+
+class PriceDifference(db.Model):
+    """An offline sale charged a unit price other than the server's price at sync time."""
+
+    __tablename__ = "pos_price_differences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
+    sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id"), index=True)
+    sale_line_id: Mapped[int] = mapped_column(sa.ForeignKey("sale_lines.id"), unique=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"))
+    paid_price: Mapped[int] = mapped_column(sa.BigInteger)
+    server_price: Mapped[int] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sale: Mapped[Sale] = relationship()  # noqa: F821
+    product: Mapped[Product] = relationship()  # noqa: F821

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import quote
 
 import segno
@@ -12,7 +15,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from accounts.access import require_sentra_access, staff_required
+from accounts.access import manager_required, require_sentra_access, staff_required
 from core.db import utcnow
 from core.errors import Conflict, DomainError
 from core.extensions import db
@@ -23,7 +26,8 @@ from inventory.models import ConsentPurpose, Sentra
 from pos import bp
 from pos.api import checked_approver
 from pos.forms import ShiftCloseForm, ShiftOpenForm
-from pos.models import Shift, ShiftStatus
+from pos.models import Shift, ShiftStatus, StockConflict
+from pos.offline import conflicts_for, price_differences_for, resolve_conflict
 from pos.services import (
     DENOMINATIONS,
     close_shift,
@@ -39,6 +43,8 @@ from sales.services import refund_sale, refundable_quantities
 
 add_menu_item("pos.index", "Kasir (POS)", "Buka sesi kasir, jual, cetak struk, tutup sesi",
               {"admin", "manager", "kasir"}, order=10)
+add_menu_item("pos.stock_conflicts", "Konflik stok offline",
+              "Penjualan offline yang melebihi stok tercatat, dan harga yang berbeda", {"admin", "manager"}, order=12)
 add_menu_item("pos.sale_history", "Riwayat penjualan", "Penjualan hari ini, cetak ulang struk, retur",
               {"admin", "manager", "kasir"}, order=11)
 
@@ -292,3 +298,72 @@ def ereceipt(token: str):
     text = _("Struk %(number)s dari %(sentra)s: %(url)s", number=sale.number, sentra=sale.sentra.name, url=url)
     return render_template("pos/ereceipt.html", **receipt_context(sale, copy=False),
                            whatsapp_url="https://wa.me/?text=" + quote(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Offline counter: the installable app (manifest, service worker) and stock conflicts
+
+#: files the service worker keeps for the sale screen to open offline
+SHELL_FILES = ("css/app.css", "css/pos.css", "js/pos/sale.js", "js/pos/offline-queue.js", "fonts/DejaVuSans.ttf",
+               "fonts/DejaVuSans-Bold.ttf", "img/pos/icon-192.png", "img/pos/icon-512.png")
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    manifest = {
+        "name": "Kasir Sentra Kreasi ATENSI", "short_name": "Kasir SKA", "lang": "id",
+        "start_url": url_for("pos.index"), "scope": url_for("pos.index"), "display": "standalone",
+        "background_color": "#ffffff", "theme_color": "#7a2e0e",
+        "icons": [{"src": url_for("static", filename=f"img/pos/icon-{n}.png"), "sizes": f"{n}x{n}",
+                   "type": "image/png", "purpose": "any"} for n in (192, 512)],
+    }
+    response = current_app.response_class(json.dumps(manifest), mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, from /pos/ so its scope covers every counter page; never cached."""
+    static = Path(current_app.static_folder)
+    digest = hashlib.sha256()
+    for name in ("js/pos/sw.js", *SHELL_FILES):
+        digest.update((static / name).read_bytes())
+    source = (static / "js/pos/sw.js").read_text(encoding="utf-8")
+    shell = [url_for("static", filename=name) for name in SHELL_FILES]
+    source = source.replace("__VERSION__", digest.hexdigest()[:16]).replace("__SHELL__", json.dumps(shell))
+    response = current_app.response_class(source, mimetype="application/javascript")
+    response.headers["Cache-Control"] = "no-cache, no-store, max-age=0"
+    response.headers["Service-Worker-Allowed"] = url_for("pos.index")
+    return response
+
+
+def _managed_sentra_ids() -> set[int] | None:
+    return None if current_user.role == "admin" else set(current_user.sentra_ids)
+
+
+@bp.get("/konflik-stok")
+@manager_required
+def stock_conflicts():
+    """Offline sales that sold more than the books held, and prices that differed, for a manager."""
+    sentra_ids = _managed_sentra_ids()
+    return render_template("pos/conflicts.html", conflicts=conflicts_for(sentra_ids),
+                           resolved=[c for c in conflicts_for(sentra_ids, open_only=False) if c.resolved_at][-20:],
+                           differences=price_differences_for(sentra_ids))
+
+
+@bp.post("/konflik-stok/<int:conflict_id>/selesaikan")
+@manager_required
+def stock_conflict_resolve(conflict_id: int):
+    conflict = db.session.get(StockConflict, conflict_id)
+    require_sentra_access(current_user, conflict.sentra_id if conflict else None)
+    try:
+        resolve_conflict(current_user, conflict, request.form.get("note", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+    else:
+        db.session.commit()
+        flash(_("Konflik stok %(sale)s diselesaikan: stok disesuaikan %(qty)s.",
+                sale=conflict.sale.number, qty=conflict.missing_qty), "success")
+    return redirect(url_for("pos.stock_conflicts"))

@@ -73,6 +73,10 @@ class Sale(db.Model):
     #: manager who approved a large discount on the spot
     discount_approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: provisional receipt number printed by an offline POS device, <SENTRA>-<DEVICE>-<seq>
+    offline_number: Mapped[str | None] = mapped_column(sa.String(40))
+    #: when an offline device made the sale (its clock, clamped to the shift); None when online
+    offline_sold_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sentra: Mapped[Sentra] = relationship()  # noqa: F821
     cashier: Mapped[User | None] = relationship(foreign_keys=[cashier_id])  # noqa: F821
@@ -82,6 +86,7 @@ class Sale(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("sentra_id", "number", name="uq_sales_sentra_number"),
+        sa.UniqueConstraint("sentra_id", "offline_number", name="uq_sales_sentra_offline_number"),
         sa.CheckConstraint("subtotal >= 0 AND total >= 0 AND discount_total >= 0", name="amounts_non_negative"),
         sa.CheckConstraint("total = subtotal - discount_total", name="total_is_subtotal_less_discount"),
     )

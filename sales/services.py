@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ from core.errors import (
     Forbidden,
     IdempotencyConflict,
     NotFound,
+    OutOfStock,
     PaymentMismatch,
     ShiftClosed,
     ValidationFailed,
@@ -31,7 +32,7 @@ from core.errors import (
 from core.extensions import db
 from core.money import apply_bps, format_rupiah, round_cash
 from inventory.models import MovementKind, Product, Sentra
-from inventory.stock import move_stock
+from inventory.stock import move_stock, stock_level
 from sales.models import (
     Channel,
     Payment,
@@ -66,6 +67,8 @@ class LineRequest:
     quantity: int
     discount: int = 0  # rupiah, whole line
     service_date: date | None = None
+    #: the unit price the buyer paid; honoured only for offline sales (see OfflineSale)
+    unit_price: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,20 @@ class PaymentRequest:
     amount: int  # amount applied to the sale
     tendered: int | None = None  # cash handed over (cash only); change = tendered - amount
     reference: str = ""
+
+
+@dataclass(frozen=True)
+class OfflineSale:
+    """A counter sale made on a device without a connection and synced later.
+
+    The goods already left the shop and the buyer already paid, so `record_sale` then takes the
+    unit prices the device charged (differences are flagged by the caller, not refused), books the
+    sale to its shift even if that shift was closed meanwhile, and takes only the stock that exists
+    (the caller records the shortfall as a stock conflict).
+    """
+
+    number: str  # provisional receipt number printed on the device
+    sold_at: datetime  # the device's clock, already clamped by the caller
 
 
 def is_manager_of(user: User | None, sentra_id: int) -> bool:
@@ -140,6 +157,7 @@ def record_sale(
     shift: Shift | None = None,
     discount_approver: User | None = None,
     reserved_reference: str | None = None,
+    offline: OfflineSale | None = None,
 ) -> Sale:
     """Validate and record one sale; a replay of `client_key` returns the first sale unchanged."""
     client_key = (client_key or "").strip()
@@ -151,9 +169,11 @@ def record_sale(
 
     channel = Channel(channel)
     if channel == Channel.POS:
-        _check_shift(actor, sentra, shift)
+        _check_shift(actor, sentra, shift, allow_closed=offline is not None)
+    elif offline is not None:
+        raise ValidationFailed({"offline": "Penjualan offline hanya dari kasir."})
 
-    sale_lines, approval_needed = _build_lines(sentra, lines)
+    sale_lines, approval_needed = _build_lines(sentra, lines, offline=offline is not None)
     if approval_needed:
         if discount_approver is None:
             raise Forbidden(
@@ -168,7 +188,7 @@ def record_sale(
     payment_rows, rounding = _build_payments(total, payments)
 
     now = utcnow()
-    business_date = business_date_for(sentra.timezone or "Asia/Jakarta", now)
+    business_date = business_date_for(sentra.timezone or "Asia/Jakarta", offline.sold_at if offline else now)
     sale = Sale(
         sentra_id=sentra.id, channel=channel, status=SaleStatus.COMPLETED,
         cashier_id=getattr(actor, "id", None), shift_id=getattr(shift, "id", None),
@@ -177,6 +197,8 @@ def record_sale(
         receipt_token=secrets.token_urlsafe(32),
         discount_approved_by_id=discount_approver.id if approval_needed else None,
         created_at=now,
+        offline_number=offline.number if offline else None,
+        offline_sold_at=offline.sold_at if offline else None,
     )
     sale.lines = sale_lines
     sale.payments = payment_rows
@@ -194,12 +216,14 @@ def record_sale(
             raise
         return _replay(winner, sentra, lines, payments)
 
-    _take_stock(actor, sale, sentra, reserved_reference)
+    _take_stock(actor, sale, sentra, reserved_reference, tolerate_shortfall=offline is not None)
 
     record_audit(
         actor, "sale.recorded", sale,
         after={
             "number": sale.number, "channel": str(channel), "total": total, "rounding": rounding,
+            **({"offline_number": offline.number, "offline_sold_at": offline.sold_at.isoformat()}
+               if offline else {}),
             "discount_total": discount_total,
             "lines": [{"sku": ln.sku, "qty": ln.quantity, "unit_price": ln.unit_price, "discount": ln.discount}
                       for ln in sale_lines],
@@ -213,16 +237,16 @@ def record_sale(
     return sale
 
 
-def _check_shift(actor: User | None, sentra: Sentra, shift: Shift | None) -> None:
+def _check_shift(actor: User | None, sentra: Sentra, shift: Shift | None, *, allow_closed: bool = False) -> None:
     if shift is None:
         raise ShiftClosed("Belum ada sesi kasir yang dibuka. Buka sesi kasir dulu.")
-    if str(shift.status) != "open":
+    if str(shift.status) != "open" and not allow_closed:
         raise ShiftClosed("Sesi kasir ini sudah ditutup. Buka sesi baru untuk menjual.")
     if shift.sentra_id != sentra.id or actor is None or shift.cashier_id != actor.id:
         raise ShiftClosed("Sesi kasir ini bukan milik Anda di Sentra ini.")
 
 
-def _build_lines(sentra: Sentra, lines: list[LineRequest]) -> tuple[list[SaleLine], bool]:
+def _build_lines(sentra: Sentra, lines: list[LineRequest], *, offline: bool = False) -> tuple[list[SaleLine], bool]:
     if not lines:
         raise ValidationFailed({"lines": "Keranjang kosong: tambahkan minimal satu barang."})
     if len(lines) > MAX_LINES:
@@ -240,7 +264,7 @@ def _build_lines(sentra: Sentra, lines: list[LineRequest]) -> tuple[list[SaleLin
         product = products.get(ln.product_id)
         if product is None or product.sentra_id != sentra.id:
             raise NotFound(f"Barang baris {index} tidak dikenal di Sentra ini.", field=f"lines[{index}]")
-        if not product.is_active:
+        if not product.is_active and not offline:
             raise DomainError(f"{product.name} sudah tidak dijual (nonaktif).", field=f"lines[{index}]")
         if not _is_int(ln.quantity) or ln.quantity <= 0:
             raise ValidationFailed({f"lines[{index}].quantity": f"Jumlah {product.name} harus lebih dari 0."})
@@ -248,7 +272,12 @@ def _build_lines(sentra: Sentra, lines: list[LineRequest]) -> tuple[list[SaleLin
             raise ValidationFailed({
                 f"lines[{index}].quantity": f"Jumlah {product.name} ({ln.quantity}) tidak wajar; periksa lagi."
             })
-        gross = ln.quantity * product.price
+        price = product.price
+        if offline and ln.unit_price is not None:
+            if not _is_int(ln.unit_price) or ln.unit_price < 0:
+                raise ValidationFailed({f"lines[{index}].unit_price": "Harga harus rupiah bulat, tidak negatif."})
+            price = ln.unit_price
+        gross = ln.quantity * price
         if not _is_int(ln.discount) or ln.discount < 0:
             raise ValidationFailed({f"lines[{index}].discount": "Diskon tidak boleh negatif."})
         if ln.discount > gross:
@@ -261,7 +290,7 @@ def _build_lines(sentra: Sentra, lines: list[LineRequest]) -> tuple[list[SaleLin
             approval_needed = True
         result.append(SaleLine(
             product_id=product.id, product_name=product.name, sku=product.sku, category=product.category,
-            is_stock_tracked=product.is_stock_tracked, quantity=ln.quantity, unit_price=product.price,
+            is_stock_tracked=product.is_stock_tracked, quantity=ln.quantity, unit_price=price,
             discount=ln.discount, line_total=gross - ln.discount, maker_id=product.maker_id,
             group_id=product.group_id, split_mode=product.split_mode, maker_share_bps=product.maker_share_bps,
             maker_price=product.maker_price, material_cost=product.material_cost, service_date=ln.service_date,
@@ -336,7 +365,8 @@ def _build_payments(total: int, payments: list[PaymentRequest]) -> tuple[list[Pa
     return rows, rounding
 
 
-def _take_stock(actor: User | None, sale: Sale, sentra: Sentra, reserved_reference: str | None) -> None:
+def _take_stock(actor: User | None, sale: Sale, sentra: Sentra, reserved_reference: str | None,
+                *, tolerate_shortfall: bool = False) -> None:
     quantities: dict[int, int] = defaultdict(int)
     products: dict[int, Product] = {}
     for line in sale.lines:
@@ -349,8 +379,29 @@ def _take_stock(actor: User | None, sale: Sale, sentra: Sentra, reserved_referen
         if reserved_reference:
             move_stock(actor, product, sentra.id, MovementKind.RELEASE, qty, reference=reserved_reference,
                        reason=f"Pesanan {sale.number} dibayar", client_key=sale.client_key)
+        if tolerate_shortfall:
+            _take_available(actor, product, sentra.id, qty, sale)
+            continue
         move_stock(actor, product, sentra.id, MovementKind.SALE, qty, reference=f"sale:{sale.id}",
                    reason=sale.number, client_key=sale.client_key)
+
+
+def _take_available(actor: User | None, product: Product, sentra_id: int, qty: int, sale: Sale) -> int:
+    """Take up to `qty` pieces (never below zero); returns the shortfall, 0 when all were there.
+
+    The SALE movement (reference `sale:<id>`) records only what left the shelf on the books; the
+    caller sees the rest as quantity sold minus quantity moved.
+    """
+    while True:
+        take = min(qty, stock_level(product.id, sentra_id))
+        if take <= 0:
+            return qty
+        try:
+            move_stock(actor, product, sentra_id, MovementKind.SALE, take, reference=f"sale:{sale.id}",
+                       reason=sale.number, client_key=sale.client_key)
+        except OutOfStock:
+            continue  # another sale took some meanwhile: look again
+        return qty - take
 
 
 # ---------------------------------------------------------------------------------------------
