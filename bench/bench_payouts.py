@@ -157,7 +157,10 @@ def bulk_insert(session, table: str, rows: list[dict]) -> None:
 BALANCES_SQL = """
 SELECT e.maker_id,
        SUM(CASE WHEN e.available_at IS NOT NULL AND e.available_at <= :now THEN -e.amount ELSE 0 END) AS payable,
-       SUM(CASE WHEN e.available_at IS NOT NULL AND e.available_at <= :now THEN 0 ELSE -e.amount END) AS held
+       SUM(CASE WHEN e.available_at IS NOT NULL AND e.available_at <= :now THEN 0 ELSE -e.amount END) AS held,
+       SUM(CASE WHEN e.component = 'payout' THEN e.amount ELSE 0 END) AS paid,
+       SUM(CASE WHEN e.component = 'maker' AND e.amount < 0 THEN -e.amount ELSE 0 END) AS earned,
+       SUM(CASE WHEN e.component = 'maker' AND e.amount > 0 THEN e.amount ELSE 0 END) AS refunded
 FROM ledger_entries e
 WHERE e.maker_id IS NOT NULL
 GROUP BY e.maker_id
@@ -226,7 +229,8 @@ def measure(db, label: str) -> None:
 
     t_sb, balances = timed(service_balances)
     t_qb, raw = timed(sql_balances)
-    same = {m: (b.payable, b.held) for m, b in balances.items()} == {r[0]: (int(r[1]), int(r[2])) for r in raw}
+    same = ({m: (b.payable, b.held, b.paid, b.earned, b.refunded) for m, b in balances.items()}
+            == {r[0]: tuple(int(v) for v in r[1:]) for r in raw})
     print(f"{label}: maker balances ({len(balances)} makers): service {t_sb:.3f}s, SQL {t_qb:.3f}s, "
           f"ratio {t_sb / t_qb:.2f} (same result: {'yes' if same else 'NO'})")
     t_sr, report = timed(service_report, repeat=2)
