@@ -13,6 +13,10 @@
   var roundingUnit = Number(root.dataset.roundingUnit) || 1;
   var approvalBps = Number(root.dataset.approvalBps) || 10000;
   var storageKey = "pos-cart-" + shiftId;
+  var sentraCode = root.dataset.sentraCode;
+  var userId = Number(root.dataset.userId);
+  var offline = window.PosOffline;
+  var catalogue = null;  // the Sentra's products for searching offline (IndexedDB copy)
 
   var $ = function (id) { return document.getElementById(id); };
   var scan = $("scan"), results = $("results"), cartBody = $("cart-lines"), totalEl = $("total");
@@ -163,7 +167,23 @@
 
   function hideResults() { showResults([]); }
 
+  /* Search the device's copy of the catalogue: same answer shape as /pos/api/products. */
+  function localLookup(q) {
+    var products = (catalogue && catalogue.products) || [];
+    var upper = q.toUpperCase(), lower = q.toLowerCase();
+    var exact = products.filter(function (p) { return p.barcode === q || String(p.sku).toUpperCase() === upper; })[0];
+    if (exact) { return { exact: exact, results: [exact] }; }
+    var found = products.filter(function (p) {
+      return p.name.toLowerCase().indexOf(lower) >= 0 || String(p.sku).toLowerCase().indexOf(lower) >= 0;
+    }).slice(0, 12);
+    return { exact: null, results: found };
+  }
+
   function lookup(q) {
+    if (navigator.onLine === false) {
+      if (!catalogue) { warn("Offline dan katalog belum tersimpan di perangkat ini."); return Promise.resolve(null); }
+      return Promise.resolve(localLookup(q));
+    }
     var seq = ++searchSeq;
     var url = root.dataset.productsUrl + "?sentra_id=" + sentraId + "&q=" + encodeURIComponent(q);
     return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -173,7 +193,11 @@
         if (!res.ok) { warn(res.body.detail || "Pencarian gagal."); return null; }
         return res.body;
       })
-      .catch(function () { if (seq === searchSeq) { warn("Koneksi terputus: pencarian gagal. Coba lagi."); } return null; });
+      .catch(function () {
+        if (seq !== searchSeq) { return null; }
+        if (catalogue) { return localLookup(q); }
+        warn("Koneksi terputus: pencarian gagal. Coba lagi."); return null;
+      });
   }
 
   function editable() {
@@ -193,7 +217,8 @@
       return;
     }
     if (idx >= 0) { cart.lines[idx].qty += 1; } else {
-      cart.lines.push({ id: p.id, name: p.name, sku: p.sku, price: p.price, qty: 1, discount: 0, stock: p.stock });
+      cart.lines.push({ id: p.id, name: p.name, sku: p.sku, price: p.price, qty: 1, discount: 0, stock: p.stock,
+                        credit: p.credit || null });
       idx = cart.lines.length - 1;
     }
     cart.selected = idx;
@@ -335,6 +360,7 @@
 
   function pay() {
     if (inFlight) { return; }
+    if (navigator.onLine === false) { payOffline(); return; }
     var body;
     if (cart.pending && cart.lastBody) {
       body = cart.lastBody;  // resend exactly what may already have been recorded
@@ -375,9 +401,129 @@
       renderTender();
     }).catch(function () {
       inFlight = false; save(); renderTender();
-      warn("Koneksi terputus. Tekan Bayar lagi: transaksi ini tidak akan tercatat dua kali.");
+      warn("Koneksi terputus. Tekan Bayar lagi: transaksi ini tidak akan tercatat dua kali" +
+           (navigator.onLine === false ? " (tanpa koneksi, disimpan sebagai penjualan offline)." : "."));
       payButton.focus();
     });
+  }
+
+  /* No connection: the sale is kept on this device with a provisional receipt number and sent
+   * later with the same Idempotency-Key (if an earlier attempt did reach the server, the sync
+   * gets that sale back instead of making a second one). */
+  function payOffline() {
+    if (!offline) { warn("Penyimpanan offline tidak tersedia di peramban ini."); return; }
+    var body;
+    if (cart.pending && cart.lastBody) {
+      body = JSON.parse(JSON.stringify(cart.lastBody));
+      delete body.approver_id; delete body.approver_pin;
+    } else {
+      if (needsApproval()) { warn("Diskon di atas batas perlu PIN manajer, dan PIN hanya bisa diperiksa saat online. Kurangi diskon atau tunggu koneksi."); return; }
+      var built = buildPayments();
+      if (built.error) { warn(built.error); return; }
+      body = { shift_id: shiftId,
+               lines: cart.lines.map(function (l) { return { product_id: l.id, quantity: l.qty, discount: l.discount }; }),
+               payments: built.payments };
+    }
+    body.offline = true;
+    body.sold_at = new Date().toISOString();
+    body.lines.forEach(function (bl, i) { bl.unit_price = cart.lines[i] ? cart.lines[i].price : bl.unit_price; });
+    inFlight = true; renderTender();
+    offline.deviceCode(sentraId).then(function (device) {
+      if (!device) {
+        inFlight = false; renderTender();
+        warn("Perangkat ini belum terdaftar untuk penjualan offline. Sambungkan ke internet sekali, lalu coba lagi.");
+        return;
+      }
+      var entry = { key: cart.key, sentraId: sentraId, sentraCode: sentraCode, device: device, shiftId: shiftId,
+                    userId: userId, body: body, receipt: receiptData(body) };
+      return offline.enqueue(entry).then(function (saved) {
+        inFlight = false;
+        offline.takeLocalStock(sentraId, body.lines).then(loadCatalogue);
+        finishOffline(saved);
+      });
+    }).catch(function (e) {
+      inFlight = false; renderTender();
+      warn("Penjualan offline gagal disimpan di perangkat: " + e + ". Jangan serahkan barang; coba lagi.");
+    });
+  }
+
+  function receiptData(body) {
+    var sentra = (catalogue && catalogue.sentra) || { name: root.dataset.sentraName, address: "" };
+    var lines = cart.lines.map(function (l) {
+      return { name: l.name, qty: l.qty, price: l.price, discount: l.discount, credit: l.credit || null };
+    });
+    var total = cartTotal();
+    var paid = body.payments.reduce(function (s, p) { return s + p.amount; }, 0);
+    var tendered = body.payments.reduce(function (s, p) { return s + (p.tendered !== null && p.tendered !== undefined ? p.tendered : p.amount); }, 0);
+    return { sentra: sentra, cashier: root.dataset.cashierName, soldAt: body.sold_at, lines: lines, total: total,
+             discountTotal: lines.reduce(function (s, l) { return s + l.discount; }, 0),
+             subtotal: lines.reduce(function (s, l) { return s + l.qty * l.price; }, 0),
+             rounding: paid - total, paid: paid, tendered: tendered, change: tendered - paid,
+             payments: body.payments.map(function (p) { return { label: METHOD_LABELS[p.method] || p.method, reference: p.reference || "", amount: p.tendered || p.amount }; }) };
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+
+  function row(table, left, right, cls) {
+    var tr = el("tr", cls || ""), a = el("td", "", left), b = el("td", "num", right);
+    tr.appendChild(a); tr.appendChild(b); table.appendChild(tr);
+  }
+
+  /* The printable receipt, laid out like the 80 mm PDF; printed with the browser (window.print). */
+  function renderReceipt(r) {
+    var box = $("receipt-print");
+    box.textContent = "";
+    box.appendChild(el("h1", "", r.sentra.name));
+    var head = el("p", "center small");
+    [r.sentra.receipt_header, r.sentra.address].forEach(function (t) { if (t) { head.appendChild(el("span", "", t)); head.appendChild(el("br")); } });
+    box.appendChild(head);
+    box.appendChild(el("p", "copy", "OFFLINE — belum tersinkron"));
+    box.appendChild(el("hr"));
+    var meta = el("table", "small");
+    row(meta, "No. offline", r.offlineNumber);
+    row(meta, "Waktu", new Date(r.soldAt).toLocaleString("id-ID", { timeZone: r.sentra.timezone || undefined }));
+    row(meta, "Kasir", r.cashier || "-");
+    box.appendChild(meta); box.appendChild(el("hr"));
+    var items = el("table");
+    r.lines.forEach(function (l) {
+      var tr = el("tr"), td = el("td", "item", l.name); td.colSpan = 2; tr.appendChild(td); items.appendChild(tr);
+      row(items, l.qty + " × " + fmt(l.price), fmt(l.qty * l.price));
+      if (l.discount) { row(items, "Diskon", "-" + fmt(l.discount)); }
+      if (l.credit) { var c = el("tr"), ct = el("td", "credit", "Karya: " + l.credit); ct.colSpan = 2; c.appendChild(ct); items.appendChild(c); }
+    });
+    box.appendChild(items); box.appendChild(el("hr"));
+    var sums = el("table");
+    if (r.discountTotal) { row(sums, "Subtotal", fmt(r.subtotal)); row(sums, "Total diskon", "-" + fmt(r.discountTotal)); }
+    row(sums, "TOTAL", fmt(r.total), "total");
+    if (r.rounding) { row(sums, "Pembulatan", fmt(r.rounding)); row(sums, "Dibayar", fmt(r.paid)); }
+    r.payments.forEach(function (p) { row(sums, p.label + (p.reference ? " (" + p.reference + ")" : ""), fmt(p.amount)); });
+    row(sums, "Kembalian", fmt(r.change), "change");
+    box.appendChild(sums); box.appendChild(el("hr"));
+    var foot = el("p", "center small");
+    if (r.sentra.receipt_footer) { foot.appendChild(el("span", "", r.sentra.receipt_footer)); foot.appendChild(el("br")); }
+    foot.appendChild(el("span", "", "Terima kasih telah mendukung karya penerima manfaat Sentra Kreasi ATENSI."));
+    foot.appendChild(el("br"));
+    foot.appendChild(el("span", "", "Struk resmi dengan nomor server tersedia setelah sinkron."));
+    box.appendChild(foot);
+  }
+
+  function finishOffline(entry) {
+    cart = newCart(); save();
+    tender.hidden = true; done.hidden = false;
+    $("done-number").textContent = entry.number + " (offline)";
+    $("done-change").textContent = fmt(entry.receipt.change);
+    $("receipt-link").hidden = true; $("ereceipt-link").hidden = true; $("print-offline").hidden = false;
+    renderReceipt(entry.receipt);
+    tenderedInput.value = ""; $("approver-pin").value = "";
+    render();
+    say("Transaksi offline " + entry.number + " disimpan di perangkat. Kembalian " + fmt(entry.receipt.change) + ". Akan dikirim ke server saat online.");
+    refreshSyncStatus();
+    scan.focus();
   }
 
   function finish(sale) {
@@ -387,6 +533,7 @@
     $("done-change").textContent = fmt(sale.change);
     $("receipt-link").href = sale.receipt_pdf_url;
     $("ereceipt-link").href = sale.receipt_url;
+    $("receipt-link").hidden = false; $("ereceipt-link").hidden = false; $("print-offline").hidden = true;
     tenderedInput.value = ""; $("approver-pin").value = "";
     render();
     say("Transaksi " + sale.number + " selesai. Kembalian " + fmt(sale.change) + ".");
@@ -431,6 +578,92 @@
       else { warn(data.detail || "Gagal menghitung pengunjung."); }
     }).catch(function () { warn("Koneksi terputus: pengunjung belum terhitung."); });
   });
+
+  $("print-offline").addEventListener("click", function () {
+    document.body.classList.add("printing-receipt");
+    window.print();
+    document.body.classList.remove("printing-receipt");
+  });
+
+  /* ---- offline mode: catalogue copy, device code, service worker, queue indicator, sync ---- */
+  var syncStatus = $("sync-status"), syncer = null, lastRejected = "";
+
+  function loadCatalogue() {
+    if (!offline) { return Promise.resolve(); }
+    return offline.getCatalogue(sentraId).then(function (data) { catalogue = data; });
+  }
+
+  function refreshSyncStatus() {
+    if (!offline) { syncStatus.textContent = "Mode offline tidak tersedia di peramban ini."; return Promise.resolve(); }
+    return offline.pending().then(function (entries) {
+      var n = entries.length;
+      var rejected = entries.filter(function (e) { return e.rejected; });
+      var text = (navigator.onLine === false ? "Offline" : "Online") + " · " +
+        (n ? n + " penjualan menunggu sinkron" : "semua penjualan tersinkron");
+      if (rejected.length) { text += " · " + rejected.length + " ditolak server: " + rejected[0].rejected; }
+      if (syncStatus.textContent !== text) { syncStatus.textContent = text; }
+      root.dataset.queue = String(n);
+      root.classList.toggle("is-offline", navigator.onLine === false);
+      if (rejected.length && rejected[0].rejected !== lastRejected) { lastRejected = rejected[0].rejected; warn("Penjualan offline " + rejected[0].number + " ditolak server: " + rejected[0].rejected + " Hubungi manajer."); }
+    });
+  }
+
+  function refreshFromServer() {
+    if (!offline || navigator.onLine === false) { return Promise.resolve(); }
+    var cat = fetch(root.dataset.catalogueUrl + "?sentra_id=" + sentraId, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data && data.products) { return offline.saveCatalogue(sentraId, data); } })
+      .catch(function () { /* keep the last copy */ });
+    var dev = offline.ensureDevice(sentraId, root.dataset.devicesUrl, csrf).catch(function () { return null; });
+    return Promise.all([cat, dev]).then(loadCatalogue);
+  }
+
+  function cacheThisPage() {
+    if (!("serviceWorker" in navigator) || !window.caches) { return Promise.reject(new Error("no service worker")); }
+    return navigator.serviceWorker.register(root.dataset.swUrl, { scope: root.dataset.swScope })
+      .then(function () { return navigator.serviceWorker.ready; })
+      .then(function () {
+        if (navigator.onLine === false) { return; }
+        return fetch(window.location.pathname, { credentials: "same-origin" }).then(function (r) {
+          if (!r.ok || r.redirected) { return; }
+          return caches.open("pos-pages").then(function (c) {
+            return Promise.all([c.put(window.location.pathname, r.clone()), c.put("/pos/__last-sale-page__", r)]);
+          });
+        });
+      }).catch(function () { throw new Error("no offline copy"); /* selling online still works */ });
+  }
+
+  if (offline) {
+    offline.guardLogout(warn);
+    cacheThisPage().then(function () { root.dataset.pageCached = "1"; }, function () { root.dataset.pageCached = "0"; });
+    loadCatalogue().then(refreshFromServer).then(function () {
+      return offline.deviceCode(sentraId);
+    }).then(function (device) {
+      root.dataset.device = device || "";
+      root.dataset.offlineReady = device && catalogue ? "1" : "0";
+      refreshSyncStatus();
+    });
+    syncer = offline.autoSync({
+      sessionUrl: root.dataset.sessionUrl, salesUrl: root.dataset.salesUrl, periodMs: 15000,
+      onResult: function (res) {
+        refreshSyncStatus();
+        if (res && res.synced && res.synced.length) {
+          say(res.synced.length + " penjualan offline tersinkron: " + res.synced.map(function (x) { return x.offline_number + " → " + x.number; }).join(", ") + ".");
+          refreshFromServer();
+        } else if (res && res.stopped === "login") {
+          warn("Sinkron tertunda: sesi login berakhir. Masuk lagi sebagai kasir yang sama.");
+        }
+      },
+    });
+    $("sync-now").addEventListener("click", function () {
+      if (navigator.onLine === false) { warn("Masih offline: penjualan dikirim otomatis saat koneksi kembali."); return; }
+      say("Menyinkronkan…");
+      syncer.now();
+    });
+    window.addEventListener("online", function () { refreshSyncStatus(); refreshFromServer(); });
+    window.addEventListener("offline", refreshSyncStatus);
+    window.setInterval(refreshSyncStatus, 5000);
+  }
 
   render();
   if (cart.pending) { warn("Pembayaran terakhir belum pasti terkirim. Buka pembayaran (F9) lalu tekan Bayar untuk mengirim ulang — tidak akan dobel."); }
