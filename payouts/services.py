@@ -118,6 +118,23 @@ def create_run(actor: User, sentra: Sentra, *, cutoff_date: date, client_key: st
     return run
 
 
+def set_line_method(actor: User, line: PayoutLine, method: PayoutMethod | str) -> PayoutLine:
+    """Change how a draft line is paid (e.g. the maker asks to keep it as savings)."""
+    try:
+        method = PayoutMethod(method)
+    except ValueError:
+        raise ValidationFailed({"method": "Cara pembayaran tidak dikenal."}) from None
+    if line.run.status != RunStatus.DRAFT or line.status != LineStatus.PENDING:
+        raise Conflict("Cara pembayaran hanya bisa diubah sebelum pencairan disetujui.")
+    before = {"method": str(line.method)}
+    line.method = method
+    line.skip_reason = _method_problem(line.maker, method) or ""
+    db.session.flush()
+    record_audit(actor, "payout_line.method", line, sentra_id=line.run.sentra_id, before=before,
+                 after={"method": str(method)})
+    return line
+
+
 def _method_problem(maker: Maker, method: PayoutMethod) -> str | None:
     if method == PayoutMethod.BANK and not (maker.bank_name and maker.account_number):
         return "Data rekening bank pembuat belum lengkap; minta petugas melengkapinya."

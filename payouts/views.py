@@ -23,7 +23,7 @@ from core.extensions import db
 from core.menu import add_menu_item
 from core.money import terbilang
 from core.pdf import render_pdf
-from inventory.models import Maker, Sentra
+from inventory.models import Maker, PayoutMethod, Sentra
 from payouts import bp, ledger, services
 from payouts.forms import ActionForm, CancelForm, PayLineForm, RunCreateForm, SlipUploadForm
 from payouts.models import LineStatus, PayoutLine, PayoutRun, RunStatus
@@ -141,7 +141,7 @@ def run_detail(run_id: int):
     run = get_run_or_404(run_id)
     return render_template("payouts/run_detail.html", run=run, action=ActionForm(), cancel_form=CancelForm(),
                            pay_form=PayLineForm(), upload_form=SlipUploadForm(), LineStatus=LineStatus,
-                           RunStatus=RunStatus)
+                           RunStatus=RunStatus, methods=list(PayoutMethod))
 
 
 def _run_action(run_id: int, action) -> Response:
@@ -224,6 +224,23 @@ def run_transfer_csv(run_id: int):
     run = get_run_or_404(run_id)
     return Response(services.transfer_csv(run), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=pencairan-{run.sentra.code}-{run.id}.csv"})
+
+
+@bp.post("/lines/<int:line_id>/cara")
+@manager_required
+def line_method(line_id: int):
+    line = get_line_or_404(line_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.set_line_method(current_user, line, request.form.get("method", ""))
+        db.session.commit()
+        flash(_("Cara pembayaran untuk %(name)s diubah.", name=line.maker.name), "success")
+    except DomainError as error:
+        db.session.rollback()
+        for text in (error.errors.values() if isinstance(error, ValidationFailed) else [error.detail]):
+            flash(text, "error")
+    return redirect(url_for("payouts.run_detail", run_id=line.run_id))
 
 
 @bp.get("/lines/<int:line_id>/bukti.pdf")

@@ -239,3 +239,26 @@ def test_staff_pages_render_for_each_run_state(client, login_as, csrf):
     db.session.expire_all()
     assert db.session.get(PayoutRun, run.id).status == RunStatus.CANCELLED
     assert "Dibatalkan" in client.get(f"/payouts/runs/{run.id}").text
+
+
+def test_method_can_change_only_while_draft(client, login_as, csrf):
+    s = shop()
+    maker = MakerFactory(sentra=s.sentra, payout_method=PayoutMethod.CASH)
+    sell(s, [(product(s.sentra, maker=maker), 1)])
+    run = services.create_run(s.manager, s.sentra, cutoff_date=services.local_today(s.sentra), client_key=key())
+    db.session.commit()
+    line_id = run.lines[0].id
+    login_as(s.manager)
+    client.post(f"/payouts/lines/{line_id}/cara", data={"csrf_token": csrf(), "method": "savings"})
+    db.session.expire_all()
+    assert db.session.get(PayoutLine, line_id).method == PayoutMethod.SAVINGS
+    services.approve_run(s.manager2, db.session.get(PayoutRun, run.id))
+    services.mark_run_paid(s.manager2, db.session.get(PayoutRun, run.id))
+    db.session.commit()
+    from payouts import ledger
+    assert ledger.maker_balance(maker.id).paid == db.session.get(PayoutLine, line_id).amount
+    page = client.post(f"/payouts/lines/{line_id}/cara", data={"csrf_token": csrf(), "method": "cash"},
+                       follow_redirects=True)
+    assert "sebelum pencairan disetujui" in page.text
+    db.session.expire_all()
+    assert db.session.get(PayoutLine, line_id).method == PayoutMethod.SAVINGS
