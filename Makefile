@@ -68,6 +68,11 @@ serve: system-deps deps translations
 	APP_CONFIG=production $(BIN)/flask db upgrade
 	APP_CONFIG=production $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
+# Benchmarks (not tests): small sizes by default (a few minutes); BENCH_SIZE=full for the sizes in
+# BENCHMARKS.md (10,000 products, 1,000,000 sale lines, 20 counters; much longer).
+bench: system-deps dev-deps translations
+	$(BIN)/python bench/run_all.py --size $${BENCH_SIZE:-small}
+
 lint: dev-deps
 	$(BIN)/ruff check .
 

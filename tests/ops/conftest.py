@@ -15,11 +15,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,11 +78,11 @@ def _base_env(workdir: Path, database_url: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def pg_stack() -> Iterator[PgStack]:
+@contextmanager
+def running_stack() -> Iterator[PgStack]:
+    """PostgreSQL with the schema and the app role, and a Flask app on the owner's URL."""
     from config import TestConfig
     from core import create_app
-    from tests.conftest import _config_dict
 
     server = PostgresServer().start()
     workdir = Path(tempfile.mkdtemp(prefix="sentra-ops-"))
@@ -93,11 +95,18 @@ def pg_stack() -> Iterator[PgStack]:
         with engine.begin() as conn:
             conn.exec_driver_sql(APP_ROLE_GRANTS)
         engine.dispose()
-        app = create_app({**_config_dict(TestConfig), "SQLALCHEMY_DATABASE_URI": owner_url,
-                          "UPLOAD_DIR": str(workdir / "uploads")})
+        config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+        app = create_app({**config, "SQLALCHEMY_DATABASE_URI": owner_url, "UPLOAD_DIR": str(workdir / "uploads")})
         yield PgStack(server, owner_url, owner_url.replace("postgres@", f"{APP_ROLE}@"), app, workdir)
     finally:
         server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pg_stack() -> Iterator[PgStack]:
+    with running_stack() as stack:
+        yield stack
 
 
 class Gunicorn:
@@ -130,7 +139,7 @@ class Gunicorn:
         with self._cond:
             self._cond.notify_all()
 
-    def wait_for_workers(self, count: int, timeout: float = 60) -> None:
+    def wait_for_workers(self, count: int, timeout: float = 120) -> None:
         """Block until `count` workers in total have booted since start (read from the log)."""
         with self._cond:
             ok = self._cond.wait_for(lambda: self._booted >= count or self.proc.poll() is not None, timeout)

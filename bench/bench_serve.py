@@ -1,0 +1,139 @@
+"""Through the real server: gunicorn (3 workers) + PostgreSQL on 127.0.0.1, over HTTP.
+
+- counters selling at once through `POST /pos/api/sales` (sale + stock + ledger in one
+  transaction): sales per second, median and p95 latency;
+- catalogue and search pages with many published products: median and p95 latency;
+- `flask ledger verify` (ops.integrity.verify) over the data just written: seconds.
+Prints; asserts only that every request succeeded and the books check out.
+
+    .venv/bin/python bench/bench_serve.py     # small: 8 counters × 25 sales, 2,000 products
+    .venv/bin/python bench/bench_serve.py --counters 20 --sales 100 --products 10000 --requests 100  # full
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counters", type=int, default=8)
+    parser.add_argument("--sales", type=int, default=25, help="sales per counter")
+    parser.add_argument("--products", type=int, default=2_000, help="published products in the catalogue")
+    parser.add_argument("--requests", type=int, default=30, help="requests per catalogue case")
+    parser.add_argument("--workers", type=int, default=3)
+    args = parser.parse_args()
+
+    import requests
+    import sqlalchemy as sa
+    from bench_catalogue import seed
+
+    from accounts.models import Role
+    from core.extensions import db
+    from ops.integrity import verify
+    from tests.factories import TEST_PASSWORD, ProductFactory, SentraFactory, UserFactory
+    from tests.factories.sales import stock_in
+    from tests.ops.conftest import Counter, Gunicorn, running_stack
+
+    with running_stack() as stack:
+        with stack.app.app_context():
+            started = time.perf_counter()
+            seed(db, args.products)
+            # The catalogue seed bulk-writes stock levels; give them their intake movements so the
+            # books are whole and `verify` below checks real data.
+            db.session.execute(sa.text(
+                "INSERT INTO stock_movements (product_id, sentra_id, kind, qty_delta, reason, reference, "
+                "is_discrepancy, created_at) SELECT product_id, sentra_id, 'intake', qty, 'bench seed', 'bench', "
+                "false, now() FROM stock_levels WHERE qty <> 0"))
+            db.session.commit()
+            print(f"seeded {args.products:,} catalogue products in {time.perf_counter() - started:.1f} s")
+            started = time.perf_counter()
+            sentra = SentraFactory(code="SRV", hold_days=0)
+            emails = [UserFactory(role=Role.KASIR, sentras=[sentra]).email for _ in range(args.counters)]
+            products = []
+            for price in (15_000, 27_500, 42_000, 99_900):
+                product = ProductFactory(sentra=sentra, price=price)
+                stock_in(product, args.counters * args.sales * 3 + 10)
+                products.append((product.id, price))
+            sentra_id = sentra.id
+            print(f"seeded {args.counters} counters in {time.perf_counter() - started:.1f} s", flush=True)
+
+        server = Gunicorn(stack, workers=args.workers)
+        try:
+            with ThreadPoolExecutor(max_workers=min(args.counters, 6)) as pool:
+                counters = list(pool.map(
+                    lambda email: Counter(server.url, email, TEST_PASSWORD).login().open_shift(sentra_id), emails))
+
+            def sell(index: int) -> list[float]:
+                counter = counters[index]
+                times = []
+                for n in range(args.sales):
+                    product_id, price = products[(index + n) % len(products)]
+                    begin = time.perf_counter()
+                    answer = counter.sell(str(uuid.uuid4()), [{"product_id": product_id, "quantity": 1}],
+                                          [{"method": "qris", "amount": price, "reference": f"QR-{index}-{n}"}])
+                    times.append((time.perf_counter() - begin) * 1000)
+                    assert answer.status_code == 201, answer.text[:300]
+                return times
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=args.counters) as pool:
+                latencies = [t for batch in pool.map(sell, range(args.counters)) for t in batch]
+            seconds = time.perf_counter() - started
+            total = args.counters * args.sales
+            print(f"\nPOS sales through gunicorn ({args.workers} workers) + PostgreSQL, "
+                  f"{args.counters} counters at once:")
+            print(f"  {total} sales in {seconds:.2f} s = {total / seconds:.1f} sales/s; "
+                  f"latency median {statistics.median(latencies):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms")
+
+            with stack.app.app_context():
+                started = time.perf_counter()
+                problems = verify()
+                print(f"  flask ledger verify afterwards: {len(problems)} problems, "
+                      f"{time.perf_counter() - started:.2f} s")
+                assert problems == [], problems[:10]
+
+            cases = [
+                ("home", "/"),
+                ("catalogue page 1", "/katalog"),
+                ("catalogue page 50", "/katalog?halaman=50"),
+                ("filter category+province+stock", "/katalog?kategori=Tenun&provinsi=Bali&tersedia=1"),
+                ("search name", "/katalog?q=selendang"),
+                ("search no hits", "/katalog?q=tidakadaapapun"),
+                ("product page", f"/produk/{max(1, args.products // 2)}"),
+                ("health", "/health"),
+            ]
+            http = requests.Session()
+            print(f"\nCatalogue through gunicorn, {args.products:,} products ({args.requests} requests each):")
+            print(f"  {'request':<34} {'median ms':>10} {'p95 ms':>10}")
+            for name, path in cases:
+                http.get(server.url + path, timeout=60)  # warm
+                times = []
+                for _ in range(args.requests):
+                    begin = time.perf_counter()
+                    answer = http.get(server.url + path, timeout=60)
+                    times.append((time.perf_counter() - begin) * 1000)
+                    assert answer.status_code == 200, (path, answer.status_code)
+                print(f"  {name:<34} {statistics.median(times):>10.1f} {percentile(times, 0.95):>10.1f}")
+        finally:
+            server.stop()
+
+
+
+if __name__ == "__main__":
+    main()
