@@ -10,6 +10,12 @@ from tests.factories.payouts import product, sell, shop
 pytestmark = pytest.mark.e2e
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # Indonesian is the default UI language; the browser asks for it explicitly.
+    return {**browser_context_args, "locale": "id-ID"}
+
+
 @pytest.fixture
 def maker_with_sales():
     s = shop(hold_days=0)

@@ -12,6 +12,12 @@ from tests.factories.payouts import key, product, sell, shop
 pytestmark = pytest.mark.e2e
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # Indonesian is the default UI language; the browser asks for it explicitly.
+    return {**browser_context_args, "locale": "id-ID"}
+
+
 def test_payout_and_report_pages_have_no_serious_accessibility_violations(page, live_server, axe_violations):
     s = shop(hold_days=0)
     sell(s, [(product(s.sentra, price=120_000, category="Batik"), 2)])
