@@ -218,3 +218,35 @@ def test_close_waits_for_the_queue_and_a_stock_conflict_is_resolved_by_a_manager
     assert sorted(m.qty_delta for m in found) == [1, 1]
     db.session.close()
     manager_context.close()
+
+
+@pytest.mark.parametrize("lock", ["web-locks", "indexeddb-lease"])
+def test_two_tabs_coming_back_online_post_each_queued_sale_once(browser, live_server, lock):
+    sentra_id, product_id, (shift_id,), (email,) = _setup(stock=5)
+    context = browser.new_context(service_workers="block")
+    if lock == "indexeddb-lease":  # a browser without the Web Locks API
+        context.add_init_script("Object.defineProperty(Navigator.prototype, 'locks', {get: () => undefined})")
+    first, second = context.new_page(), None
+    _login(first, live_server, email)
+    _open_counter(first, live_server, shift_id, service_worker=False)
+    second = context.new_page()
+    _open_counter(second, live_server, shift_id, service_worker=False)
+    assert second.evaluate("navigator.locks === undefined") == (lock == "indexeddb-lease")
+    context.set_offline(True)
+    numbers = [_sell_offline(first) for _ in range(3)]
+    posts: list[str] = []
+
+    def count_posts(route):
+        posts.append(route.request.headers["idempotency-key"])
+        route.continue_()
+
+    context.route("**/pos/api/sales", count_posts)
+    context.set_offline(False)  # both tabs hear "online" and try to sync at once
+    for page in (first, second):
+        expect(page.locator("#sync-status")).to_contain_text(SYNCED, timeout=20_000)
+    assert len(posts) == 3 and len(set(posts)) == 3  # one loop at a time: no key posted twice
+    sales = _sales()
+    assert sorted(s.offline_number for s in sales) == sorted(numbers)
+    assert stock_level(product_id, sentra_id) == 2
+    db.session.close()
+    context.close()
