@@ -91,3 +91,49 @@ def test_concurrent_sales_of_the_last_units_never_oversell(app, pos_server):
     assert stock_level(product_id, sentra_id) == 0 == movements_sum(product_id, sentra_id)
     # Numbers are gap-free: 0001 .. 000N.
     assert sorted(n[-4:] for n in numbers) == [f"{i:04d}" for i in range(1, LAST_UNITS + 1)]
+
+
+def test_concurrent_offline_syncs_of_the_last_pieces_record_every_sale_and_one_shortfall_each(app, pos_server):
+    """Four devices sold the last 2 pieces offline (one each, one of them twice by a lost answer):
+    every sale is recorded once, stock stops at 0, and the missing pieces are conflicts."""
+    from pos.models import PosDevice, StockConflict
+
+    sentra = SentraFactory(code="TMG")
+    product = ProductFactory(sentra=sentra, price=150_000)
+    stock_in(product, LAST_UNITS)
+    sellers = []
+    for i in range(4):
+        kasir = UserFactory(role=Role.KASIR, sentras=[sentra], name=f"Kasir {i}")
+        shift = ShiftFactory(sentra=sentra, cashier=kasir)
+        db.session.add(PosDevice(sentra_id=sentra.id, code=f"DEV{'ABCD'[i]}", registered_by_id=kasir.id))
+        db.session.commit()
+        cookie, token = _session_for(app, kasir)
+        sellers.append((cookie, token, shift.id, f"TMG-DEV{'ABCD'[i]}-0001", str(uuid.uuid4())))
+    product_id, sentra_id = product.id, sentra.id
+    db.session.close()
+
+    outcomes: list[tuple[int, dict]] = []
+    lock = threading.Lock()
+
+    def sync(cookie: str, token: str, shift_id: int, number: str, key: str) -> None:
+        body = {"shift_id": shift_id, "lines": [{"product_id": product_id, "quantity": 1, "unit_price": 150_000}],
+                "payments": [{"method": "cash", "amount": 150_000}], "offline": True, "offline_number": number}
+        barrier.wait()
+        result = _post(f"{pos_server}/pos/api/sales", cookie, token, key, body)
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=sync, args=seller) for seller in sellers]
+    threads.append(threading.Thread(target=sync, args=sellers[0]))  # the same sale posted twice at once
+    barrier = threading.Barrier(len(threads))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert sorted(status for status, _ in outcomes) == [201] * 5, outcomes
+    assert len({body["number"] for _, body in outcomes}) == 4
+    assert db.session.scalar(sa.select(sa.func.count(Sale.id))) == 4
+    assert stock_level(product_id, sentra_id) == 0 == movements_sum(product_id, sentra_id)
+    conflicts = db.session.scalars(sa.select(StockConflict)).all()
+    assert sum(c.missing_qty for c in conflicts) == 4 - LAST_UNITS and len(conflicts) == 2

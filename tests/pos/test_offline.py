@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from accounts.models import Role
 from core.audit import AuditEntry
 from core.db import utcnow
+from core.errors import Forbidden
 from core.extensions import db
 from inventory.models import ConsentPurpose, MovementKind, StockMovement
 from inventory.stock import movements_sum, stock_level
@@ -251,3 +253,19 @@ def test_manifest_and_service_worker_are_served_for_the_pos_scope(client):
     assert "__VERSION__" not in body and "/static/js/pos/offline-queue.js" in body
     for url in ("/static/js/pos/sale.js", "/static/js/pos/offline-queue.js", "/static/css/pos.css"):
         assert client.get(url).status_code == 200
+
+
+def test_only_a_manager_of_the_sentra_resolves_a_conflict(client, login_as, csrf):
+    sentra, kasir, _manager, product, _t, shift = counter_setup(stock=0)
+    login_as(kasir)
+    device = register(client, csrf, sentra)
+    offline_sale(client, csrf, shift, [{"product_id": product.id, "quantity": 1}],
+                 [{"method": "cash", "amount": 150_000}], number=f"TMG-{device}-0001")
+    conflict = db.session.scalar(sa.select(StockConflict))
+    outsider = UserFactory(role=Role.MANAGER, sentras=[SentraFactory(code="BKS")])
+    for user in (kasir, outsider):
+        with pytest.raises(Forbidden):
+            resolve_conflict(user, conflict)
+        db.session.rollback()
+    assert db.session.get(StockConflict, conflict.id).resolved_at is None
+    assert stock_level(product.id, sentra.id) == 0
