@@ -149,7 +149,9 @@ def shift_detail(shift_id: int):
     shift = get_shift_or_404(shift_id)
     summary = shift_summary(shift)
     sales = db.session.scalars(sa.select(Sale).where(Sale.shift_id == shift.id).order_by(Sale.id.desc())).all()
-    return render_template("pos/shift.html", shift=shift, summary=summary, sales=sales)
+    # Offline sales synced after the close still belong to this shift (see pos/offline.py).
+    late_offline = [s for s in sales if s.offline_number and shift.closed_at and s.created_at > shift.closed_at]
+    return render_template("pos/shift.html", shift=shift, summary=summary, sales=sales, late_offline=late_offline)
 
 
 @bp.get("/sesi/<int:shift_id>/laporan-z.pdf")

@@ -161,7 +161,8 @@ def test_two_devices_selling_offline_never_share_a_receipt_number(browser, live_
         context.close()
 
 
-def test_close_waits_for_the_queue_and_a_stock_conflict_is_resolved_by_a_manager(browser, live_server):
+def test_close_waits_for_the_queue_and_a_stock_conflict_is_resolved_by_a_manager(browser, live_server,
+                                                                                  axe_violations):
     sentra_id, product_id, (shift_id,), (email,) = _setup(stock=2)
     manager_email = "manajer.off@sentra.test"
     UserFactory(role=Role.MANAGER, email=manager_email, name="Manajer Budi",
@@ -181,6 +182,7 @@ def test_close_waits_for_the_queue_and_a_stock_conflict_is_resolved_by_a_manager
     db.session.close()
     number = _sell_offline(page)
     _sell_offline(page)
+    assert axe_violations(page) == []  # the sale screen offline, with the queue indicator
 
     # Back online but every sync post fails: the close page holds the Tutup button.
     page.route("**/pos/api/sales", lambda route: route.abort("connectionreset"))
@@ -206,6 +208,7 @@ def test_close_waits_for_the_queue_and_a_stock_conflict_is_resolved_by_a_manager
     manager.goto(f"{live_server}/pos/konflik-stok")
     table = manager.locator("#open-conflicts")
     expect(table).to_contain_text(number)
+    assert axe_violations(manager) == []
     manager.get_by_label("Catatan").first.fill("ditemukan di etalase")
     table.get_by_role("button", name=re.compile("Sesuaikan stok")).first.click()
     expect(manager.locator(".flash-success")).to_contain_text("diselesaikan")

@@ -149,6 +149,8 @@ def test_offline_sale_after_the_shift_closed_is_booked_to_its_shift(client, logi
     sale = db.session.get(Sale, response.get_json()["id"])
     db.session.refresh(shift)
     assert sale.shift_id == shift.id and shift.status == ShiftStatus.CLOSED
+    page = client.get(f"/pos/sesi/{shift.id}").get_data(as_text=True)
+    assert "1 penjualan offline masuk setelah sesi ini ditutup" in page and f"TMG-{device}-0003" in page
     # Another kasir cannot sync into this kasir's shift.
     login_as(UserFactory(role=Role.KASIR, sentras=[sentra]))
     stranger = offline_sale(client, csrf, shift, [{"product_id": product.id, "quantity": 1}],

@@ -663,6 +663,7 @@
     window.addEventListener("online", function () { refreshSyncStatus(); refreshFromServer(); });
     window.addEventListener("offline", refreshSyncStatus);
     window.setInterval(refreshSyncStatus, 5000);
+    window.setInterval(refreshFromServer, 5 * 60 * 1000);  // prices and stock stay fresh while online
   }
 
   render();
