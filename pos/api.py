@@ -229,7 +229,8 @@ def _offline_sale_create(key: str, shift: Shift, body: dict, lines: list[LineReq
             lock_open_shift(shift)
     sale = record_offline_sale(current_user, shift, lines=lines, payments=payments, client_key=key,
                                offline_number=str(body.get("offline_number") or "")[:40],
-                               sold_at=_parse_time(body.get("sold_at")))
+                               sold_at=_parse_time(body.get("sold_at")),
+                               device_code=str(body.get("device_code") or "")[:8] or None)
     if sale.shift_id != shift.id or sale.cashier_id != current_user.id:
         raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.")
     db.session.commit()

@@ -87,6 +87,7 @@ def record_offline_sale(
     client_key: str,
     offline_number: str,
     sold_at: datetime | None,
+    device_code: str | None = None,
 ) -> Sale:
     """Record (or replay) a sale the device made offline; flags price differences and shortfalls."""
     existing = find_sale_by_key(client_key)
@@ -97,6 +98,8 @@ def record_offline_sale(
     match = offline_number_pattern(sentra).match(offline_number or "")
     if match is None:
         raise ValidationFailed({"offline_number": f"Nomor struk offline harus berbentuk {sentra.code}-XXXX-123."})
+    if device_code not in (None, "", match.group(1)):
+        raise ValidationFailed({"device_code": "Kode perangkat tidak cocok dengan nomor struk offline."})
     device = db.session.scalar(
         sa.select(PosDevice).where(PosDevice.sentra_id == sentra.id, PosDevice.code == match.group(1))
     )

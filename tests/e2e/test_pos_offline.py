@@ -194,6 +194,10 @@ def test_close_waits_for_the_queue_and_a_stock_conflict_is_resolved_by_a_manager
     expect(page.locator("#close-guard")).to_contain_text("Tidak bisa keluar")
     page.unroute("**/pos/api/sales")
     expect(page.locator("#close-submit")).to_be_enabled(timeout=20_000)
+    expect(page.locator("#close-guard")).to_be_hidden()
+    page.locator("#d100000").fill("3")
+    page.locator("#close-submit").click()
+    page.wait_for_url(f"{live_server}/pos/sesi/{shift_id}")
     sales = _sales()
     assert len(sales) == 2 and number in {s.offline_number for s in sales}
     assert stock_level(product_id, sentra_id) == 0 == movements_sum(product_id, sentra_id)

@@ -114,6 +114,12 @@ def test_offline_numbers_must_name_a_registered_device_of_this_sentra(client, lo
     for number in ("BKS-ABCD-0001", "TMG-ZZZZ-0001", "TMG-abcd-1", "", "TMG-ABCD-x"):
         response = offline_sale(client, csrf, shift, lines, payments, number=number)
         assert response.status_code == 422, number
+    device = register(client, csrf, sentra)
+    mismatch = client.post("/pos/api/sales", json={
+        "shift_id": shift.id, "lines": lines, "payments": payments, "offline": True,
+        "offline_number": f"TMG-{device}-0001", "device_code": "QQQQ" if device != "QQQQ" else "RRRR"},
+        headers={"Idempotency-Key": str(uuid.uuid4()), "X-CSRFToken": csrf()})
+    assert mismatch.status_code == 422 and "device_code" in str(mismatch.get_json())
     assert db.session.scalar(sa.select(sa.func.count(Sale.id))) == 0
 
 

@@ -284,6 +284,19 @@
           "Hubungkan ke internet; penjualan dikirim otomatis, lalu tombol Tutup sesi aktif lagi." : "");
       });
     };
+    // A closed shift's sale screen must not open offline any more: drop its cached copy on close.
+    var closeForm = submit.form;
+    closeForm.addEventListener("submit", function (ev) {
+      if (closeForm.dataset.checked === "1") { return; }
+      ev.preventDefault();
+      pending().then(function (entries) {
+        if (entries.length) { check(); return; }
+        var drop = window.caches ? window.caches.open("pos-pages").then(function (c) {
+          return Promise.all([c.delete(guard.dataset.saleUrl), c.delete("/pos/__last-sale-page__")]);
+        }) : Promise.resolve();
+        drop.catch(function () {}).then(function () { closeForm.dataset.checked = "1"; closeForm.submit(); });
+      }, function () { closeForm.dataset.checked = "1"; closeForm.submit(); });
+    });
     check();
     autoSync({ sessionUrl: guard.dataset.sessionUrl, salesUrl: guard.dataset.salesUrl, periodMs: 10000,
                onResult: function () { check(); } });

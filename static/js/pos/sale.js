@@ -434,6 +434,7 @@
         warn("Perangkat ini belum terdaftar untuk penjualan offline. Sambungkan ke internet sekali, lalu coba lagi.");
         return;
       }
+      body.device_code = device;
       var entry = { key: cart.key, sentraId: sentraId, sentraCode: sentraCode, device: device, shiftId: shiftId,
                     userId: userId, body: body, receipt: receiptData(body) };
       return offline.enqueue(entry).then(function (saved) {
