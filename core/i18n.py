@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
@@ -18,6 +18,7 @@ TIMEZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapur
 
 
 def select_locale() -> str:
+    """Indonesian unless the user chose English (language switch, or their account setting)."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands, background jobs: the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -27,10 +28,6 @@ def select_locale() -> str:
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in languages:
         return user_locale
-    # Indonesian stays the default unless the browser explicitly prefers English only.
-    best = request.accept_languages.best_match(languages)
-    if best == "en" and "id" not in [lang.split("-")[0] for lang, _q in request.accept_languages]:
-        return "en"
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
