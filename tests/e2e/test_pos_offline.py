@@ -257,3 +257,54 @@ def test_two_tabs_coming_back_online_post_each_queued_sale_once(browser, live_se
     assert stock_level(product_id, sentra_id) == 2
     db.session.close()
     context.close()
+
+
+def test_server_out_of_reach_while_the_browser_says_online_keeps_selling_once(browser, live_server):
+    """The Wi-Fi is up but the server is not: the answer to a payment is lost, the kasir presses
+    Bayar again and the sale is kept on the device with the same key; later it is acknowledged."""
+    sentra_id, product_id, (shift_id,), (email,) = _setup(stock=5)
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    _login(page, live_server, email)
+    _open_counter(page, live_server, shift_id, service_worker=False)
+    state = {"down": True, "posts": []}
+
+    def sales(route):
+        state["posts"].append(route.request.headers["idempotency-key"])
+        if len(state["posts"]) == 1:
+            route.fetch()  # recorded by the server...
+            route.abort("connectionreset")  # ...the answer is lost
+        elif state["down"]:
+            route.abort("connectionrefused")
+        else:
+            route.continue_()
+
+    def unreachable_while_down(route):
+        if state["down"]:
+            route.abort("connectionrefused")
+        else:
+            route.continue_()
+
+    context.route("**/pos/api/sales", sales)
+    context.route("**/pos/api/session", unreachable_while_down)
+    page.locator("#scan").focus()
+    page.keyboard.type(BARCODE)
+    page.keyboard.press("Enter")
+    page.locator("#cart-lines").get_by_text("Batik Ciprat Biru").wait_for()
+    page.keyboard.press("Enter")
+    page.locator("#tender").wait_for(state="visible")
+    page.keyboard.press("Enter")
+    expect(page.locator("#alert")).to_contain_text("Koneksi terputus")
+    page.locator("#pay").click()  # again: now kept offline with the same key
+    expect(page.locator("#done-number")).to_contain_text("(offline)")
+    page.locator("#new-sale").click()
+    second = _sell_offline(page)  # the server counts as down now: the search runs on the device's catalogue
+    expect(page.locator("#sync-status")).to_contain_text("Server tidak terjangkau · 2 penjualan menunggu sinkron")
+    state["down"] = False
+    expect(page.locator("#sync-status")).to_contain_text(SYNCED, timeout=20_000)
+    sales_ = _sales()
+    assert len(sales_) == 2 and state["posts"][0] in {s.client_key for s in sales_}
+    assert [s.offline_number for s in sales_] == [None, second]  # the first was acknowledged, not redone
+    assert stock_level(product_id, sentra_id) == 3
+    db.session.close()
+    context.close()

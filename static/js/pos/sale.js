@@ -17,6 +17,10 @@
   var userId = Number(root.dataset.userId);
   var offline = window.PosOffline;
   var catalogue = null;  // the Sentra's products for searching offline (IndexedDB copy)
+  // The browser may say "online" (Wi-Fi up) while the server is out of reach: a failed request
+  // marks the server down until a probe gets through, and sales are kept offline meanwhile.
+  var serverDown = false;
+  function isOffline() { return navigator.onLine === false || serverDown; }
 
   var $ = function (id) { return document.getElementById(id); };
   var scan = $("scan"), results = $("results"), cartBody = $("cart-lines"), totalEl = $("total");
@@ -180,10 +184,8 @@
   }
 
   function lookup(q) {
-    if (navigator.onLine === false) {
-      if (!catalogue) { warn("Offline dan katalog belum tersimpan di perangkat ini."); return Promise.resolve(null); }
-      return Promise.resolve(localLookup(q));
-    }
+    if (isOffline() && catalogue) { return Promise.resolve(localLookup(q)); }
+    if (navigator.onLine === false) { warn("Offline dan katalog belum tersimpan di perangkat ini."); return Promise.resolve(null); }
     var seq = ++searchSeq;
     var url = root.dataset.productsUrl + "?sentra_id=" + sentraId + "&q=" + encodeURIComponent(q);
     return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -195,6 +197,7 @@
       })
       .catch(function () {
         if (seq !== searchSeq) { return null; }
+        markDown();
         if (catalogue) { return localLookup(q); }
         warn("Koneksi terputus: pencarian gagal. Coba lagi."); return null;
       });
@@ -360,7 +363,7 @@
 
   function pay() {
     if (inFlight) { return; }
-    if (navigator.onLine === false) { payOffline(); return; }
+    if (isOffline()) { payOffline(); return; }
     var body;
     if (cart.pending && cart.lastBody) {
       body = cart.lastBody;  // resend exactly what may already have been recorded
@@ -401,8 +404,9 @@
       renderTender();
     }).catch(function () {
       inFlight = false; save(); renderTender();
-      warn("Koneksi terputus. Tekan Bayar lagi: transaksi ini tidak akan tercatat dua kali" +
-           (navigator.onLine === false ? " (tanpa koneksi, disimpan sebagai penjualan offline)." : "."));
+      markDown();
+      warn("Koneksi terputus. Tekan Bayar lagi: transaksi ini tidak akan tercatat dua kali " +
+           "(tanpa koneksi ke server, disimpan di perangkat dan dikirim nanti dengan kunci yang sama).");
       payButton.focus();
     });
   }
@@ -599,14 +603,26 @@
     return offline.pending().then(function (entries) {
       var n = entries.length;
       var rejected = entries.filter(function (e) { return e.rejected; });
-      var text = (navigator.onLine === false ? "Offline" : "Online") + " · " +
+      var text = (navigator.onLine === false ? "Offline" : serverDown ? "Server tidak terjangkau" : "Online") + " · " +
         (n ? n + " penjualan menunggu sinkron" : "semua penjualan tersinkron");
       if (rejected.length) { text += " · " + rejected.length + " ditolak server: " + rejected[0].rejected; }
       if (syncStatus.textContent !== text) { syncStatus.textContent = text; }
       root.dataset.queue = String(n);
-      root.classList.toggle("is-offline", navigator.onLine === false);
+      root.classList.toggle("is-offline", isOffline());
       if (rejected.length && rejected[0].rejected !== lastRejected) { lastRejected = rejected[0].rejected; warn("Penjualan offline " + rejected[0].number + " ditolak server: " + rejected[0].rejected + " Hubungi manajer."); }
     });
+  }
+
+  function markDown() { if (!serverDown) { serverDown = true; refreshSyncStatus(); } }
+  function markUp() {
+    if (!serverDown) { return; }
+    serverDown = false; refreshSyncStatus();
+    if (syncer) { syncer.now(); }
+  }
+  function probe() {
+    if (!serverDown || navigator.onLine === false) { return; }
+    fetch(root.dataset.sessionUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (r.ok) { markUp(); refreshFromServer(); } }, function () { /* still down */ });
   }
 
   function refreshFromServer() {
@@ -647,6 +663,7 @@
     syncer = offline.autoSync({
       sessionUrl: root.dataset.sessionUrl, salesUrl: root.dataset.salesUrl, periodMs: 15000,
       onResult: function (res) {
+        if (res && res.stopped === "network") { markDown(); } else if (res && res.synced && res.synced.length) { markUp(); }
         refreshSyncStatus();
         if (res && res.synced && res.synced.length) {
           say(res.synced.length + " penjualan offline tersinkron: " + res.synced.map(function (x) { return x.offline_number + " → " + x.number; }).join(", ") + ".");
@@ -664,6 +681,7 @@
     window.addEventListener("online", function () { refreshSyncStatus(); refreshFromServer(); });
     window.addEventListener("offline", refreshSyncStatus);
     window.setInterval(refreshSyncStatus, 5000);
+    window.setInterval(probe, 5000);
     window.setInterval(refreshFromServer, 5 * 60 * 1000);  // prices and stock stay fresh while online
   }
 
