@@ -308,3 +308,28 @@ def test_server_out_of_reach_while_the_browser_says_online_keeps_selling_once(br
     assert stock_level(product_id, sentra_id) == 3
     db.session.close()
     context.close()
+
+
+def test_a_sale_the_server_refuses_stays_queued_and_visible_until_it_goes_through(browser, live_server):
+    sentra_id, product_id, (shift_id,), (email,) = _setup(stock=5)
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    _login(page, live_server, email)
+    _open_counter(page, live_server, shift_id, service_worker=False)
+    context.set_offline(True)
+    number = _sell_offline(page)
+    context.route("**/pos/api/sales", lambda route: route.fulfill(
+        status=422, content_type="application/problem+json",
+        body='{"status": 422, "title": "Tidak valid", "detail": "Barang baris 1 tidak dikenal di Sentra ini."}'))
+    context.set_offline(False)
+    expect(page.locator("#sync-status")).to_contain_text("1 penjualan menunggu sinkron · 1 ditolak server",
+                                                         timeout=20_000)
+    expect(page.locator("#alert")).to_contain_text(f"{number} ditolak server")
+    assert _sales() == []
+    context.unroute("**/pos/api/sales")
+    page.locator("#sync-now").click()
+    expect(page.locator("#sync-status")).to_contain_text(SYNCED, timeout=20_000)
+    assert [s.offline_number for s in _sales()] == [number]
+    assert stock_level(product_id, sentra_id) == 4
+    db.session.close()
+    context.close()
