@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--sales", type=int, default=25, help="sales per counter")
     parser.add_argument("--products", type=int, default=2_000, help="published products in the catalogue")
     parser.add_argument("--requests", type=int, default=30, help="requests per catalogue case")
+    parser.add_argument("--sentras", type=int, default=4, help="the counters are spread over this many Sentras")
     parser.add_argument("--workers", type=int, default=3)
     args = parser.parse_args()
 
@@ -45,6 +46,7 @@ def main() -> None:
 
     from accounts.models import Role
     from core.extensions import db
+    from inventory.barcodes import ean13_from_number
     from ops.integrity import verify
     from tests.factories import TEST_PASSWORD, ProductFactory, SentraFactory, UserFactory
     from tests.factories.sales import stock_in
@@ -63,26 +65,35 @@ def main() -> None:
             db.session.commit()
             print(f"seeded {args.products:,} catalogue products in {time.perf_counter() - started:.1f} s")
             started = time.perf_counter()
-            sentra = SentraFactory(code="SRV", hold_days=0)
-            emails = [UserFactory(role=Role.KASIR, sentras=[sentra]).email for _ in range(args.counters)]
-            products = []
-            for price in (15_000, 27_500, 42_000, 99_900):
-                product = ProductFactory(sentra=sentra, price=price)
-                stock_in(product, args.counters * args.sales * 3 + 10)
-                products.append((product.id, price))
-            sentra_id = sentra.id
-            print(f"seeded {args.counters} counters in {time.perf_counter() - started:.1f} s", flush=True)
+            # Counters spread over several Sentras, as a national deployment would be (the sales of
+            # one Sentra queue on its gap-free sale-number counter; see BENCHMARKS.md).
+            shops: list[tuple[int, str, list[tuple[int, int]]]] = []  # (sentra id, kasir e-mail, products)
+            sentras = [SentraFactory(code=f"SV{i}", hold_days=0) for i in range(args.sentras)]
+            stock = {s.id: [] for s in sentras}
+            for sentra in sentras:
+                for price in (15_000, 27_500, 42_000, 99_900):
+                    number = 900_000 + len(stock[sentra.id]) + 10 * sentra.id
+                    product = ProductFactory(sentra=sentra, price=price, barcode=ean13_from_number(number),
+                                             sku=f"SRV-{number}")
+                    stock_in(product, args.counters * args.sales * 3 + 10)
+                    stock[sentra.id].append((product.id, price))
+            for i in range(args.counters):
+                sentra = sentras[i % len(sentras)]
+                shops.append((sentra.id, UserFactory(role=Role.KASIR, sentras=[sentra]).email, stock[sentra.id]))
+            print(f"seeded {args.counters} counters at {args.sentras} Sentras in {time.perf_counter() - started:.1f} s",
+                  flush=True)
 
         server = Gunicorn(stack, workers=args.workers)
         try:
             with ThreadPoolExecutor(max_workers=min(args.counters, 6)) as pool:
                 counters = list(pool.map(
-                    lambda email: Counter(server.url, email, TEST_PASSWORD).login().open_shift(sentra_id), emails))
+                    lambda shop: Counter(server.url, shop[1], TEST_PASSWORD).login().open_shift(shop[0]), shops))
 
             def sell(index: int) -> list[float]:
                 counter = counters[index]
                 times = []
                 for n in range(args.sales):
+                    products = shops[index][2]
                     product_id, price = products[(index + n) % len(products)]
                     begin = time.perf_counter()
                     answer = counter.sell(str(uuid.uuid4()), [{"product_id": product_id, "quantity": 1}],
@@ -97,7 +108,7 @@ def main() -> None:
             seconds = time.perf_counter() - started
             total = args.counters * args.sales
             print(f"\nPOS sales through gunicorn ({args.workers} workers) + PostgreSQL, "
-                  f"{args.counters} counters at once:")
+                  f"{args.counters} counters at {args.sentras} Sentras at once:")
             print(f"  {total} sales in {seconds:.2f} s = {total / seconds:.1f} sales/s; "
                   f"latency median {statistics.median(latencies):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms")
 
@@ -130,6 +141,9 @@ def main() -> None:
                     times.append((time.perf_counter() - begin) * 1000)
                     assert answer.status_code == 200, (path, answer.status_code)
                 print(f"  {name:<34} {statistics.median(times):>10.1f} {percentile(times, 0.95):>10.1f}")
+        except Exception:
+            print(f"--- gunicorn log (tail) ---\n{server.log_tail(6000)}")
+            raise
         finally:
             server.stop()
 

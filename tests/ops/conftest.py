@@ -225,6 +225,9 @@ class Counter:
                                 data={"csrf_token": self.csrf, "sentra_id": str(sentra_id), "opening_float": "0"})
         assert answer.status_code == 302, (answer.status_code, answer.text[:500])
         self.shift_id = int(re.search(r"/sesi/(\d+)/jual", answer.headers["Location"]).group(1))
+        # gunicorn closes a keep-alive connection idle for 2 s; a POST sent just as it does is
+        # reset. The counter may now wait (for the others, at a barrier): start afresh.
+        self.http.close()
         return self
 
     def sell(self, key: str, lines: list[dict], payments: list[dict], timeout: float = 30) -> requests.Response:

@@ -154,8 +154,8 @@ def test_last_five_pieces_go_to_exactly_five_buyers(pg_stack, gunicorn):
 
     def run(counter: Counter) -> list[requests.Response]:
         start.wait(timeout=60)
-        return [counter.sell(str(uuid.uuid4()), [{"product_id": product_id, "quantity": 1}],
-                             [{"method": "qris", "amount": price, "reference": "QR-LAST"}])
+        return [sell_with_retries(counter, str(uuid.uuid4()), [{"product_id": product_id, "quantity": 1}],
+                                  [{"method": "qris", "amount": price, "reference": "QR-LAST"}])
                 for _ in range(attempts_each)]
 
     with ThreadPoolExecutor(max_workers=len(counters)) as pool:
@@ -215,6 +215,7 @@ def test_killed_workers_leave_whole_sales_and_retries_complete_them_once(pg_stac
     assert len(killed) == 3
     assert not set(killed) & set(gunicorn.worker_pids())
     outcomes = Tally(first_answers.values())
+    print("kill outcomes", outcomes)
     assert set(outcomes) <= {0, 201, 503}, outcomes
     everything = {key: lines for batch in planned for key, lines, _p in batch}
     present = sales_of(pg_stack, shop.sentra_id)
@@ -274,3 +275,15 @@ def test_database_outage_answers_503_and_recovers_without_restart(pg_stack, guni
     assert stock_of(pg_stack, shop) == {product_id: 8}
     assert len(sales_of(pg_stack, shop.sentra_id)) == 1
     check_books(pg_stack)
+
+
+def test_flask_ledger_verify_command_on_the_served_database(pg_stack, gunicorn):
+    """The operators' command, as a process, with the app's own role, over everything above."""
+    import subprocess
+
+    from tests.ops.conftest import BIN, ROOT, _base_env
+
+    result = subprocess.run([str(BIN / "flask"), "ledger", "verify"], cwd=ROOT, capture_output=True, text=True,
+                            env=_base_env(pg_stack.workdir, pg_stack.app_url), timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "OK: tidak ada masalah" in result.stdout
