@@ -75,7 +75,7 @@ def _sales():
     return rows
 
 
-def test_offline_sales_survive_a_reload_and_sync_exactly_once(page, context, live_server):
+def test_offline_sales_survive_a_reload_and_sync_exactly_once(page, context, live_server, pdf_text):
     sentra_id, product_id, (shift_id,), (email,) = _setup(stock=5)
     _login(page, live_server, email)
     _open_counter(page, live_server, shift_id)
@@ -102,6 +102,8 @@ def test_offline_sales_survive_a_reload_and_sync_exactly_once(page, context, liv
     # The server's PDF carries the provisional number too.
     pdf = page.request.get(f"{live_server}/pos/penjualan/{sales[0].id}/struk.pdf")
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
+    text = pdf_text(pdf.body())
+    assert sales[0].offline_number in text and sales[0].number in text
 
 
 def test_responses_lost_in_the_middle_of_a_sync_still_give_each_sale_once(browser, live_server):
