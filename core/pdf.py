@@ -2,8 +2,8 @@
 
 Fonts come from `static/fonts` (shipped with the app) and every URL is resolved locally, so
 rendering never touches the network. WeasyPrint ignores `size: 80mm auto`, so roll-paper
-documents (receipts, Z-reports) are laid out once on a very tall page, measured, and laid out
-again at their content's height.
+documents (receipts, Z-reports) are laid out once on a very tall page, measured, and the page is
+cut to their content's height.
 """
 
 from __future__ import annotations
@@ -30,11 +30,24 @@ def _url_fetcher(url: str, *args, **kwargs):
     raise ValueError(f"PDF resource not allowed: {url}")
 
 
+_font_config = None
+
+
+def _fonts():
+    """One FontConfiguration per process, so the shipped fonts are loaded once, not per PDF."""
+    global _font_config
+    if _font_config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _font_config = FontConfiguration()
+    return _font_config
+
+
 def _document(html: str):
     from weasyprint import HTML
 
     base_url = Path(current_app.static_folder).resolve().as_uri() + "/"
-    return HTML(string=html, base_url=base_url, url_fetcher=_url_fetcher).render()
+    return HTML(string=html, base_url=base_url, url_fetcher=_url_fetcher).render(font_config=_fonts())
 
 
 def render_pdf(template: str, *, roll_width_mm: int | None = None, **context) -> bytes:
@@ -48,11 +61,13 @@ def render_pdf(template: str, *, roll_width_mm: int | None = None, **context) ->
         html = render_template(f"pdf/{template}", page_height_mm=None, **html_context)
         return _document(html).write_pdf()
 
-    draft_html = render_template(f"pdf/{template}", page_height_mm=ROLL_DRAFT_HEIGHT_MM, **html_context)
-    draft = _document(draft_html)
-    height_mm = _content_height_mm(draft) + 2
-    html = render_template(f"pdf/{template}", page_height_mm=height_mm, **html_context)
-    return _document(html).write_pdf()
+    html = render_template(f"pdf/{template}", page_height_mm=ROLL_DRAFT_HEIGHT_MM, **html_context)
+    document = _document(html)
+    # Content is laid out from the top of the tall draft page; cutting the page to the content's
+    # height keeps every box where it is (one layout pass instead of two).
+    page = document.pages[0]
+    page.height = (_content_height_mm(document) + 2) / MM_PER_PX
+    return document.write_pdf()
 
 
 def _content_height_mm(document) -> float:
