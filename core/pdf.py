@@ -8,6 +8,7 @@ cut to their content's height.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -30,17 +31,17 @@ def _url_fetcher(url: str, *args, **kwargs):
     raise ValueError(f"PDF resource not allowed: {url}")
 
 
-_font_config = None
+_per_thread = threading.local()
 
 
 def _fonts():
-    """One FontConfiguration per process, so the shipped fonts are loaded once, not per PDF."""
-    global _font_config
-    if _font_config is None:
+    """One FontConfiguration per thread, so the shipped fonts are loaded once, not per PDF
+    (not shared across threads: it wraps fontconfig/pango state)."""
+    if not hasattr(_per_thread, "font_config"):
         from weasyprint.text.fonts import FontConfiguration
 
-        _font_config = FontConfiguration()
-    return _font_config
+        _per_thread.font_config = FontConfiguration()
+    return _per_thread.font_config
 
 
 def _document(html: str):
