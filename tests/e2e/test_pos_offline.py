@@ -328,6 +328,12 @@ def test_a_sale_the_server_refuses_stays_queued_and_visible_until_it_goes_throug
                                                          timeout=20_000)
     expect(page.locator("#alert")).to_contain_text(f"{number} ditolak server")
     assert _sales() == []
+    # Every counter page refuses to log out while the sale waits on this device.
+    page.goto(f"{live_server}/pos/penjualan?shift_id={shift_id}")
+    page.get_by_role("button", name="Keluar").click()
+    expect(page.locator("#logout-guard")).to_contain_text("Tidak bisa keluar: 1 penjualan offline")
+    assert page.url.endswith(f"/pos/penjualan?shift_id={shift_id}")
+    page.goto(f"{live_server}/pos/sesi/{shift_id}/jual")
     context.unroute("**/pos/api/sales")
     page.locator("#sync-now").click()
     expect(page.locator("#sync-status")).to_contain_text(SYNCED, timeout=20_000)

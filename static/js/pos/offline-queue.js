@@ -269,12 +269,24 @@
     pending: pending, count: count, remove: remove, syncOnce: syncOnce, autoSync: autoSync, guardLogout: guardLogout,
   };
 
+  /* Every counter page that loads this file refuses to log out while the queue is not empty. */
+  guardLogout(function (text) {
+    var target = document.getElementById("alert") || document.getElementById("close-guard") ||
+      document.getElementById("logout-guard");
+    if (!target) {
+      target = document.createElement("p");
+      target.id = "logout-guard"; target.className = "flash flash-error"; target.setAttribute("role", "alert");
+      var main = document.getElementById("main") || document.body;
+      main.insertBefore(target, main.firstChild);
+    }
+    target.hidden = false; target.textContent = text;
+  });
+
   /* The shift close page: the Tutup button waits while this device still holds unsynced sales. */
   var guard = document.getElementById("close-guard");
   if (guard) {
     var submit = document.getElementById("close-submit");
     var show = function (text) { guard.textContent = text; guard.hidden = !text; };
-    guardLogout(show);
     var check = function () {
       return pending().then(function (entries) {
         var n = entries.length;

@@ -653,7 +653,6 @@
   if (offline) {
     // Ask the browser not to evict the queue under storage pressure (installed PWAs get it).
     if (navigator.storage && navigator.storage.persist) { navigator.storage.persist().catch(function () {}); }
-    offline.guardLogout(warn);
     cacheThisPage().then(function () { root.dataset.pageCached = "1"; }, function () { root.dataset.pageCached = "0"; });
     loadCatalogue().then(refreshFromServer).then(function () {
       return offline.deviceCode(sentraId);
