@@ -192,6 +192,9 @@ def test_selling_more_than_the_server_has_records_a_conflict_a_manager_resolves(
     assert sum(-m.qty_delta for m in moves if m.reference == f"sale:{sale_id}") == 3
     actions = db.session.scalars(sa.select(AuditEntry.action)).all()
     assert "pos.stock_conflict" in actions and actions.count("pos.stock_conflict_resolved") == 1
+    from ops.integrity import verify
+
+    assert verify() == []  # stock, postings and payments still reconcile
 
 
 def test_conflict_page_lists_and_resolves_for_managers_only(client, login_as, csrf):
