@@ -88,6 +88,8 @@ def test_offline_sales_survive_a_reload_and_sync_exactly_once(page, context, liv
     expect(page.locator("#alert")).to_contain_text("Tidak bisa keluar: 3 penjualan offline")
     page.reload()  # still offline: the service worker serves the sale screen
     expect(page.locator("#sync-status")).to_contain_text("3 penjualan menunggu sinkron")
+    page.goto(f"{live_server}/pos/")  # the installed app's start URL opens the last sale screen
+    expect(page.locator("#sync-status")).to_contain_text("3 penjualan menunggu sinkron")
     assert _sales() == []
     context.set_offline(False)
     expect(page.locator("#sync-status")).to_contain_text(SYNCED, timeout=20_000)

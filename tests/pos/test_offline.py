@@ -15,6 +15,7 @@ from core.errors import Forbidden
 from core.extensions import db
 from inventory.models import ConsentPurpose, MovementKind, StockMovement
 from inventory.stock import movements_sum, stock_level
+from ops.integrity import verify
 from payouts.models import LedgerEntry
 from pos.models import PosDevice, PriceDifference, ShiftStatus, StockConflict
 from pos.offline import DEVICE_ALPHABET, register_device, resolve_conflict
@@ -192,8 +193,6 @@ def test_selling_more_than_the_server_has_records_a_conflict_a_manager_resolves(
     assert sum(-m.qty_delta for m in moves if m.reference == f"sale:{sale_id}") == 3
     actions = db.session.scalars(sa.select(AuditEntry.action)).all()
     assert "pos.stock_conflict" in actions and actions.count("pos.stock_conflict_resolved") == 1
-    from ops.integrity import verify
-
     assert verify() == []  # stock, postings and payments still reconcile
 
 

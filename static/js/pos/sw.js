@@ -43,7 +43,7 @@ function offlinePage() {
 
 function page(request) {
   var url = new URL(request.url);
-  return withTimeout(fetch(request), 4000).then(function (response) {
+  var network = fetch(request).then(function (response) {
     if (response.ok && !response.redirected && SALE_PAGE.test(url.pathname)) {
       var copy = response.clone(), second = response.clone();
       caches.open(PAGE_CACHE).then(function (cache) {
@@ -52,13 +52,16 @@ function page(request) {
       });
     }
     return response;
-  }).catch(function () {
+  });
+  network.catch(function () { /* handled below */ });
+  // No answer within 4 s (or no network): the saved copy; without one, keep waiting for the server.
+  return withTimeout(network, 4000).catch(function () {
     return caches.open(PAGE_CACHE).then(function (cache) {
       return cache.match(url.pathname).then(function (hit) {
         if (hit) { return hit; }
         // /pos/ (the start URL) offline: the last sale page this device showed.
         return (url.pathname === "/pos/" ? cache.match(LAST_PAGE) : Promise.resolve(null))
-          .then(function (last) { return last || offlinePage(); });
+          .then(function (last) { return last || network.catch(function () { return offlinePage(); }); });
       });
     });
   });
