@@ -20,6 +20,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -112,13 +113,14 @@ def pg_stack() -> Iterator[PgStack]:
 class Gunicorn:
     """`gunicorn -c gunicorn.conf.py wsgi:app` on a free loopback port, as the app's own DB role."""
 
-    def __init__(self, stack: PgStack, workers: int = 3) -> None:
+    def __init__(self, stack: PgStack, workers: int = 3, extra_env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
         self.log_path = stack.workdir / f"gunicorn-{self.port}.log"
         env = _base_env(stack.workdir, stack.app_url)
-        env.update(BIND=f"127.0.0.1:{self.port}", WEB_CONCURRENCY=str(workers), GUNICORN_THREADS="2")
+        env.update(BIND=f"127.0.0.1:{self.port}", WEB_CONCURRENCY=str(workers), GUNICORN_THREADS="2",
+                   **(extra_env or {}))
         self._booted = 0
         self._cond = threading.Condition()
         self.proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
@@ -184,8 +186,17 @@ class Gunicorn:
 
 
 @pytest.fixture(scope="module")
-def gunicorn(pg_stack) -> Iterator[Gunicorn]:
-    server = Gunicorn(pg_stack)
+def localstripe() -> Iterator[str]:
+    """A real localstripe (tests/shop/stripe_local.py) standing in for Stripe for online checkouts."""
+    from tests.shop.stripe_local import running_localstripe
+
+    with running_localstripe() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def gunicorn(pg_stack, localstripe) -> Iterator[Gunicorn]:
+    server = Gunicorn(pg_stack, extra_env={"STRIPE_API_BASE": localstripe})
     try:
         yield server
     finally:
@@ -234,3 +245,38 @@ class Counter:
         return self.http.post(self.base + "/pos/api/sales", timeout=timeout,
                               json={"shift_id": self.shift_id, "lines": lines, "payments": payments},
                               headers={"Idempotency-Key": key, "X-CSRFToken": self.csrf})
+
+
+class Buyer:
+    """One online buyer, over HTTP: cart, checkout (reserves the goods), pay with a Stripe test card."""
+
+    DETAILS = {"name": "Sari Pembeli", "phone": "081234567890", "email": "sari@contoh.co.id",
+               "delivery": "pickup", "address": ""}
+
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url
+        self.http = requests.Session()
+
+    def _token(self, path: str) -> str:
+        page = self.http.get(self.base + path, timeout=30)
+        assert page.status_code == 200, (path, page.status_code)
+        match = _CSRF.search(page.text)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def add(self, product_id: int, quantity: int = 1) -> requests.Response:
+        token = self._token(f"/produk/{product_id}")
+        return self.http.post(f"{self.base}/produk/{product_id}/keranjang", allow_redirects=False, timeout=30,
+                              data={"csrf_token": token, "quantity": str(quantity)})
+
+    def checkout(self) -> requests.Response:
+        """302 to the order page when the goods are reserved; otherwise the form again with the reason."""
+        token = self._token("/checkout")
+        return self.http.post(self.base + "/checkout", allow_redirects=False, timeout=30,
+                              data={"csrf_token": token, **self.DETAILS})
+
+    def pay(self, order_path: str) -> requests.Response:
+        token = self._token(order_path)
+        return self.http.post(f"{self.base}{order_path}/bayar", allow_redirects=True, timeout=60,
+                              data={"csrf_token": token, "attempt_key": str(uuid.uuid4()),
+                                    "payment_method": "pm_card_visa"})

@@ -16,6 +16,7 @@ import uuid
 from collections import Counter as Tally
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -28,7 +29,7 @@ from ops.integrity import verify
 from sales.models import Payment, Sale, SaleLine
 from tests.factories import TEST_PASSWORD, ProductFactory, SentraFactory, UserFactory
 from tests.factories.sales import stock_in
-from tests.ops.conftest import Counter
+from tests.ops.conftest import Buyer, Counter
 
 pytestmark = pytest.mark.slow
 
@@ -42,13 +43,14 @@ class Shop:
 
 
 def seed_shop(stack, code: str, kasirs: int, products: list[tuple[int, int]]) -> Shop:
-    """A Sentra with `kasirs` kasir accounts and products given as (price, stock), committed."""
+    """A Sentra with `kasirs` kasir accounts and products given as (price, stock), published in the
+    online shop too, committed."""
     with stack.app.app_context():
         sentra = SentraFactory(code=code, hold_days=0)
         emails = [UserFactory(role=Role.KASIR, sentras=[sentra]).email for _ in range(kasirs)]
         items = []
         for price, stock in products:
-            product = ProductFactory(sentra=sentra, price=price)
+            product = ProductFactory(sentra=sentra, price=price, is_published=True)
             stock_in(product, stock)
             items.append((product.id, price, stock))
         return Shop(sentra.id, emails, items)
@@ -88,14 +90,30 @@ def sell_with_retries(counter: Counter, key: str, lines, payments, attempts: int
     return last
 
 
+def buy_online(base_url: str, items: list[tuple[int, int]]) -> tuple[str, requests.Response]:
+    """A new buyer puts `items` in the cart, checks out and pays by card. Returns ("paid", page) or
+    ("refused", the answer that refused it)."""
+    buyer = Buyer(base_url)
+    for product_id, quantity in items:
+        added = buyer.add(product_id, quantity)
+        if added.status_code != 302:
+            return "refused", added
+    placed = buyer.checkout()
+    if placed.status_code != 302:
+        return "refused", placed
+    paid = buyer.pay(urlsplit(placed.headers["Location"]).path)  # the goods are reserved at "Bayar"
+    assert paid.status_code == 200, paid.status_code
+    return ("paid" if "Pembayaran berhasil" in paid.text else "refused"), paid
+
+
 def check_books(stack) -> None:
     with stack.app.app_context():
         problems = verify()
     assert problems == [], "\n".join(map(str, problems))
 
 
-def sales_of(stack, sentra_id: int) -> dict[str, tuple[int, int, int]]:
-    """client_key -> (sale id, number of lines, number of payments) for a Sentra."""
+def sales_of(stack, sentra_id: int, channel: str | None = None) -> dict[str, tuple[int, int, int]]:
+    """client_key -> (sale id, number of lines, number of payments) for a Sentra (and channel)."""
     with stack.app.app_context():
         lines = dict(db.session.execute(
             sa.select(SaleLine.sale_id, sa.func.count()).join(Sale).where(Sale.sentra_id == sentra_id)
@@ -103,7 +121,10 @@ def sales_of(stack, sentra_id: int) -> dict[str, tuple[int, int, int]]:
         payments = dict(db.session.execute(
             sa.select(Payment.sale_id, sa.func.count()).join(Sale).where(Sale.sentra_id == sentra_id)
             .group_by(Payment.sale_id)).all())
-        sales = db.session.execute(sa.select(Sale.client_key, Sale.id).where(Sale.sentra_id == sentra_id)).all()
+        query = sa.select(Sale.client_key, Sale.id).where(Sale.sentra_id == sentra_id)
+        if channel is not None:
+            query = query.where(Sale.channel == channel)
+        sales = db.session.execute(query).all()
     return {key: (sale_id, lines.get(sale_id, 0), payments.get(sale_id, 0)) for key, sale_id in sales}
 
 
@@ -127,8 +148,13 @@ def test_counters_sell_concurrently_without_loss_or_duplicates(pg_stack, gunicor
             done.append((key, sell_with_retries(counter, key, *sale_request(rng, shop))))
         return done
 
-    with ThreadPoolExecutor(max_workers=len(counters)) as pool:
+    rng = random.Random(99)
+    orders = [[(pid, rng.randint(1, 2)) for pid, _p, _s in rng.sample(shops[0].products, 2)] for _ in range(4)]
+
+    with ThreadPoolExecutor(max_workers=len(counters) + len(orders)) as pool:
+        online = [pool.submit(buy_online, gunicorn.url, items) for items in orders]
         results = [item for batch in pool.map(run, range(len(counters))) for item in batch]
+        online = [future.result() for future in online]
 
     assert len(counters) == 12 and len(results) == 12 * sales_per_counter
     assert [r.status_code for _k, r in results] == [201] * len(results), \
@@ -137,36 +163,54 @@ def test_counters_sell_concurrently_without_loss_or_duplicates(pg_stack, gunicor
     for _key, response in results:
         for line in response.json()["lines"]:
             sold[line["product_id"]] += line["quantity"]
+    assert [outcome for outcome, _page in online] == ["paid"] * len(orders), [p.text[:300] for _o, p in online]
+    for items in orders:
+        for product_id, quantity in items:
+            sold[product_id] += quantity
     assert len({r.json()["id"] for _k, r in results}) == len(results)
+    assert len(sales_of(pg_stack, shops[0].sentra_id, "online")) == len(orders)
     for shop in shops:
         mine = {key for key, r in results if r.json()["number"].startswith(("LDA-", "LDB-")[shops.index(shop)])}
-        assert set(sales_of(pg_stack, shop.sentra_id)) == mine  # every answered sale is there, and no other
+        assert set(sales_of(pg_stack, shop.sentra_id, "pos")) == mine  # every answered sale is there, no other
         assert stock_of(pg_stack, shop) == {pid: stock - sold[pid] for pid, _p, stock in shop.products}
     check_books(pg_stack)
 
 
-def test_last_five_pieces_go_to_exactly_five_buyers(pg_stack, gunicorn):
+def test_last_five_pieces_go_to_exactly_five_buyers_across_counter_and_web(pg_stack, gunicorn):
     shop = seed_shop(pg_stack, "LST", 10, [(50_000, 5)])
     counters = open_counters(gunicorn, shop)
     [(product_id, price, _stock)] = shop.products
-    attempts_each = 15
-    start = threading.Barrier(len(counters))
+    counter_attempts, web_threads, web_attempts = 15, 5, 10
+    start = threading.Barrier(len(counters) + web_threads)
 
-    def run(counter: Counter) -> list[requests.Response]:
+    def at_counter(counter: Counter) -> list[requests.Response]:
         start.wait(timeout=60)
         return [sell_with_retries(counter, str(uuid.uuid4()), [{"product_id": product_id, "quantity": 1}],
                                   [{"method": "qris", "amount": price, "reference": "QR-LAST"}])
-                for _ in range(attempts_each)]
+                for _ in range(counter_attempts)]
 
-    with ThreadPoolExecutor(max_workers=len(counters)) as pool:
-        answers = [a for batch in pool.map(run, counters) for a in batch]
+    def online(_index: int) -> list[tuple[str, requests.Response]]:
+        start.wait(timeout=60)
+        return [buy_online(gunicorn.url, [(product_id, 1)]) for _ in range(web_attempts)]
 
-    assert len(answers) == 150
+    with ThreadPoolExecutor(max_workers=len(counters) + web_threads) as pool:
+        web_futures = [pool.submit(online, i) for i in range(web_threads)]
+        answers = [a for batch in pool.map(at_counter, counters) for a in batch]
+        web = [item for future in web_futures for item in future.result()]
+
+    assert len(answers) + len(web) == 200
     statuses = Tally(a.status_code for a in answers)
-    assert statuses == {201: 5, 409: 145}, statuses
+    assert set(statuses) <= {201, 409}, statuses
     refused = [a for a in answers if a.status_code == 409]
     assert all(a.headers["Content-Type"].startswith("application/problem+json") for a in refused)
     assert all("stok" in a.json()["detail"].lower() for a in refused), refused[0].json()
+    web_outcomes = Tally(outcome for outcome, _page in web)
+    assert set(web_outcomes) <= {"paid", "refused"}, web_outcomes
+    # Refused online at the cart, at checkout or at "Bayar" (where the goods are reserved): the
+    # buyer reads that nothing is left, and is not charged.
+    refused_web = [page for outcome, page in web if outcome == "refused"]
+    assert all(page.status_code in (200, 409) and "tersisa 0" in page.text.lower() for page in refused_web)
+    assert statuses[201] + web_outcomes["paid"] == 5, (statuses, web_outcomes)
     assert stock_of(pg_stack, shop) == {product_id: 0}
     assert len(sales_of(pg_stack, shop.sentra_id)) == 5
     check_books(pg_stack)
