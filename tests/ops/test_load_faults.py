@@ -1,7 +1,8 @@
 """Load and faults against a real gunicorn (3 workers) + PostgreSQL on 127.0.0.1.
 
-Counters sell concurrently; 150 attempts race for the last 5 pieces; every worker is SIGKILLed in
-the middle of sales; the database goes away and comes back. Afterwards the ledgers are checked by
+Counters sell concurrently beside online checkouts (paid through localstripe); 200 attempts at the
+counter and on the web race for the last 5 pieces; every worker is SIGKILLed in the middle of
+sales; the database goes away and comes back. Afterwards the ledgers are checked by
 query (`ops.integrity.verify`, the logic of `flask ledger verify`) and counted: nothing lost,
 nothing doubled, nothing half-written. Request loops are bounded in count and time.
 """
