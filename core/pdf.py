@@ -8,6 +8,7 @@ cut to their content's height.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from pathlib import Path
 
@@ -32,6 +33,8 @@ def _url_fetcher(url: str, *args, **kwargs):
 
 
 _per_thread = threading.local()
+# Drop the main thread's fonts before interpreter teardown (their finaliser needs the C library).
+atexit.register(lambda: _per_thread.__dict__.clear())
 
 
 def _fonts():

@@ -2,7 +2,7 @@
 
 The suite runs on SQLite (default) or on a real PostgreSQL 15 (`pytest --db=postgresql`), which
 this file starts itself on 127.0.0.1 unless TEST_DATABASE_URL points at one. The schema is built
-once per session from the models (a separate test proves the migrations build the same); each test starts from empty
+once per session by the Alembic migrations, as in production; each test starts from empty
 tables (truncated after the test), so tests that commit — views, threads, live servers — are
 isolated too.
 """
@@ -59,19 +59,11 @@ def app(database_url) -> Flask:
     application = create_app({**_config_dict(TestConfig), "SQLALCHEMY_DATABASE_URI": database_url,
                               "UPLOAD_DIR": upload_dir})
     with application.app_context():
-        # The models' schema; tests/core/test_migrations.py proves the migrations build the same one.
-        db.create_all()
-        if db.engine.dialect.name == "postgresql":
-            from core.audit import PG_APPEND_ONLY_SQL
+        # The schema production gets: the Alembic migrations, with their history guards
+        # (append-only triggers). tests/core/test_migrations.py proves they equal the models.
+        from flask_migrate import upgrade
 
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql(PG_APPEND_ONLY_SQL)
-        else:
-            from core.audit import SQLITE_APPEND_ONLY_SQL
-
-            with db.engine.begin() as conn:
-                for statement in SQLITE_APPEND_ONLY_SQL:
-                    conn.exec_driver_sql(statement)
+        upgrade()
     # Each test runs inside a pushed app context, and the test client's requests reuse it, so
     # `g` would carry Flask-Login's cached user, Babel's locale and the CSRF token from one
     # request (or client) to the next. Start every request with a clean `g`, as in production.

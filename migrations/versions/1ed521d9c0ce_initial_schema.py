@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3946346cc909
+Revision ID: 1ed521d9c0ce
 Revises: 
-Create Date: 2026-11-25 12:26:36.611065
+Create Date: 2026-11-25 13:15:20.159644
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '3946346cc909'
+revision = '1ed521d9c0ce'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -311,6 +311,20 @@ def upgrade():
     with op.batch_alter_table('payout_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payout_runs_sentra_id'), ['sentra_id'], unique=False)
 
+    op.create_table('pos_devices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sentra_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=8), nullable=False),
+    sa.Column('registered_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['registered_by_id'], ['users.id'], name=op.f('fk_pos_devices_registered_by_id_users')),
+    sa.ForeignKeyConstraint(['sentra_id'], ['sentras.id'], name=op.f('fk_pos_devices_sentra_id_sentras')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pos_devices')),
+    sa.UniqueConstraint('sentra_id', 'code', name='uq_pos_devices_sentra_code')
+    )
+    with op.batch_alter_table('pos_devices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pos_devices_sentra_id'), ['sentra_id'], unique=False)
+
     op.create_table('pos_shifts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('sentra_id', sa.Integer(), nullable=False),
@@ -498,6 +512,8 @@ def upgrade():
     sa.Column('receipt_token', sa.String(length=43), nullable=False),
     sa.Column('discount_approved_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('offline_number', sa.String(length=40), nullable=True),
+    sa.Column('offline_sold_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('subtotal >= 0 AND total >= 0 AND discount_total >= 0', name=op.f('ck_sales_amounts_non_negative')),
     sa.CheckConstraint('total = subtotal - discount_total', name=op.f('ck_sales_total_is_subtotal_less_discount')),
     sa.ForeignKeyConstraint(['cashier_id'], ['users.id'], name=op.f('fk_sales_cashier_id_users')),
@@ -507,7 +523,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sales')),
     sa.UniqueConstraint('client_key', name=op.f('uq_sales_client_key')),
     sa.UniqueConstraint('receipt_token', name=op.f('uq_sales_receipt_token')),
-    sa.UniqueConstraint('sentra_id', 'number', name='uq_sales_sentra_number')
+    sa.UniqueConstraint('sentra_id', 'number', name='uq_sales_sentra_number'),
+    sa.UniqueConstraint('sentra_id', 'offline_number', name='uq_sales_sentra_offline_number')
     )
     with op.batch_alter_table('sales', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_business_date'), ['business_date'], unique=False)
@@ -583,6 +600,30 @@ def upgrade():
     )
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payments_sale_id'), ['sale_id'], unique=False)
+
+    op.create_table('pos_stock_conflicts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sentra_id', sa.Integer(), nullable=False),
+    sa.Column('sale_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('missing_qty', sa.Integer(), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_by_id', sa.Integer(), nullable=True),
+    sa.Column('adjustment_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.CheckConstraint('missing_qty > 0', name=op.f('ck_pos_stock_conflicts_missing_qty_positive')),
+    sa.ForeignKeyConstraint(['adjustment_id'], ['stock_movements.id'], name=op.f('fk_pos_stock_conflicts_adjustment_id_stock_movements')),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_pos_stock_conflicts_product_id_products')),
+    sa.ForeignKeyConstraint(['resolved_by_id'], ['users.id'], name=op.f('fk_pos_stock_conflicts_resolved_by_id_users')),
+    sa.ForeignKeyConstraint(['sale_id'], ['sales.id'], name=op.f('fk_pos_stock_conflicts_sale_id_sales')),
+    sa.ForeignKeyConstraint(['sentra_id'], ['sentras.id'], name=op.f('fk_pos_stock_conflicts_sentra_id_sentras')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pos_stock_conflicts')),
+    sa.UniqueConstraint('sale_id', 'product_id', name='uq_pos_stock_conflicts_sale_product')
+    )
+    with op.batch_alter_table('pos_stock_conflicts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pos_stock_conflicts_sale_id'), ['sale_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pos_stock_conflicts_sentra_id'), ['sentra_id'], unique=False)
 
     op.create_table('refunds',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -701,6 +742,26 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ledger_transactions_sale_id'), ['sale_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_transactions_sentra_id'), ['sentra_id'], unique=False)
 
+    op.create_table('pos_price_differences',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sentra_id', sa.Integer(), nullable=False),
+    sa.Column('sale_id', sa.Integer(), nullable=False),
+    sa.Column('sale_line_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('paid_price', sa.BigInteger(), nullable=False),
+    sa.Column('server_price', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_pos_price_differences_product_id_products')),
+    sa.ForeignKeyConstraint(['sale_id'], ['sales.id'], name=op.f('fk_pos_price_differences_sale_id_sales')),
+    sa.ForeignKeyConstraint(['sale_line_id'], ['sale_lines.id'], name=op.f('fk_pos_price_differences_sale_line_id_sale_lines')),
+    sa.ForeignKeyConstraint(['sentra_id'], ['sentras.id'], name=op.f('fk_pos_price_differences_sentra_id_sentras')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pos_price_differences')),
+    sa.UniqueConstraint('sale_line_id', name=op.f('uq_pos_price_differences_sale_line_id'))
+    )
+    with op.batch_alter_table('pos_price_differences', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pos_price_differences_sale_id'), ['sale_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pos_price_differences_sentra_id'), ['sentra_id'], unique=False)
+
     op.create_table('refund_lines',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('refund_id', sa.Integer(), nullable=False),
@@ -815,19 +876,38 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_payout_items_line_id'), ['line_id'], unique=False)
 
     # ### end Alembic commands ###
-    # The audit log is append-only for every database role (a frozen copy of core/audit.py's SQL).
-    if op.get_bind().dialect.name == "postgresql":
+    # History is never rewritten: the audit log, stock movements, sales and the ledger refuse
+    # DELETE, and UPDATE where a row is a fact (a frozen copy; later changes need a new revision).
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
         op.execute(
             """
-            CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger AS $$
+            CREATE OR REPLACE FUNCTION refuse_history_change() RETURNS trigger AS $$
             BEGIN
-              RAISE EXCEPTION 'audit_entries is append-only';
+              RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
             END;
             $$ LANGUAGE plpgsql;
-            CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON audit_entries
-              FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only();
+            CREATE OR REPLACE FUNCTION ledger_entry_guard() RETURNS trigger AS $$
+            BEGIN
+              -- The only change allowed: an online sale's hold ends once (available_at set from NULL).
+              IF OLD.available_at IS NOT NULL
+                 OR (to_jsonb(NEW) - 'available_at') <> (to_jsonb(OLD) - 'available_at') THEN
+                RAISE EXCEPTION 'ledger_entries is append-only: UPDATE refused';
+              END IF;
+              RETURN NEW;
+            END;
+            $$ LANGUAGE plpgsql;
+            CREATE TRIGGER ledger_entries_guard BEFORE UPDATE ON ledger_entries
+              FOR EACH ROW EXECUTE FUNCTION ledger_entry_guard();
             """
         )
+        for table in ("audit_entries", "stock_movements", "ledger_transactions", "payments", "refund_lines"):
+            op.execute(f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+                       "FOR EACH ROW EXECUTE FUNCTION refuse_history_change()")
+        for table in ("sales", "sale_lines", "refunds", "ledger_entries", "payout_runs", "payout_lines",
+                      "payout_items", "consents"):
+            op.execute(f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+                       "FOR EACH ROW EXECUTE FUNCTION refuse_history_change()")
     else:
         for event in ("UPDATE", "DELETE"):
             op.execute(
@@ -838,8 +918,8 @@ def upgrade():
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS audit_entries_no_change ON audit_entries")
-        op.execute("DROP FUNCTION IF EXISTS audit_entries_append_only()")
+        op.execute("DROP FUNCTION IF EXISTS refuse_history_change() CASCADE")
+        op.execute("DROP FUNCTION IF EXISTS ledger_entry_guard() CASCADE")
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('payout_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payout_items_line_id'))
@@ -872,6 +952,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_refund_lines_refund_id'))
 
     op.drop_table('refund_lines')
+    with op.batch_alter_table('pos_price_differences', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pos_price_differences_sentra_id'))
+        batch_op.drop_index(batch_op.f('ix_pos_price_differences_sale_id'))
+
+    op.drop_table('pos_price_differences')
     with op.batch_alter_table('ledger_transactions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ledger_transactions_sentra_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_transactions_sale_id'))
@@ -898,6 +983,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_refunds_created_at'))
 
     op.drop_table('refunds')
+    with op.batch_alter_table('pos_stock_conflicts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pos_stock_conflicts_sentra_id'))
+        batch_op.drop_index(batch_op.f('ix_pos_stock_conflicts_sale_id'))
+
+    op.drop_table('pos_stock_conflicts')
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payments_sale_id'))
 
@@ -963,6 +1053,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_pos_shifts_cashier_id'))
 
     op.drop_table('pos_shifts')
+    with op.batch_alter_table('pos_devices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pos_devices_sentra_id'))
+
+    op.drop_table('pos_devices')
     with op.batch_alter_table('payout_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payout_runs_sentra_id'))
 
