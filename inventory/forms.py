@@ -69,7 +69,8 @@ class RupiahField(StringField):
 
     def pre_validate(self, form):
         self.amount = None
-        text = (self.data or "").strip()
+        # A field missing from the POST keeps the edited object's value (an int): never crash on it.
+        text = "" if self.data is None else str(self.data).strip()
         if not text:
             if self.required:
                 raise ValidationError(_l("Wajib diisi."))
