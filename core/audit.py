@@ -2,7 +2,7 @@
 
 Services call `record_audit` in the same transaction as the change they make, so the entry
 exists exactly when the change does. Rows are never updated or deleted by the application
-(the model refuses it; on PostgreSQL a trigger refuses it for every role).
+(the model refuses it, and triggers from the migrations refuse it in the database).
 """
 
 from __future__ import annotations
@@ -86,27 +86,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
-
-
-# PostgreSQL: not even the application's own role may rewrite history.
-PG_APPEND_ONLY_SQL = """
-CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger AS $$
-BEGIN
-  RAISE EXCEPTION 'audit_entries is append-only';
-END;
-$$ LANGUAGE plpgsql;
-DROP TRIGGER IF EXISTS audit_entries_no_change ON audit_entries;
-CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON audit_entries
-  FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only();
-"""
-
-# SQLite: the same refusal as triggers (one statement each: sqlite3 runs one at a time).
-# A migration applies them with `for statement in SQLITE_APPEND_ONLY_SQL: op.execute(statement)`.
-# Note: a batch ("move and copy") migration that rebuilds audit_entries drops them; re-apply after.
-SQLITE_APPEND_ONLY_SQL = (
-    "CREATE TRIGGER IF NOT EXISTS audit_entries_no_update BEFORE UPDATE ON audit_entries "
-    "BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_entries_no_delete BEFORE DELETE ON audit_entries "
-    "BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END",
-)
-SQLITE_APPEND_ONLY_TRIGGERS = ("audit_entries_no_update", "audit_entries_no_delete")

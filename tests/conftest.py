@@ -98,15 +98,16 @@ def truncate_all_tables() -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
-            from core.audit import SQLITE_APPEND_ONLY_SQL, SQLITE_APPEND_ONLY_TRIGGERS
-
-            # TRUNCATE (PostgreSQL) bypasses row triggers; DELETE on SQLite needs them lifted.
-            for trigger in SQLITE_APPEND_ONLY_TRIGGERS:
-                conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{trigger}"')
+            # TRUNCATE (PostgreSQL) bypasses row triggers; DELETE on SQLite needs the migration's
+            # append-only triggers lifted and put back exactly as they were.
+            triggers = conn.execute(sa.text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_entries'")).all()
+            for name, _sql in triggers:
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
             for table in tables:
                 conn.execute(sa.text(f'DELETE FROM "{table}"'))
-            for statement in SQLITE_APPEND_ONLY_SQL:
-                conn.exec_driver_sql(statement)
+            for _name, sql in triggers:
+                conn.exec_driver_sql(sql)
 
 
 @pytest.fixture
@@ -171,5 +172,11 @@ def db_session():
 
 
 def pytest_collection_modifyitems(config, items):
+    # Tests of PostgreSQL-only features (e.g. its triggers) run in the PostgreSQL pass only.
+    if config.getoption("--db") != "postgresql":
+        deselected = [item for item in items if item.get_closest_marker("postgresql_only")]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if not item.get_closest_marker("postgresql_only")]
     # Browser tests last: they are the slowest.
     items.sort(key=lambda item: "e2e" in Path(str(item.fspath)).parts)

@@ -35,21 +35,8 @@ from scripts.pg_server import PostgresServer, _free_port
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 
-# The schema from the models plus the audit log's append-only trigger, as tests/conftest.py does.
-# Once the lead's regenerated migration is in, this becomes one line:
-#     SCHEMA_COMMAND = [str(BIN / "flask"), "db", "upgrade"]
-CREATE_ALL = """
-from core import create_app
-from core.audit import PG_APPEND_ONLY_SQL
-from core.extensions import db
-
-app = create_app()
-with app.app_context():
-    db.create_all()
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql(PG_APPEND_ONLY_SQL)
-"""
-SCHEMA_COMMAND = [str(BIN / "python"), "-c", CREATE_ALL]
+# The schema as production gets it: the migrations, with their history guards.
+SCHEMA_COMMAND = [str(BIN / "flask"), "db", "upgrade"]
 
 APP_ROLE = "sentra_app"
 #: what the application's own database role gets: row access, never ownership or TRUNCATE

@@ -65,7 +65,7 @@ def test_app_role_cannot_update_or_delete(app_role_conn, pg_stack, statement):
     "DROP TRIGGER audit_entries_no_change ON audit_entries",
     "SET session_replication_role = replica",
     "TRUNCATE audit_entries",
-    "CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger AS $$ BEGIN RETURN OLD; END; "
+    "CREATE OR REPLACE FUNCTION refuse_history_change() RETURNS trigger AS $$ BEGIN RETURN OLD; END; "
     "$$ LANGUAGE plpgsql",
 ])
 def test_app_role_cannot_switch_the_guard_off(app_role_conn, pg_stack, statement):
