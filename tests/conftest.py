@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
+from werkzeug.serving import make_server
 
 from config import TestConfig
 from core import create_app
@@ -108,6 +112,26 @@ def truncate_all_tables() -> None:
                 conn.execute(sa.text(f'DELETE FROM "{table}"'))
             for _name, sql in triggers:
                 conn.exec_driver_sql(sql)
+
+
+@contextmanager
+def serving(wsgi_app) -> Iterator[str]:
+    """Serve `wsgi_app` from a thread on a free loopback port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server(app) -> Iterator[str]:
+    """The app served on 127.0.0.1 for browsers and concurrent clients (real HTTP, real threads)."""
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

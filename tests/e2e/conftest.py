@@ -1,4 +1,4 @@
-"""Browser tests: the app served on 127.0.0.1 by a thread, driven by Playwright in Debian's chromium.
+"""Browser tests: the app served on 127.0.0.1 by a thread (`live_server`), driven by Playwright in Debian's chromium.
 
 Playwright cannot download browsers here; we launch the system chromium
 (scripts/install-system-deps.sh installs it).
@@ -6,28 +6,12 @@ Playwright cannot download browsers here; we launch the system chromium
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = next((p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if Path(p).exists()), None)
 AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-
-
-@pytest.fixture(scope="session")
-def live_server(app) -> Iterator[str]:
-    """Base URL of the app served by a background thread on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="session")

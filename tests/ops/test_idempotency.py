@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from accounts.models import Role
 from core.extensions import db
@@ -85,18 +83,6 @@ def test_same_key_from_another_kasir_never_returns_the_first_sale(app, two_kasir
     assert stolen.status_code in (404, 422) and sale["number"] not in stolen.get_data(as_text=True)
     db.session.expire_all()
     assert snapshot(sentra, product) == before
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def test_two_kasirs_racing_with_one_key_get_one_sale_and_no_leak(app, live_server):

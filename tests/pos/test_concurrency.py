@@ -44,7 +44,7 @@ def _post(url: str, cookie: str, token: str, key: str, body: dict) -> tuple[int,
         return error.code, json.loads(error.read() or b"{}")
 
 
-def test_concurrent_sales_of_the_last_units_never_oversell(app, pos_server):
+def test_concurrent_sales_of_the_last_units_never_oversell(app, live_server):
     sentra = SentraFactory(code="TMG")
     product = ProductFactory(sentra=sentra, price=150_000)
     stock_in(product, LAST_UNITS)
@@ -64,7 +64,7 @@ def test_concurrent_sales_of_the_last_units_never_oversell(app, pos_server):
         body = {"shift_id": shift_id, "lines": [{"product_id": product_id, "quantity": 1}],
                 "payments": [{"method": "cash", "amount": 150_000}]}
         barrier.wait()
-        result = _post(f"{pos_server}/pos/api/sales", cookie, token, key, body)
+        result = _post(f"{live_server}/pos/api/sales", cookie, token, key, body)
         with lock:
             outcomes.append(result)
 
@@ -93,7 +93,7 @@ def test_concurrent_sales_of_the_last_units_never_oversell(app, pos_server):
     assert sorted(n[-4:] for n in numbers) == [f"{i:04d}" for i in range(1, LAST_UNITS + 1)]
 
 
-def test_concurrent_offline_syncs_of_the_last_pieces_record_every_sale_and_one_shortfall_each(app, pos_server):
+def test_concurrent_offline_syncs_of_the_last_pieces_record_every_sale_and_one_shortfall_each(app, live_server):
     """Four devices sold the last 2 pieces offline (one each, one of them twice by a lost answer):
     every sale is recorded once, stock stops at 0, and the missing pieces are conflicts."""
     from pos.models import PosDevice, StockConflict
@@ -119,7 +119,7 @@ def test_concurrent_offline_syncs_of_the_last_pieces_record_every_sale_and_one_s
         body = {"shift_id": shift_id, "lines": [{"product_id": product_id, "quantity": 1, "unit_price": 150_000}],
                 "payments": [{"method": "cash", "amount": 150_000}], "offline": True, "offline_number": number}
         barrier.wait()
-        result = _post(f"{pos_server}/pos/api/sales", cookie, token, key, body)
+        result = _post(f"{live_server}/pos/api/sales", cookie, token, key, body)
         with lock:
             outcomes.append(result)
 

@@ -3,11 +3,9 @@ localstripe's signed webhooks reach it, and the app's Stripe gateway pointed at 
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
+from tests.conftest import serving
 from tests.shop.stripe_local import RecordingGateway, WebhookGate, register_webhook, running_localstripe, wipe
 
 
@@ -25,16 +23,9 @@ def webhook_gate(app):
 @pytest.fixture(scope="session")
 def shop_server(app, webhook_gate, localstripe_url):
     """The app on a free loopback port, with localstripe's webhook pointed at it."""
-    server = make_server("127.0.0.1", 0, webhook_gate, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    register_webhook(localstripe_url, f"{url}/stripe/webhook", app.config["STRIPE_WEBHOOK_SECRET"])
-    try:
+    with serving(webhook_gate) as url:
+        register_webhook(localstripe_url, f"{url}/stripe/webhook", app.config["STRIPE_WEBHOOK_SECRET"])
         yield url
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
