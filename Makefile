@@ -23,10 +23,10 @@ test: system-deps dev-deps node-deps translations
 	$(BIN)/pytest -q --db=sqlite
 	$(BIN)/pytest -q --db=postgresql
 
-test-sqlite: dev-deps translations
+test-sqlite: system-deps dev-deps node-deps translations
 	$(BIN)/pytest -q --db=sqlite
 
-test-postgresql: dev-deps translations
+test-postgresql: system-deps dev-deps node-deps translations
 	$(BIN)/pytest -q --db=postgresql
 
 system-deps:
