@@ -66,7 +66,7 @@ def _locked_until(identifier: str, user: User | None) -> datetime | None:
     lock = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
     recent = list(db.session.scalars(
         sa.select(LoginAttempt.created_at)
-        .where(LoginAttempt.identifier == identifier, LoginAttempt.succeeded.is_(False),
+        .where(LoginAttempt.identifier == identifier[:IDENTIFIER_MAX], LoginAttempt.succeeded.is_(False),
                LoginAttempt.created_at >= now - lock)
         .order_by(LoginAttempt.created_at.desc())
         .limit(current_app.config["LOGIN_MAX_FAILURES"])
@@ -97,8 +97,13 @@ def _check_throttle(identifier: str, remote_addr: str, user: User | None) -> Non
         raise AccountLocked("Terlalu banyak percobaan masuk dari perangkat ini. Tunggu beberapa menit lalu coba lagi.")
 
 
+IDENTIFIER_MAX = 254  # LoginAttempt.identifier
+
+
 def _register_failure(identifier: str, remote_addr: str, user: User | None) -> None:
-    db.session.add(LoginAttempt(identifier=identifier, remote_addr=remote_addr, succeeded=False))
+    # Whatever was typed is recorded within the column's size (a 10,000-character "e-mail" was a 500).
+    db.session.add(LoginAttempt(identifier=identifier[:IDENTIFIER_MAX], remote_addr=remote_addr[:64],
+                                succeeded=False))
     if user is not None:
         # Conditional increment in SQL so concurrent workers never lose a failure.
         db.session.execute(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g
+from typing import Any
+
+from flask import Flask, Response, abort, g, request
 
 STRIPE_PAGES_CSP = {
     "script-src": "'self' https://js.stripe.com",
@@ -34,7 +36,29 @@ def allow_stripe_js() -> None:
     g.csp_extra = STRIPE_PAGES_CSP
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def init_security(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_bytes() -> None:
+        """No text with a NUL byte reaches a view: PostgreSQL cannot store it (it was a 500), and no
+        person types one. 400 (problem+json under /api/)."""
+        if "\x00" in request.path:
+            abort(400)
+        for source in (request.args, request.form):
+            if any(_has_nul(v) for k, values in source.lists() for v in [k, *values]):
+                abort(400)
+        if request.is_json and _has_nul(request.get_json(silent=True)):
+            abort(400)
+
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", build_csp(g.get("csp_extra")))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from core.extensions import db
 from inventory.models import Product
 from tests.factories.payouts import product, shop
@@ -20,3 +22,31 @@ def test_product_edit_with_fields_missing_from_the_post_is_not_a_500(client, log
     db.session.expire_all()
     stored = db.session.get(Product, item.id)
     assert stored.price == 150_000 and stored.name == "Batik Lama"
+
+
+def test_nul_bytes_are_refused_with_400_not_a_database_error(client, login_as, csrf):
+    """core/security.py: PostgreSQL cannot store or compare text with NUL (psycopg raised → 500 on
+    /katalog?q=a%00b and on every form). Every request carrying one is refused with 400."""
+    assert client.get("/katalog?q=a%00b").status_code == 400
+    assert client.get("/katalog?q=batik").status_code == 200
+    s = shop()
+    login_as(s.kasir)
+    form = client.post("/akun/masuk", data={"csrf_token": csrf(), "email": "a\x00@contoh.co.id", "password": "x"})
+    assert form.status_code == 400
+    api = client.post("/pos/api/sales", json={"shift_id": s.shift.id, "lines": [{"product_id": "1\x00"}]},
+                      headers={"Idempotency-Key": "00000000-0000-4000-8000-000000000001", "X-CSRFToken": csrf()})
+    assert api.status_code == 400 and api.mimetype == "application/problem+json"
+    assert client.get("/pesanan/abc%00def").status_code == 400
+
+
+def test_a_login_with_a_huge_identifier_is_refused_not_a_500(client, csrf):
+    """accounts/services.py: the failed attempt was stored untruncated into a 254-character column
+    (PostgreSQL: 500 on /akun/masuk with a 10,000-character e-mail). Now a plain refusal."""
+    from accounts.models import LoginAttempt
+
+    for url, field in (("/akun/masuk", "email"), ("/accounts/masuk", "email"), ("/accounts/masuk-pembuat", "phone")):
+        response = client.post(url, data={"csrf_token": csrf(), field: "x" * 10_000 + "@contoh.co.id",
+                                          "password": "salah", "pin": "123456"})
+        assert response.status_code in (200, 401, 422, 429), (url, response.status_code)
+    lengths = db.session.scalars(sa.select(sa.func.length(LoginAttempt.identifier))).all()
+    assert lengths and max(lengths) <= 254
