@@ -29,6 +29,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     app_config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
 
     register_extensions(app)
+    from core.security import DatabaseIntConverter
+
+    app.url_map.converters["int"] = DatabaseIntConverter  # before the blueprints add their rules
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)

@@ -127,6 +127,13 @@ def register_errorhandlers(app: Flask) -> None:
         from sqlalchemy.exc import OperationalError
 
         db.session.rollback()
+        if _number_out_of_range(error):
+            # An id or number bigger than the database can compare (SQLite OverflowError,
+            # PostgreSQL "integer out of range"): the request is wrong, not the server.
+            detail = "Angka di permintaan ini terlalu besar. Periksa lagi lalu coba kembali."
+            if wants_json():
+                return problem(400, "Permintaan tidak valid", detail)
+            return render_template("core/error.html", status=400, title="Permintaan tidak valid", detail=detail), 400
         if isinstance(error, OperationalError):
             app.logger.warning("database unavailable: %s", error.__class__.__name__)
             # The page must not touch the database: show it as to a visitor (the user row,
@@ -143,6 +150,16 @@ def register_errorhandlers(app: Flask) -> None:
         if wants_json():
             return problem(status, title, detail)
         return render_template("core/error.html", status=status, title=title, detail=detail), status
+
+
+def _number_out_of_range(error: Exception) -> bool:
+    from sqlalchemy.exc import DataError, StatementError
+
+    if isinstance(error, OverflowError):
+        return True
+    if isinstance(error, StatementError) and isinstance(error.orig, OverflowError):
+        return True
+    return isinstance(error, DataError) and type(error.orig).__name__ == "NumericValueOutOfRange"
 
 
 def _http_detail(error: HTTPException) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, abort, g, request
+from werkzeug.routing import IntegerConverter
 
 STRIPE_PAGES_CSP = {
     "script-src": "'self' https://js.stripe.com",
@@ -36,13 +37,30 @@ def allow_stripe_js() -> None:
     g.csp_extra = STRIPE_PAGES_CSP
 
 
+#: the largest id a table can hold (PostgreSQL INTEGER): a bigger one in a URL is a plain 404
+MAX_DB_INT = 2**31 - 1
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:...>` that never matches a number the database cannot compare (was a 500)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_DB_INT)
+        super().__init__(map, *args, **kwargs)
+
+
 def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+    stack = [value]
+    while stack:  # iterative: a deeply nested JSON body must not overflow the stack
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 
@@ -56,8 +74,13 @@ def init_security(app: Flask) -> None:
         for source in (request.args, request.form):
             if any(_has_nul(v) for k, values in source.lists() for v in [k, *values]):
                 abort(400)
-        if request.is_json and _has_nul(request.get_json(silent=True)):
-            abort(400)
+        if request.is_json:
+            try:
+                body = request.get_json(silent=True)
+            except RecursionError:  # nested too deep for the JSON parser
+                abort(400)
+            if _has_nul(body):
+                abort(400)
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:

@@ -267,7 +267,8 @@ def api_session():
 @staff_required
 def api_device_register():
     """A new device code for this browser at a Sentra (unique there); the browser keeps it."""
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}  # a JSON list/string/number is no body (was a 500)
     sentra = get_sentra_or_404(body.get("sentra_id"))
     device = register_device(current_user, sentra)
     db.session.commit()
@@ -307,7 +308,8 @@ def api_refund_create(sale_id: int):
 @staff_required
 def api_visitor_count():
     """+1 (or -1 with {"delta": -1}) visitor today at this Sentra."""
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}  # a JSON list/string/number is no body (was a 500)
     sentra = get_sentra_or_404(body.get("sentra_id"))
     delta = -1 if body.get("delta") == -1 else 1
     day, count = count_visitor(sentra, delta)

@@ -50,3 +50,32 @@ def test_a_login_with_a_huge_identifier_is_refused_not_a_500(client, csrf):
         assert response.status_code in (200, 401, 422, 429), (url, response.status_code)
     lengths = db.session.scalars(sa.select(sa.func.length(LoginAttempt.identifier))).all()
     assert lengths and max(lengths) <= 254
+
+
+def test_numbers_too_big_for_the_database_are_4xx_not_500(app, client, login_as):
+    """core: `<int:id>` matched any size (SQLite OverflowError, PostgreSQL "integer out of range":
+    500 on every detail page, e.g. /pos/penjualan/9999999999); query ids/pages likewise."""
+    s = shop()
+    login_as(s.manager)
+    big = "99999999999999999999999"
+    for url in (f"/pos/penjualan/{big}", "/pos/penjualan/9999999999", f"/produk/{big}", f"/payouts/runs/{big}",
+                "/inventory/produk/2147483648"):
+        assert client.get(url).status_code == 404, url
+    for url in (f"/katalog?halaman={big}", f"/inventory/stok?sentra={big}", f"/payouts/runs?sentra_id={big}",
+                f"/pos/api/products?sentra_id={big}&q=batik"):
+        response = client.get(url)
+        assert 400 <= response.status_code < 500, (url, response.status_code)
+    assert client.get("/pos/penjualan/2147483647").status_code == 404  # the largest id still routes
+
+
+def test_json_bodies_that_are_not_objects_are_4xx(client, login_as, csrf):
+    """pos/api.py devices/visitors: `get_json() or {}` let a JSON string/list through to `.get` (500);
+    core/security.py: a body nested too deep for the JSON parser (RecursionError, 500)."""
+    s = shop()
+    login_as(s.kasir)
+    for url in ("/pos/api/devices", "/pos/api/visitors", "/pos/api/sales"):
+        for raw in (b'"text"', b"[1, 2]", b"12", b"[" * 5000 + b"]" * 5000):
+            headers = {"X-CSRFToken": csrf(), "Idempotency-Key": "00000000-0000-4000-8000-0000000000aa"}
+            response = client.post(url, data=raw, content_type="application/json", headers=headers)
+            assert 400 <= response.status_code < 500, (url, raw[:10], response.status_code)
+            assert response.mimetype == "application/problem+json"
