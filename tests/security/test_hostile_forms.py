@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from accounts.models import Role
+from accounts.models import Role, User
 from core.extensions import db
-from inventory.models import Product
+from inventory.models import PayoutMethod, Product
+from payouts import services as payout_services
 from sales.models import Sale
 from tests.conftest import csrf_token, login
-from tests.factories import MakerUserFactory, UserFactory
+from tests.factories import MakerFactory, MakerUserFactory, UserFactory
 from tests.factories.payouts import product, refund, sell, shop
 from tests.factories.shop import ShopProductFactory, consent_all
 from tests.security.htmlforms import Form, parse_forms, parse_links
+from tests.shop.helpers import place_order
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -116,14 +119,25 @@ def world(app):
     sale = sell(s, [(item, 2)])
     refund(s, sale, [(sale.lines[0].id, 1)])
     MakerUserFactory(maker=item.maker)
+    bank = product(s.sentra, maker=MakerFactory(sentra=s.sentra, payout_method=PayoutMethod.BANK, bank_name="BRI",
+                                                account_number="123", account_holder="Siti"), price=50_000)
+    sell(s, [(bank, 1)])
+    run = payout_services.create_run(s.manager, s.sentra, cutoff_date=payout_services.local_today(s.sentra),
+                                     client_key=str(uuid.uuid4()))
+    payout_services.approve_run(s.manager2, run)
+    db.session.commit()
+    guest = app.test_client()
+    place_order(guest, lambda: csrf_token(guest), [(ShopProductFactory(sentra=s.sentra, stock=2), 1)])
     return s
 
 
-def sweep(app, user, starts: list[str]) -> tuple[int, int]:
+def sweep(app, user, starts: list[str], prepare=None) -> tuple[int, int]:
     client = app.test_client()
     if user is not None:
         login(client, user)
     csrf_token(client)
+    if prepare is not None:
+        prepare(client)
     pages, forms = crawl(client, starts)
     assert pages, "the crawl found no page"
     sent = 0
@@ -155,8 +169,23 @@ def test_kasir_and_storefront_forms_survive_hostile_input(app, world):
     pages, sent = sweep(app, world.kasir, ["/staf", "/pos/"])
     assert pages >= 5 and sent > 0
     pages, sent = sweep(app, None, ["/", "/katalog", "/akun/masuk", "/akun/daftar", "/accounts/masuk",
-                                    "/accounts/masuk-pembuat"])
+                                    "/accounts/masuk-pembuat", "/checkout"], prepare=fill_cart)
     assert pages >= 5 and sent > 0
+
+
+def fill_cart(client) -> None:
+    item = db.session.scalars(sa.select(Product).where(Product.name == "Tenun Toko")).one()
+    response = client.post(f"/produk/{item.id}/keranjang", data={"csrf_token": csrf_token(client), "quantity": "1"})
+    assert response.status_code == 302
+
+
+def test_maker_and_buyer_pages_survive_hostile_input(app, world):
+    maker_user = db.session.scalars(sa.select(User).where(User.role == Role.MAKER)).first()
+    pages, _sent = sweep(app, maker_user, ["/payouts/saya"])
+    assert pages >= 3
+    buyer = UserFactory(role=Role.BUYER, email="pembeli@contoh.co.id")
+    pages, _sent = sweep(app, buyer, ["/akun/pesanan", "/katalog"], prepare=fill_cart)
+    assert pages >= 2
 
 
 def test_invalid_numbers_write_nothing(client, login_as, csrf, world):
