@@ -42,6 +42,7 @@ from inventory.models import (
     MakerGroupMember,
     Product,
     ProductKind,
+    ProductPhoto,
     Program,
     Sentra,
     SplitMode,
@@ -605,6 +606,11 @@ def photo(name: str):
     staff_of_maker = maker is not None and current_user.is_authenticated and current_user.is_staff \
         and current_user.can_access_sentra(maker.sentra_id)
     if maker is not None and not maker.has_consent(ConsentPurpose.SHOP_PHOTO) and not staff_of_maker:
+        abort(404)
+    if maker is None and db.session.scalar(sa.select(ProductPhoto.id).where(
+            ProductPhoto.path == name.replace("-400.webp", ".webp")).limit(1)) is None:
+        # A file no product or maker uses any more (a replaced portrait) is not served: it would stay
+        # public after the maker withdraws consent.
         abort(404)
     response = send_from_directory(upload_dir(), name, mimetype="image/webp",
                                    max_age=0 if maker is not None else 86400)

@@ -79,3 +79,38 @@ def test_json_bodies_that_are_not_objects_are_4xx(client, login_as, csrf):
             response = client.post(url, data=raw, content_type="application/json", headers=headers)
             assert 400 <= response.status_code < 500, (url, raw[:10], response.status_code)
             assert response.mimetype == "application/problem+json"
+
+
+def test_a_replaced_maker_portrait_is_no_longer_served(app, client):
+    """inventory/views.py photo: a file no maker or product refers to any more was served to anyone
+    (public, cached a day), so a replaced portrait stayed public after consent was withdrawn."""
+    import io
+
+    from PIL import Image
+
+    from inventory import services as inventory_services
+    from inventory.models import ConsentPurpose
+    from tests.factories import MakerFactory
+    from tests.factories.shop import consent_all
+
+    def png(colour) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", (8, 8), colour).save(out, "PNG")
+        return out.getvalue()
+
+    s = shop()
+    maker = MakerFactory(sentra=s.sentra)
+    consent_all(maker, purposes=(ConsentPurpose.SHOP_PHOTO,))
+    inventory_services.set_maker_photo(s.manager, maker, png((1, 2, 3)))
+    db.session.commit()
+    old = maker.photo_path
+    assert client.get(f"/inventory/foto/{old}").status_code == 200
+    inventory_services.set_maker_photo(s.manager, maker, png((4, 5, 6)))
+    db.session.commit()
+    assert client.get(f"/inventory/foto/{old}").status_code == 404
+    assert client.get(f"/inventory/foto/{old.replace('.webp', '-400.webp')}").status_code == 404
+    assert client.get(f"/inventory/foto/{maker.photo_path}").status_code == 200
+    item = product(s.sentra)
+    photo = inventory_services.add_product_photo(s.manager, item, png((7, 8, 9)))
+    db.session.commit()
+    assert client.get(f"/inventory/foto/{photo.path}").status_code == 200  # product photos stay public
