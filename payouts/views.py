@@ -112,6 +112,8 @@ def run_list():
             form.cutoff_date.data = services.local_today(sentra) if sentra else None
     if selected:
         require_sentra_access(current_user, selected)
+        if db.session.get(Sentra, selected) is None:  # an admin passes the check for any id (was a 500)
+            abort(404)
     runs = list(db.session.scalars(
         sa.select(PayoutRun).where(PayoutRun.sentra_id.in_([s.id for s in sentras]))
         .order_by(PayoutRun.created_at.desc()).limit(50)))

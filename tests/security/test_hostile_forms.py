@@ -90,8 +90,13 @@ def crawl(client, starts: list[str]) -> tuple[dict[str, str], list[tuple[str, Fo
     return pages, list(forms.values())
 
 
-def submit(client, url: str, form: Form, value: str):
+EVERY_FIELD = ["' OR 1=1 --", SCRIPT, "-1", "99999999999999999999999", "x" * 10_000, "2024-02-30", "m:x", ""]
+
+
+def submit(client, url: str, form: Form, value: str, every_field: bool = False):
     names = set(form.text_fields())
+    if every_field:  # selects, radios and hidden fields too (a hand-made request), not the CSRF token
+        names = {f.name for f in form.fields if f.name != "csrf_token"}
     data = MultiDict([(name, value if name in names else v) for name, v in form.values()])
     if form.method == "get":
         return client.get(url, query_string=data, headers={"Accept": "text/html"})
@@ -142,10 +147,9 @@ def sweep(app, user, starts: list[str], prepare=None) -> tuple[int, int]:
     assert pages, "the crawl found no page"
     sent = 0
     for url, form in forms:
-        if not form.text_fields():
-            continue
-        for value in HOSTILE:
-            response = submit(client, url, form, value)
+        variants = [(value, False) for value in HOSTILE] + [(value, True) for value in EVERY_FIELD]
+        for value, every_field in variants:
+            response = submit(client, url, form, value, every_field)
             sent += 1
             assert response.status_code < 500, (
                 f"{form.method.upper()} {url} with {value[:40]!r} → {response.status_code}")

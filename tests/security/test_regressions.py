@@ -114,3 +114,16 @@ def test_a_replaced_maker_portrait_is_no_longer_served(app, client):
     photo = inventory_services.add_product_photo(s.manager, item, png((7, 8, 9)))
     db.session.commit()
     assert client.get(f"/inventory/foto/{photo.path}").status_code == 200  # product photos stay public
+
+
+def test_payout_runs_for_a_sentra_that_does_not_exist_is_404(client, login_as):
+    """payouts/views.py run_list: an admin passes the Sentra check for any id, and the page then
+    computed "today" for a missing Sentra (500 on /payouts/runs?sentra_id=-1)."""
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    s = shop()
+    login_as(UserFactory(role=Role.ADMIN))
+    for value in ("-1", "999999"):
+        assert client.get(f"/payouts/runs?sentra_id={value}").status_code == 404
+    assert client.get(f"/payouts/runs?sentra_id={s.sentra.id}").status_code == 200
