@@ -169,6 +169,11 @@ def test_admin_forms_survive_hostile_input(app, world):
     assert pages >= 25 and sent >= 100  # the sweep really reached the staff pages and their forms
 
 
+def test_manager_forms_survive_hostile_input(app, world):
+    pages, sent = sweep(app, world.manager, ["/staf"])
+    assert pages >= 15 and sent >= 100
+
+
 def test_kasir_and_storefront_forms_survive_hostile_input(app, world):
     pages, sent = sweep(app, world.kasir, ["/staf", "/pos/"])
     assert pages >= 5 and sent > 0
