@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -549,25 +549,29 @@ def _user_names(ids: set[int | None]) -> dict[int, str]:
 def product_photo_add(product_id: int):
     product = _get_or_404(Product, product_id)
     form = PhotoForm()
+    if _save_photo(form, lambda data: services.add_product_photo(current_user, product, data)):
+        flash(_("Foto tersimpan."), "success")
+        return redirect(url_for("inventory.product_detail", product_id=product.id))
+    return product_detail(product_id, photo_form=form, status=422)
+
+
+def _save_photo(form: PhotoForm, save) -> bool:
+    """Read the upload (at most one byte over the cap, so the service can refuse it), save, commit.
+
+    False, with the errors on the form and nothing written, when the form or the image is refused.
+    """
     if form.validate_on_submit():
         upload = form.photo.data
-        data = upload.read(services_limit() + 1) if upload else b""
+        data = upload.read(int(current_app.config["UPLOAD_IMAGE_MAX_BYTES"]) + 1) if upload else b""
         try:
-            services.add_product_photo(current_user, product, data)
+            save(data)
         except ValidationFailed as error:
             _apply_errors(form, error.errors)
         else:
             db.session.commit()
-            flash(_("Foto tersimpan."), "success")
-            return redirect(url_for("inventory.product_detail", product_id=product.id))
+            return True
     db.session.rollback()
-    return product_detail(product_id, photo_form=form, status=422)
-
-
-def services_limit() -> int:
-    from flask import current_app
-
-    return int(current_app.config["UPLOAD_IMAGE_MAX_BYTES"])
+    return False
 
 
 @bp.post("/produk/<int:product_id>/hapus")
@@ -625,18 +629,9 @@ def photo(name: str):
 def maker_photo_set(maker_id: int):
     maker = _get_or_404(Maker, maker_id)
     form = PhotoForm()
-    if form.validate_on_submit():
-        upload = form.photo.data
-        data = upload.read(services_limit() + 1) if upload else b""
-        try:
-            services.set_maker_photo(current_user, maker, data)
-        except ValidationFailed as error:
-            _apply_errors(form, error.errors)
-        else:
-            db.session.commit()
-            flash(_("Foto pembuat tersimpan."), "success")
-            return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
-    db.session.rollback()
+    if _save_photo(form, lambda data: services.set_maker_photo(current_user, maker, data)):
+        flash(_("Foto pembuat tersimpan."), "success")
+        return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
     return maker_detail(maker_id, photo_form=form, status=422)
 
 
