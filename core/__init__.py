@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
 def import_models() -> None:
     """Import every package's models so metadata (and Alembic) sees all tables."""
     import accounts.models  # noqa: F401
+    import core.alerts
     import core.audit
     import core.idempotency  # noqa: F401
     import inventory.models  # noqa: F401

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
-from accounts.access import staff_required
+from accounts.access import manager_required, require_sentra_access, scoped_sentra_ids, staff_required
+from accounts.models import Role
 from core import bp
+from core.alerts import StaffAlert, open_alerts, resolve_alert
 from core.extensions import db
+from core.menu import add_menu_item
 from core.urls import safe_next
 
 
@@ -33,4 +38,31 @@ def language_set():
 @bp.get("/staf")
 @staff_required
 def staff_home():
-    return render_template("core/staff_home.html")
+    alert_count = len(open_alerts(scoped_sentra_ids(current_user))) if current_user.role != Role.KASIR else 0
+    return render_template("core/staff_home.html", alert_count=alert_count)
+
+
+add_menu_item("core.alert_list", "Peringatan", "Uang yang dikembalikan otomatis, pembatalan yang gagal, PIN diblokir",
+              {"admin", "manager"}, order=5)
+
+
+@bp.get("/staf/peringatan")
+@manager_required
+def alert_list():
+    alerts = open_alerts(scoped_sentra_ids(current_user))
+    return render_template("core/alerts.html", alerts=alerts)
+
+
+@bp.post("/staf/peringatan/<int:alert_id>/selesai")
+@manager_required
+def alert_resolve(alert_id: int):
+    alert = db.get_or_404(StaffAlert, alert_id)
+    if alert.sentra_id is None:
+        if current_user.role != Role.ADMIN:
+            abort(404)
+    else:
+        require_sentra_access(current_user, alert.sentra_id)
+    resolve_alert(current_user, alert)
+    db.session.commit()
+    flash(_("Peringatan ditandai selesai."), "success")
+    return redirect(url_for("core.alert_list"))

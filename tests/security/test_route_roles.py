@@ -33,6 +33,8 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "accounts.user_create": ADMIN,
     "accounts.user_list": ADMIN,
     "accounts.user_pin_reset": ADMIN,
+    "core.alert_list": MANAGERS,
+    "core.alert_resolve": MANAGERS,
     "core.health": PUBLIC,
     "core.language_set": PUBLIC,
     "core.staff_home": STAFF,
