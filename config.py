@@ -6,13 +6,24 @@ start with unsafe settings. `TestConfig` is used by the test suite.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
+from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
 
 DEV_SECRET_KEY = "dev-only-not-secret"
+#: the local defaults below: fine with localstripe on a laptop, never in production
+LOCAL_STRIPE_SECRET_KEY = "sk_test_local"
+LOCAL_STRIPE_PUBLISHABLE_KEY = "pk_test_local"
+LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_local"
+#: words that mark a secret copied from an example rather than generated
+PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "replace", "example", "placeholder", "your-secret",
+                     "yoursecret", "secret-key", "secretkey", "dev-only", "not-secret", "password", "xxxxxxxx")
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -63,10 +74,13 @@ class Config:
     MANAGER_APPROVAL_DISCOUNT_BPS = _int("MANAGER_APPROVAL_DISCOUNT_BPS", 1000)
 
     # Stripe: real API by configuration alone; STRIPE_API_BASE points at localstripe locally.
-    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_local")
-    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_local")
-    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_local")
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", LOCAL_STRIPE_SECRET_KEY)
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", LOCAL_STRIPE_PUBLISHABLE_KEY)
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", LOCAL_STRIPE_WEBHOOK_SECRET)
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+    #: production with Stripe test keys (a rehearsal install): allowed only when set, and then
+    #: every staff page says so
+    STRIPE_TEST_MODE = _bool("STRIPE_TEST_MODE", False)
     RESERVATION_MINUTES = _int("RESERVATION_MINUTES", 15)
 
     #: one JSON line per request on stderr
@@ -83,16 +97,92 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to start with settings that are unsafe in production."""
-        problems = []
-        if cls.SECRET_KEY in ("", DEV_SECRET_KEY) or len(cls.SECRET_KEY) < 32:
-            problems.append("SECRET_KEY must be set to a random value of 32+ characters")
+        """Refuse to start with settings that are unsafe in production, naming every problem at once."""
+        problems = secret_key_problems(cls.SECRET_KEY)
         if not cls.SESSION_COOKIE_SECURE:
             problems.append("SESSION_COOKIE_SECURE must be on")
         if _bool("FLASK_DEBUG", False):
             problems.append("FLASK_DEBUG must be off")
+        problems += stripe_problems(cls.STRIPE_SECRET_KEY, cls.STRIPE_PUBLISHABLE_KEY, cls.STRIPE_WEBHOOK_SECRET,
+                                    cls.STRIPE_API_BASE, test_mode=cls.STRIPE_TEST_MODE)
+        problems += public_url_problems(cls.PUBLIC_BASE_URL)
         if problems:
-            raise RuntimeError("Unsafe production configuration: " + "; ".join(problems))
+            raise RuntimeError("Unsafe production configuration:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+def secret_key_problems(key: str) -> list[str]:
+    """A session-signing key must be long, random-looking, and not copied from an example."""
+    hint = "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+    if not key or key == DEV_SECRET_KEY:
+        return [f"SECRET_KEY is not set; {hint}"]
+    if len(key) < 32:
+        return [f"SECRET_KEY is too short ({len(key)} characters, need 32+); {hint}"]
+    lowered = key.lower()
+    if any(word in lowered for word in PLACEHOLDER_WORDS):
+        return [f"SECRET_KEY looks like a placeholder from an example; {hint}"]
+    if _is_repetition(key) or _shannon_bits(key) < 100:
+        return [f"SECRET_KEY has too little randomness (repeated characters or a pattern); {hint}"]
+    return []
+
+
+def _is_repetition(text: str) -> bool:
+    """True for a string made of one shorter piece repeated ("abcabcabc…", "aaaa…")."""
+    return (text + text).find(text, 1) < len(text)
+
+
+def _shannon_bits(text: str) -> float:
+    """The string's length times its per-character Shannon entropy: a floor-level randomness estimate
+    (a 32-character hex token scores about 115, 48 × "a" scores 0)."""
+    counts = Counter(text)
+    per_char = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+    return per_char * len(text)
+
+
+def _is_local_address(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def stripe_problems(secret_key: str, publishable_key: str, webhook_secret: str, api_base: str, *,
+                    test_mode: bool) -> list[str]:
+    problems = []
+    live_prefixes = ("sk_live_", "rk_live_")
+    test_prefixes = ("sk_test_", "rk_test_")
+    if not secret_key or secret_key == LOCAL_STRIPE_SECRET_KEY:
+        problems.append("STRIPE_SECRET_KEY is missing or the local default")
+    elif secret_key.startswith(test_prefixes):
+        if not test_mode:
+            problems.append("STRIPE_SECRET_KEY is a test key (sk_test_…); set STRIPE_TEST_MODE=1 to allow test keys")
+    elif not secret_key.startswith(live_prefixes):
+        problems.append("STRIPE_SECRET_KEY is not a Stripe secret key (sk_live_…)")
+    if not publishable_key or publishable_key == LOCAL_STRIPE_PUBLISHABLE_KEY:
+        problems.append("STRIPE_PUBLISHABLE_KEY is missing or the local default")
+    elif publishable_key.startswith("pk_test_") and not test_mode:
+        problems.append("STRIPE_PUBLISHABLE_KEY is a test key (pk_test_…); set STRIPE_TEST_MODE=1 to allow test keys")
+    elif not publishable_key.startswith(("pk_live_", "pk_test_")):
+        problems.append("STRIPE_PUBLISHABLE_KEY is not a Stripe publishable key (pk_live_…)")
+    if not webhook_secret or webhook_secret == LOCAL_STRIPE_WEBHOOK_SECRET or len(webhook_secret) < 20:
+        problems.append("STRIPE_WEBHOOK_SECRET is missing or the local default (copy the endpoint's whsec_… secret)")
+    elif not webhook_secret.startswith("whsec_"):
+        problems.append("STRIPE_WEBHOOK_SECRET is not a Stripe webhook signing secret (whsec_…)")
+    if api_base:
+        problems.append("STRIPE_API_BASE is set: it is for the local Stripe server only; unset it in production")
+    return problems
+
+
+def public_url_problems(url: str) -> list[str]:
+    """Links in e-mails and receipt QR codes must reach buyers: https, and not this machine."""
+    parts = urlsplit(url or "")
+    host = (parts.hostname or "").lower()
+    problems = []
+    if parts.scheme != "https" or not host:
+        problems.append(f"PUBLIC_BASE_URL must be an https:// address buyers can reach (now {url or 'empty'!r})")
+    if host == "localhost" or host.endswith(".localhost") or _is_local_address(host):
+        problems.append(f"PUBLIC_BASE_URL points at this machine ({host}); use the public https address")
+    return problems
 
 
 class TestConfig(Config):

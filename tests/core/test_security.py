@@ -1,22 +1,15 @@
-"""CSRF, security headers on every kind of response, cookies, and the production config guard."""
+"""CSRF, security headers on every kind of response, and cookies (the production guard: test_production_config.py)."""
 
 from __future__ import annotations
-
-import os
-import subprocess
-import sys
 
 import pytest
 import sqlalchemy as sa
 
-import config as app_config
 from accounts.models import LoginAttempt, Role, User
-from config import DEV_SECRET_KEY, ProductionConfig, TestConfig
+from config import TestConfig
 from core import create_app
 from core.extensions import db
 from tests.factories import TEST_PASSWORD, UserFactory
-
-GOOD_SECRET = "k" * 48
 
 
 def count(model) -> int:
@@ -154,56 +147,3 @@ def session_cookie_header(response) -> str:
 def test_session_cookie_is_httponly_and_samesite_lax(client):
     cookie = session_cookie_header(client.get("/accounts/masuk"))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-
-
-def test_production_cookies_are_secure_and_hsts_is_on(database_url):
-    class Production(ProductionConfig):
-        SECRET_KEY = GOOD_SECRET
-        SQLALCHEMY_DATABASE_URI = database_url
-
-    production = create_app(Production)
-    with production.test_client() as test_client:
-        response = test_client.get("/accounts/masuk")
-    assert "Secure" in session_cookie_header(response)
-    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
-    assert_security_headers(response)
-
-
-# --- production config guard -----------------------------------------------------------------------
-
-def production(**overrides) -> type:
-    return type("Production", (ProductionConfig,), {"SECRET_KEY": GOOD_SECRET, **overrides})
-
-
-def test_production_config_accepts_safe_settings(monkeypatch):
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    production().check()
-
-
-@pytest.mark.parametrize(("overrides", "problem"), [
-    ({"SECRET_KEY": DEV_SECRET_KEY}, "SECRET_KEY"),
-    ({"SECRET_KEY": ""}, "SECRET_KEY"),
-    ({"SECRET_KEY": "short-but-not-default"}, "SECRET_KEY"),
-    ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE"),
-])
-def test_production_config_refuses_unsafe_settings(monkeypatch, overrides, problem):
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    with pytest.raises(RuntimeError, match=problem):
-        production(**overrides).check()
-    with pytest.raises(RuntimeError, match=problem):
-        create_app(production(**overrides))
-
-
-def test_production_config_refuses_debug_mode(monkeypatch):
-    monkeypatch.setenv("FLASK_DEBUG", "1")
-    with pytest.raises(RuntimeError, match="FLASK_DEBUG"):
-        production().check()
-
-
-def test_production_app_will_not_start_from_the_environment_without_a_secret_key():
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "FLASK_DEBUG")}
-    env["APP_CONFIG"] = "production"
-    result = subprocess.run([sys.executable, "-c", "from core import create_app; create_app()"],
-                            cwd=app_config.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode != 0
-    assert "Unsafe production configuration" in result.stderr and "SECRET_KEY" in result.stderr
