@@ -9,7 +9,7 @@ PIP := $(BIN)/pip --disable-pip-version-check -q
 # pip on these machines prints harmless "Location ... is ignored" warnings; keep logs readable.
 PIP_FILTER := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: run test test-sqlite test-postgresql system-deps venv deps dev-deps node-deps migrate demo translations lint serve bench clean
+.PHONY: lock run test test-sqlite test-postgresql system-deps venv deps dev-deps node-deps migrate demo translations lint serve bench clean
 
 # localstripe (loopback :8420, webhook -> the app) stands in for Stripe; STRIPE_LOCAL=0 uses real keys instead.
 run: system-deps deps translations migrate demo
@@ -36,12 +36,13 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(PIP) install --upgrade pip $(PIP_FILTER)
 
-$(VENV)/.deps: requirements.txt | $(BIN)/python
-	$(PIP) install -r requirements.txt $(PIP_FILTER)
+# Installed from the locks (every package pinned with its hashes); `make lock` regenerates them.
+$(VENV)/.deps: requirements-local.txt | $(BIN)/python
+	$(PIP) install --require-hashes -r requirements-local.txt $(PIP_FILTER)
 	@touch $@
 
-$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(PIP) install -r requirements-dev.txt $(PIP_FILTER)
+$(VENV)/.dev-deps: requirements-local.txt requirements-dev.txt | $(BIN)/python
+	$(PIP) install --require-hashes -r requirements-dev.txt $(PIP_FILTER)
 	@touch $(VENV)/.deps $@
 
 node_modules/.package-lock.json: package.json package-lock.json
@@ -78,3 +79,10 @@ lint: dev-deps
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache
+
+# Regenerate the locked requirements (hashes for every package, transitive ones too) from the *.in files.
+PIP_COMPILE := $(BIN)/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: dev-deps
+	$(PIP_COMPILE) -o requirements.txt requirements.in $(PIP_FILTER)
+	$(PIP_COMPILE) -o requirements-local.txt requirements-local.in $(PIP_FILTER)
+	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in $(PIP_FILTER)
