@@ -402,13 +402,14 @@ def _mail_log() -> logging.Logger:
     return log
 
 
-def notify_buyer(order: Order, kind: str) -> str:
+def notify_buyer(order: Order, kind: str, **context) -> str:
     """Render the buyer's e-mail, log it, and send it only when SMTP is configured."""
     from flask import render_template
 
-    body = render_template(f"shop/email/{kind}.txt", order=order)
+    body = render_template(f"shop/email/{kind}.txt", order=order, **context)
     subject = {"confirmation": f"Pesanan {order.number} diterima",
-               "paid": f"Pembayaran pesanan {order.number} diterima"}.get(kind, order.number)
+               "paid": f"Pembayaran pesanan {order.number} diterima",
+               "refunded": f"Dana pesanan {order.number} dikembalikan"}.get(kind, order.number)
     _mail_log().info("e-mail to %s: %s\n%s", order.buyer_email, subject, body)
     server = current_app.config.get("MAIL_SERVER")
     if server:

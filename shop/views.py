@@ -45,7 +45,7 @@ from shop.checkout import (
     start_attempt,
 )
 from shop.forms import AddToCartForm, CartUpdateForm, CheckoutForm, PayForm, ReasonForm, RefundForm, TrackingForm
-from shop.models import DeliveryMethod, Fulfilment, Order, OrderRefund, OrderStatus, PaymentAttempt
+from shop.models import DeliveryMethod, Fulfilment, Order, OrderRefund, OrderStatus, PaymentAttempt, PaymentRefund
 from shop.services import (
     SORTS,
     CatalogueFilters,
@@ -497,29 +497,41 @@ def stripe_webhook():
     except DomainError as error:
         db.session.rollback()
         current_app.logger.warning("paid order cannot be booked: %s", error.detail)
-        order = cancel_after_failed_fulfilment(event, error.detail)
+        cancel_after_failed_fulfilment(event, error.detail)
         db.session.commit()
         outcome = "unfulfillable_refund"
-        if order is not None:
-            intent = gw.intent_from_event(event)
-            _refund_or_log(intent.intent_id, order.total, f"late-{intent.intent_id}", "pesanan tidak dapat diproses")
-    if outcome == "duplicate_payment_refund":
-        intent = gw.intent_from_event(event)
-        _refund_or_log(intent.intent_id, intent.amount or 0, f"dup-{intent.intent_id}", "pembayaran ganda")
+    intent_id = ((event.get("data") or {}).get("object") or {}).get("id")
+    # After commit: the refunds this event (or an earlier delivery that crashed) recorded.
+    send_refunds(intent_id)
     if outcome == "fulfilled":
-        order = db.session.scalar(sa.select(Order).where(Order.paid_intent_id == (
-            ((event.get("data") or {}).get("object") or {}).get("id"))))
+        order = db.session.scalar(sa.select(Order).where(Order.paid_intent_id == intent_id))
         if order is not None:
             notify_buyer(order, "paid")
     return jsonify(received=True, outcome=outcome)
 
 
-def _refund_or_log(intent_id: str, amount: int, key: str, reason: str) -> None:
-    """Refund money we must not keep; if Stripe fails, log loudly for staff (the event is recorded)."""
-    try:
-        gateway().refund(intent_id=intent_id, amount=amount, idempotency_key=key, metadata={"reason": reason})
-    except DomainError as error:
-        current_app.logger.error("REFUND NEEDED: %s Rp %s (%s): %s", intent_id, amount, reason, error.detail)
+def send_refunds(intent_id: str | None) -> None:
+    """Give back the money recorded as not ours for this intent, each refund once (by its key)."""
+    from shop.webhooks import claim_refund, refund_not_sent, refund_sent, refunds_to_send
+
+    for refund_id in refunds_to_send(intent_id):
+        refund = claim_refund(refund_id)
+        db.session.commit()  # claimed before Stripe is called: a concurrent delivery leaves it alone
+        if refund is None:
+            continue
+        try:
+            stripe_id = gateway().refund_intent(
+                intent_id=refund.payment_intent_id, idempotency_key=refund.idempotency_key,
+                metadata={"order_id": str(refund.order_id), "reason": refund.kind})
+        except DomainError as error:
+            db.session.rollback()
+            refund_not_sent(db.session.get(PaymentRefund, refund_id), error.detail)
+            db.session.commit()
+            continue
+        refund_sent(db.session.get(PaymentRefund, refund_id), stripe_id)
+        db.session.commit()
+        refund = db.session.get(PaymentRefund, refund_id)
+        notify_buyer(refund.order, "refunded", refund=refund)
 
 
 # -- staff -----------------------------------------------------------------------------------------
@@ -550,9 +562,11 @@ def staff_fulfilment(fulfilment_id: int):
     refund_form.client_key.data = str(uuid.uuid4())
     refunds = db.session.scalars(sa.select(OrderRefund).where(OrderRefund.fulfilment_id == fulfilment.id)
                                  .order_by(OrderRefund.id)).all()
+    auto_refunds = db.session.scalars(sa.select(PaymentRefund).where(PaymentRefund.order_id == fulfilment.order_id)
+                                      .order_by(PaymentRefund.id)).all()
     return render_template("shop/staff_fulfilment.html", f=fulfilment, order=fulfilment.order,
                            tracking_form=TrackingForm(), reason_form=ReasonForm(), refund_form=refund_form,
-                           refunds=refunds)
+                           refunds=refunds, auto_refunds=auto_refunds)
 
 
 def _staff_action(fulfilment_id: int, action, message: str):
