@@ -135,7 +135,7 @@ class StripeGateway:
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.CardError as error:
-            return self._declined(error)
+            return self._declined(error, self._intent_of_charge(error))
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
             current_app.logger.warning("stripe unavailable: %s", error.__class__.__name__)
             raise PaymentUnavailable(UNAVAILABLE) from None
@@ -270,11 +270,23 @@ class StripeGateway:
         })
         return method.id
 
+    def _intent_of_charge(self, error: stripe.CardError) -> str | None:
+        """The declined intent's id when the error names only its charge (localstripe does)."""
+        detail = getattr(error, "error", None)
+        if _get(detail, "payment_intent") or not _get(detail, "charge"):
+            return None
+        try:
+            charge = self.client.v1.charges.retrieve(_get(detail, "charge"))
+        except stripe.StripeError:
+            return None
+        intent = _get(charge, "payment_intent")
+        return intent if isinstance(intent, str) or intent is None else _get(intent, "id")
+
     @staticmethod
-    def _declined(error: stripe.CardError) -> IntentResult:
+    def _declined(error: stripe.CardError, intent_id: str | None = None) -> IntentResult:
         intent = _get(getattr(error, "error", None), "payment_intent")
         return IntentResult(
-            intent_id=_get(intent, "id"), status="declined",
+            intent_id=_get(intent, "id") or intent_id, status="declined",
             message=_decline_message(getattr(error, "code", None)),
         )
 

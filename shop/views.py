@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import date
 
@@ -37,9 +38,12 @@ from shop import cli as _cli  # noqa: F401  (registers `flask shop ...`)
 from shop.checkout import (
     BuyerDetails,
     apply_result,
+    cancel_intents,
     create_order,
     expire_if_due,
+    fulfil_order,
     get_order_by_token,
+    lock_order,
     mark_attempt_error,
     order_available_now,
     start_attempt,
@@ -50,6 +54,7 @@ from shop.services import (
     SORTS,
     CatalogueFilters,
     cancel_order,
+    check_cancellable,
     complete_refund,
     featured_products,
     filter_choices,
@@ -411,7 +416,17 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> Response:
         flash(_("Pembayaran sedang diproses bank. Halaman ini akan menampilkan hasilnya."), "info")
     else:
         flash(result.message or _("Pembayaran ditolak. Coba kartu lain."), "error")
+        if result.intent_id and result.declined:
+            _cancel_declined(order.id, result.intent_id)
     return back
+
+
+def _cancel_declined(order_id: int, intent_id: str) -> None:
+    """A declined intent is cancelled at Stripe so it can never be confirmed later; a new "Bayar"
+    makes a new one. If Stripe cannot cancel it, staff are alerted (the decline itself stands)."""
+    with contextlib.suppress(DomainError):  # a failure raised a staff alert
+        cancel_intents(db.session.get(Order, order_id), gateway(), only=[intent_id])
+    db.session.commit()
 
 
 def _action_attempt(order: Order) -> PaymentAttempt:
@@ -613,15 +628,38 @@ def staff_cancel(fulfilment_id: int):
     if not form.validate_on_submit():
         flash(_("Alasan pembatalan wajib diisi."), "error")
         return redirect(url_for("shop.staff_fulfilment", fulfilment_id=fulfilment_id))
-    intents: list[str] = []
+    fulfilment = _fulfilment_or_404(fulfilment_id)
+    back = redirect(url_for("shop.staff_fulfilment", fulfilment_id=fulfilment_id))
+    order = fulfilment.order
+    try:
+        check_cancellable(order, form.reason.data)
+        # Stripe first: once no intent can still be paid, the order may be cancelled.
+        paid = cancel_intents(order, gateway())
+    except DomainError as error:
+        db.session.commit()  # keeps the staff alert of a failed Stripe cancel; nothing else changed
+        flash(error.detail, "error")
+        return back
+    if paid is not None:
+        return _book_instead_of_cancel(order, paid, back)
+    return _staff_action(fulfilment_id, lambda f: cancel_order(current_user, f.order, form.reason.data),
+                         _("Pesanan dibatalkan; stok dikembalikan."))
 
-    def act(f: Fulfilment) -> None:
-        intents.extend(cancel_order(current_user, f.order, form.reason.data))
 
-    response = _staff_action(fulfilment_id, act, _("Pesanan dibatalkan; stok dikembalikan."))
-    for intent_id in intents:
-        gateway().cancel(intent_id)
-    return response
+def _book_instead_of_cancel(order: Order, paid, back):
+    """Stripe would not cancel: the buyer had already paid. The order is booked, not cancelled."""
+    try:
+        outcome = fulfil_order(lock_order(order.id), paid)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(_("Pembeli sudah membayar pesanan ini, tetapi pesanan tidak dapat diproses (%(why)s). Dana "
+                "akan dikembalikan penuh secara otomatis.", why=error.detail), "error")
+        return back
+    if outcome == "fulfilled":
+        notify_buyer(db.session.get(Order, order.id), "paid")
+    flash(_("Pesanan tidak dibatalkan: pembeli sudah membayar di Stripe, jadi pesanan dicatat sebagai dibayar. "
+            "Siapkan pesanan seperti biasa, atau kembalikan dananya."), "error")
+    return back
 
 
 @bp.post("/staf/pesanan/<int:fulfilment_id>/kembalikan-dana")
