@@ -349,14 +349,30 @@ def start_attempt(order: Order, attempt_key: str, payment_method: str) -> tuple[
     busy = [a for a in order.attempts if a.status in IN_FLIGHT]
     if busy:
         raise Conflict("Pembayaran sebelumnya masih diproses. Tunggu sebentar lalu muat ulang halaman.")
+    waiting = next((a for a in reversed(order.attempts) if a.status == "requires_action"
+                    and a.payment_intent_id and a.amount == order.total), None)
+    if waiting is not None:
+        return waiting, False  # the open intent waits for 3-D Secure: finish that one, not a second
     _check_still_sold(order)
     expire_if_due(order)
     reserve(order)
     attempt = PaymentAttempt(order_id=order.id, idempotency_key=attempt_key, amount=order.total,
-                             payment_method=payment_method[:80], status="created")
+                             payment_method=payment_method[:80], status="created",
+                             stripe_idempotency_key=intent_key(order))
     db.session.add(attempt)
     db.session.flush()
     return attempt, True
+
+
+def intent_key(order: Order) -> str:
+    """Stripe's idempotency key for the next PaymentIntent of this order: order + amount + try.
+
+    Only a try Stripe answered (declined, cancelled, ...) moves to the next number; a try whose
+    answer was lost ("error") is sent again with the same key, so Stripe gives back that intent
+    instead of charging a second time.
+    """
+    answered = sum(1 for a in order.attempts if a.status not in ("created", "error"))
+    return f"order-{order.id}-rp{order.total}-try{answered + 1}"
 
 
 def _check_still_sold(order: Order) -> None:

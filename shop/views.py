@@ -376,11 +376,14 @@ def order_pay(token: str):
         flash(error.detail, "error")
         return back
     if not is_new:
+        if attempt.status == "requires_action" and order.is_payable:
+            return redirect(url_for("shop.order_3ds", token=order.token))
         flash(_("Pembayaran ini sudah dikirim; berikut statusnya."), "info")
         return back
+    stripe_key = attempt.stripe_idempotency_key or attempt.idempotency_key
     return _charge(order, attempt, lambda: gw.pay(order_id=order.id, order_number=order.number,
                                                    amount=attempt.amount, payment_method=method,
-                                                   idempotency_key=attempt.idempotency_key))
+                                                   idempotency_key=stripe_key))
 
 
 def _charge(order: Order, attempt: PaymentAttempt, call) -> Response:
