@@ -177,12 +177,9 @@ def api_sale_create():
     if existing is not None:
         if existing.cashier_id != current_user.id or existing.shift_id != shift_id:
             raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.")
-        record_sale(current_user, existing.sentra, channel=Channel.POS, lines=lines, payments=payments,
-                    client_key=key)  # raises 422 if the body differs
-        response = jsonify(sale_json(existing))
-        response.status_code = 201
-        response.headers["Idempotent-Replayed"] = "true"
-        return response
+        existing = record_sale(current_user, existing.sentra, channel=Channel.POS, lines=lines, payments=payments,
+                               client_key=key)  # raises 422 if the body differs
+        return _sale_answer(existing)
     shift = db.session.get(Shift, shift_id)
     if shift is None or shift.cashier_id != current_user.id:
         raise NotFound("Sesi kasir tidak ditemukan.", field="shift_id")
@@ -205,9 +202,16 @@ def api_sale_create():
     if replayed:
         raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.")
     db.session.commit()
+    return _sale_answer(sale)
+
+
+def _sale_answer(sale: Sale):
+    """201 with the sale; a replay (also one that lost a race for its key) says so in a header."""
     response = jsonify(sale_json(sale))
     response.status_code = 201
     response.headers["Location"] = url_for("pos.sale_detail", sale_id=sale.id)
+    if sale.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
@@ -234,10 +238,7 @@ def _offline_sale_create(key: str, shift: Shift, body: dict, lines: list[LineReq
     if sale.shift_id != shift.id or sale.cashier_id != current_user.id:
         raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.")
     db.session.commit()
-    response = jsonify(sale_json(sale))
-    response.status_code = 201
-    response.headers["Location"] = url_for("pos.sale_detail", sale_id=sale.id)
-    return response
+    return _sale_answer(sale)
 
 
 @bp.get("/api/catalogue")
@@ -301,7 +302,11 @@ def api_refund_create(sale_id: int):
                          client_key=key, approver=approver, restock=bool(body.get("restock", True)),
                          reference=str(body.get("reference") or ""), shift=shift)
     db.session.commit()
-    return jsonify(id=refund.id, amount=refund.amount, method=str(refund.method), sale_status=str(sale.status)), 201
+    response = jsonify(id=refund.id, amount=refund.amount, method=str(refund.method), sale_status=str(sale.status))
+    response.status_code = 201
+    if refund.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @bp.post("/api/visitors")

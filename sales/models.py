@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -48,6 +49,9 @@ class PaymentMethod(enum.StrEnum):
 
 class Sale(db.Model):
     __tablename__ = "sales"
+
+    #: not stored: True on the instance `record_sale` returns for a replayed key (the API says so)
+    replayed: ClassVar[bool] = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: readable, unique per Sentra: <SENTRA>-<YYYYMMDD local>-<seq>, e.g. TMG-20261123-0042
@@ -162,6 +166,9 @@ class Payment(db.Model):
 
 class Refund(db.Model):
     __tablename__ = "refunds"
+
+    #: not stored: True on the instance `refund_sale` returns for a replayed key (the API says so)
+    replayed: ClassVar[bool] = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id"), index=True)

@@ -139,6 +139,7 @@ def _replay(sale: Sale, sentra: Sentra, lines: list[LineRequest], payments: list
             f"Kunci transaksi ini sudah dipakai untuk penjualan {sale.number} dengan isi berbeda. "
             "Mulai keranjang baru."
         )
+    sale.replayed = True
     return sale
 
 
@@ -426,6 +427,7 @@ def _refund_replay(refund: Refund, sale: Sale, wanted: dict[int, int]) -> Refund
     got = {rl.sale_line_id: rl.quantity for rl in refund.lines}
     if refund.sale_id != sale.id or got != wanted:
         raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk pengembalian lain.")
+    refund.replayed = True
     return refund
 
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core.alerts import raise_alert
 from core.audit import record_audit
 from core.db import utcnow
 from core.errors import Conflict, DomainError, NotFound, OutOfStock, ValidationFailed
@@ -219,11 +220,11 @@ def expire_if_due(order: Order, now: datetime | None = None) -> bool:
     return False
 
 
-def expire_reservations(now: datetime | None = None) -> int:
+def expire_reservations(now: datetime | None = None, gateway=None) -> int:
     """Release every hold whose time is up, and cancel orders left unpaid for ABANDON_AFTER
     (the `flask shop expire-reservations` command, meant for cron every few minutes)."""
     now = now or utcnow()
-    cancel_abandoned(now)
+    cancel_abandoned(now, gateway)
     ids = db.session.scalars(
         sa.select(Order.id).where(Order.status == OrderStatus.PENDING, Order.stock_held.is_(True),
                                   Order.hold_until < now).order_by(Order.id)
@@ -236,8 +237,45 @@ def expire_reservations(now: datetime | None = None) -> int:
     return released
 
 
-def cancel_abandoned(now: datetime | None = None) -> int:
-    """Unpaid orders older than ABANDON_AFTER with nothing held and no payment in flight are cancelled."""
+def open_intents(order: Order) -> list[str]:
+    """PaymentIntents of this order that Stripe may still turn into money (cancel them first)."""
+    seen: list[str] = []
+    for attempt in order.attempts:
+        if attempt.payment_intent_id and attempt.status not in ("canceled", "succeeded") \
+                and attempt.payment_intent_id not in seen:
+            seen.append(attempt.payment_intent_id)
+    return seen
+
+
+def cancel_intents(order: Order, gateway, only: list[str] | None = None) -> IntentResult | None:
+    """Cancel the order's open intents at Stripe; the intent's result if one already succeeded.
+
+    Raises DomainError (after raising a staff alert, flushed) when Stripe could not cancel one:
+    the order must then stay as it is.
+    """
+    for intent_id in open_intents(order) if only is None else only:
+        try:
+            result = gateway.cancel(intent_id)
+        except DomainError as error:
+            sentras = {f.sentra_id for f in order.fulfilments}
+            raise_alert("payment.cancel_failed",
+                        f"Pembayaran {intent_id} untuk pesanan {order.number} tidak bisa dibatalkan di Stripe: "
+                        f"{error.detail} Pesanan belum dibatalkan.",
+                        key=f"cancel-failed-{intent_id}", entity=order,
+                        sentra_id=sentras.pop() if len(sentras) == 1 else None)
+            raise
+        if result.succeeded:
+            return result
+        for attempt in order.attempts:
+            if attempt.payment_intent_id == intent_id and attempt.status not in ("declined",):
+                attempt.status = "canceled"
+    db.session.flush()
+    return None
+
+
+def cancel_abandoned(now: datetime | None = None, gateway=None) -> int:
+    """Unpaid orders older than ABANDON_AFTER with nothing held and no payment in flight are cancelled,
+    their open PaymentIntents first (one found paid books the order instead)."""
     now = now or utcnow()
     cutoff = now - ABANDON_AFTER
     in_flight = sa.select(PaymentAttempt.id).where(PaymentAttempt.order_id == Order.id,
@@ -248,6 +286,23 @@ def cancel_abandoned(now: datetime | None = None) -> int:
     ).all()
     cancelled = 0
     for order_id in ids:
+        order = lock_order(order_id)
+        if open_intents(order):
+            if gateway is None:
+                from shop.stripe_gateway import gateway as app_gateway
+
+                gateway = app_gateway()
+            try:
+                paid = cancel_intents(order, gateway)
+            except DomainError:
+                continue  # staff alerted; tried again on the next run
+            if paid is not None:
+                try:
+                    with db.session.begin_nested():
+                        fulfil_order(order, paid)
+                except DomainError:
+                    pass  # paid but cannot be booked: its webhook cancels the order and refunds it
+                continue
         result = db.session.execute(
             sa.update(Order).where(Order.id == order_id, Order.status == OrderStatus.PENDING,
                                    Order.stock_held.is_(False))
@@ -294,14 +349,30 @@ def start_attempt(order: Order, attempt_key: str, payment_method: str) -> tuple[
     busy = [a for a in order.attempts if a.status in IN_FLIGHT]
     if busy:
         raise Conflict("Pembayaran sebelumnya masih diproses. Tunggu sebentar lalu muat ulang halaman.")
+    waiting = next((a for a in reversed(order.attempts) if a.status == "requires_action"
+                    and a.payment_intent_id and a.amount == order.total), None)
+    if waiting is not None:
+        return waiting, False  # the open intent waits for 3-D Secure: finish that one, not a second
     _check_still_sold(order)
     expire_if_due(order)
     reserve(order)
     attempt = PaymentAttempt(order_id=order.id, idempotency_key=attempt_key, amount=order.total,
-                             payment_method=payment_method[:80], status="created")
+                             payment_method=payment_method[:80], status="created",
+                             stripe_idempotency_key=intent_key(order))
     db.session.add(attempt)
     db.session.flush()
     return attempt, True
+
+
+def intent_key(order: Order) -> str:
+    """Stripe's idempotency key for the next PaymentIntent of this order: order + amount + try.
+
+    Only a try Stripe answered (declined, cancelled, ...) moves to the next number; a try whose
+    answer was lost ("error") is sent again with the same key, so Stripe gives back that intent
+    instead of charging a second time.
+    """
+    answered = sum(1 for a in order.attempts if a.status not in ("created", "error"))
+    return f"order-{order.id}-rp{order.total}-try{answered + 1}"
 
 
 def _check_still_sold(order: Order) -> None:

@@ -217,6 +217,9 @@ class PaymentAttempt(db.Model):
     status: Mapped[str] = mapped_column(sa.String(40), default="created")
     amount: Mapped[int] = mapped_column(sa.BigInteger)
     payment_method: Mapped[str] = mapped_column(sa.String(80), default="")
+    #: the key Stripe sees on PaymentIntent create: order + amount + try number, so a retry of a
+    #: try whose answer was lost sends the same key (and Stripe answers with the same intent)
+    stripe_idempotency_key: Mapped[str | None] = mapped_column(sa.String(80))
     message: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -262,3 +265,44 @@ class OrderRefund(db.Model):
     fulfilment: Mapped[Fulfilment] = relationship()
 
     __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
+
+
+class PaymentRefund(db.Model):
+    """Money that arrived where it must not stay (an intent for a cancelled order, a wrong amount,
+    a second charge, an order that cannot be booked), given back in full, once per intent.
+
+    Stored (pending) in the webhook's transaction, then sent to Stripe with the same key after
+    commit; a redelivered event finds a pending row and finishes it, never a second refund.
+    """
+
+    __tablename__ = "shop_payment_refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_orders.id"), index=True)
+    payment_intent_id: Mapped[str] = mapped_column(sa.String(80), index=True)
+    #: the Stripe idempotency key, one per intent: auto-refund-<intent id>
+    idempotency_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    #: why: order_cancelled, amount_mismatch, duplicate_payment, unfulfillable
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    #: rupiah charged (NULL when the intent was not in whole IDR); the refund is always in full
+    amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3), default="idr")
+    #: pending (not yet confirmed by Stripe) → succeeded
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    #: a delivery is sending it to Stripe since then (another waits until it is stale)
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    order: Mapped[Order] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("amount IS NULL OR amount >= 0", name="amount_non_negative"),)
+
+    @property
+    def kind_label(self) -> str:
+        return {"order_cancelled": "pembayaran untuk pesanan yang sudah dibatalkan",
+                "amount_mismatch": "jumlah atau mata uang tidak sesuai pesanan",
+                "duplicate_payment": "pembayaran ganda",
+                "unfulfillable": "pesanan tidak dapat diproses"}.get(self.kind, self.kind)

@@ -244,15 +244,26 @@ def mark_completed(actor: User, fulfilment: Fulfilment) -> None:
         release_online_hold(fulfilment.sale)
 
 
-def cancel_order(actor: User, order: Order, reason: str) -> list[str]:
-    """Cancel an unpaid order and give its held stock back; returns intents to cancel at Stripe."""
+def check_cancellable(order: Order, reason: str) -> str:
+    """The cleaned reason, if staff may cancel this order now (before anything is asked of Stripe)."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": "Alasan pembatalan wajib diisi."})
-    order = lock_order(order.id)
     if order.status != OrderStatus.PENDING:
         raise Conflict("Hanya pesanan yang belum dibayar yang bisa dibatalkan. Untuk pesanan dibayar, "
                        "gunakan pengembalian dana.")
+    return reason
+
+
+def cancel_order(actor: User, order: Order, reason: str) -> Order:
+    """Cancel an unpaid order and give its held stock back.
+
+    The caller first cancels the order's open PaymentIntents at Stripe (`open_intents`), so no
+    payment can still arrive for it; an intent that turned out paid is booked instead.
+    """
+    reason = check_cancellable(order, reason)
+    order = lock_order(order.id)
+    check_cancellable(order, reason)
     release(order, f"Pesanan {order.number} dibatalkan: {reason}")
     result = db.session.execute(
         sa.update(Order).where(Order.id == order.id, Order.status == OrderStatus.PENDING)
@@ -267,7 +278,7 @@ def cancel_order(actor: User, order: Order, reason: str) -> list[str]:
     record_audit(actor, "order.cancelled", order, before={"status": "pending"},
                  after={"status": "cancelled", "reason": reason})
     db.session.flush()
-    return [a.payment_intent_id for a in order.attempts if a.payment_intent_id and a.status != "declined"]
+    return order
 
 
 # -- staff: refunds ------------------------------------------------------------------------------
@@ -402,13 +413,14 @@ def _mail_log() -> logging.Logger:
     return log
 
 
-def notify_buyer(order: Order, kind: str) -> str:
+def notify_buyer(order: Order, kind: str, **context) -> str:
     """Render the buyer's e-mail, log it, and send it only when SMTP is configured."""
     from flask import render_template
 
-    body = render_template(f"shop/email/{kind}.txt", order=order)
+    body = render_template(f"shop/email/{kind}.txt", order=order, **context)
     subject = {"confirmation": f"Pesanan {order.number} diterima",
-               "paid": f"Pembayaran pesanan {order.number} diterima"}.get(kind, order.number)
+               "paid": f"Pembayaran pesanan {order.number} diterima",
+               "refunded": f"Dana pesanan {order.number} dikembalikan"}.get(kind, order.number)
     _mail_log().info("e-mail to %s: %s\n%s", order.buyer_email, subject, body)
     server = current_app.config.get("MAIL_SERVER")
     if server:

@@ -135,7 +135,7 @@ class StripeGateway:
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.CardError as error:
-            return self._declined(error)
+            return self._declined(error, self._intent_of_charge(error))
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
             current_app.logger.warning("stripe unavailable: %s", error.__class__.__name__)
             raise PaymentUnavailable(UNAVAILABLE) from None
@@ -167,12 +167,25 @@ class StripeGateway:
             raise PaymentUnavailable(UNAVAILABLE) from None
         return self._result(intent)
 
-    def cancel(self, intent_id: str) -> None:
-        """Best effort: an unpaid, cancelled order should not be payable through an old intent."""
+    def cancel(self, intent_id: str) -> IntentResult:
+        """Cancel an open PaymentIntent so nobody can still pay it; answers what the intent is now.
+
+        An intent Stripe will not cancel because it already succeeded (or is already cancelled)
+        comes back with that status: the caller books a paid order instead of cancelling it.
+        Raises PaymentUnavailable when Stripe cannot be reached, DomainError when it refuses.
+        """
         try:
-            self.client.v1.payment_intents.cancel(intent_id)
+            intent = self.client.v1.payment_intents.cancel(intent_id)
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError):
+            current_app.logger.warning("stripe unavailable cancelling %s", intent_id)
+            raise PaymentUnavailable(UNAVAILABLE) from None
         except stripe.StripeError as error:
-            current_app.logger.info("could not cancel %s: %s", intent_id, error.__class__.__name__)
+            current = self.retrieve(intent_id)
+            if current.status in ("succeeded", "canceled"):
+                return current
+            raise DomainError(f"Stripe menolak membatalkan pembayaran {intent_id} (status {current.status}): "
+                              f"{error.user_message or 'coba lagi nanti'}.") from None
+        return self._result(intent)
 
     def refund(self, *, intent_id: str, amount: int, idempotency_key: str,
                metadata: dict[str, str] | None = None) -> str:
@@ -180,6 +193,32 @@ class StripeGateway:
         try:
             refund = self.client.v1.refunds.create(
                 params={"payment_intent": intent_id, "amount": to_minor(amount), "metadata": metadata or {}},
+                options={"idempotency_key": idempotency_key},
+            )
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError):
+            raise PaymentUnavailable(UNAVAILABLE) from None
+        except stripe.StripeError as error:
+            raise DomainError(f"Stripe menolak pengembalian dana: {error.user_message or 'coba lagi nanti'}.") \
+                from None
+        if _get(refund, "status") not in ("succeeded", "pending"):
+            raise DomainError("Stripe tidak menyelesaikan pengembalian dana. Coba lagi nanti.")
+        return refund.id
+
+    def refund_intent(self, *, intent_id: str, idempotency_key: str, metadata: dict[str, str] | None = None) -> str:
+        """Refund a paid intent in full, once per `idempotency_key`; returns the Stripe refund id.
+
+        The key goes to Stripe and into the refund's metadata: a refund already made with this key
+        (an earlier call whose answer was lost) is found and returned, so even a Stripe that does
+        not enforce idempotency keys (localstripe) refunds once.
+        """
+        try:
+            done = self.client.v1.refunds.list(params={"payment_intent": intent_id, "limit": 100})
+            for earlier in done.data:
+                if _metadata(earlier).get("idempotency_key") == idempotency_key:
+                    return earlier.id
+            refund = self.client.v1.refunds.create(
+                params={"payment_intent": intent_id,
+                        "metadata": {**(metadata or {}), "idempotency_key": idempotency_key}},
                 options={"idempotency_key": idempotency_key},
             )
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError):
@@ -231,11 +270,23 @@ class StripeGateway:
         })
         return method.id
 
+    def _intent_of_charge(self, error: stripe.CardError) -> str | None:
+        """The declined intent's id when the error names only its charge (localstripe does)."""
+        detail = getattr(error, "error", None)
+        if _get(detail, "payment_intent") or not _get(detail, "charge"):
+            return None
+        try:
+            charge = self.client.v1.charges.retrieve(_get(detail, "charge"))
+        except stripe.StripeError:
+            return None
+        intent = _get(charge, "payment_intent")
+        return intent if isinstance(intent, str) or intent is None else _get(intent, "id")
+
     @staticmethod
-    def _declined(error: stripe.CardError) -> IntentResult:
+    def _declined(error: stripe.CardError, intent_id: str | None = None) -> IntentResult:
         intent = _get(getattr(error, "error", None), "payment_intent")
         return IntentResult(
-            intent_id=_get(intent, "id"), status="declined",
+            intent_id=_get(intent, "id") or intent_id, status="declined",
             message=_decline_message(getattr(error, "code", None)),
         )
 
@@ -246,15 +297,18 @@ class StripeGateway:
         message = ""
         if status == "requires_payment_method":
             message = _decline_message(_get(_get(intent, "last_payment_error"), "code"))
-        metadata = _get(intent, "metadata") or {}
-        if not isinstance(metadata, dict):
-            metadata = metadata.to_dict()
+        metadata = _metadata(intent)
         return IntentResult(
             intent_id=_get(intent, "id"), status=status,
             amount=from_minor(amount) if isinstance(amount, int) else None,
             currency=str(_get(intent, "currency") or ""), client_secret=_get(intent, "client_secret"),
             message=message, metadata=dict(metadata),
         )
+
+
+def _metadata(obj: Any) -> dict[str, Any]:
+    metadata = _get(obj, "metadata") or {}
+    return dict(metadata if isinstance(metadata, dict) else metadata.to_dict())
 
 
 def _decline_message(code: str | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import date
 
@@ -37,19 +38,23 @@ from shop import cli as _cli  # noqa: F401  (registers `flask shop ...`)
 from shop.checkout import (
     BuyerDetails,
     apply_result,
+    cancel_intents,
     create_order,
     expire_if_due,
+    fulfil_order,
     get_order_by_token,
+    lock_order,
     mark_attempt_error,
     order_available_now,
     start_attempt,
 )
 from shop.forms import AddToCartForm, CartUpdateForm, CheckoutForm, PayForm, ReasonForm, RefundForm, TrackingForm
-from shop.models import DeliveryMethod, Fulfilment, Order, OrderRefund, OrderStatus, PaymentAttempt
+from shop.models import DeliveryMethod, Fulfilment, Order, OrderRefund, OrderStatus, PaymentAttempt, PaymentRefund
 from shop.services import (
     SORTS,
     CatalogueFilters,
     cancel_order,
+    check_cancellable,
     complete_refund,
     featured_products,
     filter_choices,
@@ -371,11 +376,14 @@ def order_pay(token: str):
         flash(error.detail, "error")
         return back
     if not is_new:
+        if attempt.status == "requires_action" and order.is_payable:
+            return redirect(url_for("shop.order_3ds", token=order.token))
         flash(_("Pembayaran ini sudah dikirim; berikut statusnya."), "info")
         return back
+    stripe_key = attempt.stripe_idempotency_key or attempt.idempotency_key
     return _charge(order, attempt, lambda: gw.pay(order_id=order.id, order_number=order.number,
                                                    amount=attempt.amount, payment_method=method,
-                                                   idempotency_key=attempt.idempotency_key))
+                                                   idempotency_key=stripe_key))
 
 
 def _charge(order: Order, attempt: PaymentAttempt, call) -> Response:
@@ -411,7 +419,17 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> Response:
         flash(_("Pembayaran sedang diproses bank. Halaman ini akan menampilkan hasilnya."), "info")
     else:
         flash(result.message or _("Pembayaran ditolak. Coba kartu lain."), "error")
+        if result.intent_id and result.declined:
+            _cancel_declined(order.id, result.intent_id)
     return back
+
+
+def _cancel_declined(order_id: int, intent_id: str) -> None:
+    """A declined intent is cancelled at Stripe so it can never be confirmed later; a new "Bayar"
+    makes a new one. If Stripe cannot cancel it, staff are alerted (the decline itself stands)."""
+    with contextlib.suppress(DomainError):  # a failure raised a staff alert
+        cancel_intents(db.session.get(Order, order_id), gateway(), only=[intent_id])
+    db.session.commit()
 
 
 def _action_attempt(order: Order) -> PaymentAttempt:
@@ -497,29 +515,41 @@ def stripe_webhook():
     except DomainError as error:
         db.session.rollback()
         current_app.logger.warning("paid order cannot be booked: %s", error.detail)
-        order = cancel_after_failed_fulfilment(event, error.detail)
+        cancel_after_failed_fulfilment(event, error.detail)
         db.session.commit()
         outcome = "unfulfillable_refund"
-        if order is not None:
-            intent = gw.intent_from_event(event)
-            _refund_or_log(intent.intent_id, order.total, f"late-{intent.intent_id}", "pesanan tidak dapat diproses")
-    if outcome == "duplicate_payment_refund":
-        intent = gw.intent_from_event(event)
-        _refund_or_log(intent.intent_id, intent.amount or 0, f"dup-{intent.intent_id}", "pembayaran ganda")
+    intent_id = ((event.get("data") or {}).get("object") or {}).get("id")
+    # After commit: the refunds this event (or an earlier delivery that crashed) recorded.
+    send_refunds(intent_id)
     if outcome == "fulfilled":
-        order = db.session.scalar(sa.select(Order).where(Order.paid_intent_id == (
-            ((event.get("data") or {}).get("object") or {}).get("id"))))
+        order = db.session.scalar(sa.select(Order).where(Order.paid_intent_id == intent_id))
         if order is not None:
             notify_buyer(order, "paid")
     return jsonify(received=True, outcome=outcome)
 
 
-def _refund_or_log(intent_id: str, amount: int, key: str, reason: str) -> None:
-    """Refund money we must not keep; if Stripe fails, log loudly for staff (the event is recorded)."""
-    try:
-        gateway().refund(intent_id=intent_id, amount=amount, idempotency_key=key, metadata={"reason": reason})
-    except DomainError as error:
-        current_app.logger.error("REFUND NEEDED: %s Rp %s (%s): %s", intent_id, amount, reason, error.detail)
+def send_refunds(intent_id: str | None) -> None:
+    """Give back the money recorded as not ours for this intent, each refund once (by its key)."""
+    from shop.webhooks import claim_refund, refund_not_sent, refund_sent, refunds_to_send
+
+    for refund_id in refunds_to_send(intent_id):
+        refund = claim_refund(refund_id)
+        db.session.commit()  # claimed before Stripe is called: a concurrent delivery leaves it alone
+        if refund is None:
+            continue
+        try:
+            stripe_id = gateway().refund_intent(
+                intent_id=refund.payment_intent_id, idempotency_key=refund.idempotency_key,
+                metadata={"order_id": str(refund.order_id), "reason": refund.kind})
+        except DomainError as error:
+            db.session.rollback()
+            refund_not_sent(db.session.get(PaymentRefund, refund_id), error.detail)
+            db.session.commit()
+            continue
+        refund_sent(db.session.get(PaymentRefund, refund_id), stripe_id)
+        db.session.commit()
+        refund = db.session.get(PaymentRefund, refund_id)
+        notify_buyer(refund.order, "refunded", refund=refund)
 
 
 # -- staff -----------------------------------------------------------------------------------------
@@ -550,9 +580,11 @@ def staff_fulfilment(fulfilment_id: int):
     refund_form.client_key.data = str(uuid.uuid4())
     refunds = db.session.scalars(sa.select(OrderRefund).where(OrderRefund.fulfilment_id == fulfilment.id)
                                  .order_by(OrderRefund.id)).all()
+    auto_refunds = db.session.scalars(sa.select(PaymentRefund).where(PaymentRefund.order_id == fulfilment.order_id)
+                                      .order_by(PaymentRefund.id)).all()
     return render_template("shop/staff_fulfilment.html", f=fulfilment, order=fulfilment.order,
                            tracking_form=TrackingForm(), reason_form=ReasonForm(), refund_form=refund_form,
-                           refunds=refunds)
+                           refunds=refunds, auto_refunds=auto_refunds)
 
 
 def _staff_action(fulfilment_id: int, action, message: str):
@@ -599,15 +631,38 @@ def staff_cancel(fulfilment_id: int):
     if not form.validate_on_submit():
         flash(_("Alasan pembatalan wajib diisi."), "error")
         return redirect(url_for("shop.staff_fulfilment", fulfilment_id=fulfilment_id))
-    intents: list[str] = []
+    fulfilment = _fulfilment_or_404(fulfilment_id)
+    back = redirect(url_for("shop.staff_fulfilment", fulfilment_id=fulfilment_id))
+    order = fulfilment.order
+    try:
+        check_cancellable(order, form.reason.data)
+        # Stripe first: once no intent can still be paid, the order may be cancelled.
+        paid = cancel_intents(order, gateway())
+    except DomainError as error:
+        db.session.commit()  # keeps the staff alert of a failed Stripe cancel; nothing else changed
+        flash(error.detail, "error")
+        return back
+    if paid is not None:
+        return _book_instead_of_cancel(order, paid, back)
+    return _staff_action(fulfilment_id, lambda f: cancel_order(current_user, f.order, form.reason.data),
+                         _("Pesanan dibatalkan; stok dikembalikan."))
 
-    def act(f: Fulfilment) -> None:
-        intents.extend(cancel_order(current_user, f.order, form.reason.data))
 
-    response = _staff_action(fulfilment_id, act, _("Pesanan dibatalkan; stok dikembalikan."))
-    for intent_id in intents:
-        gateway().cancel(intent_id)
-    return response
+def _book_instead_of_cancel(order: Order, paid, back):
+    """Stripe would not cancel: the buyer had already paid. The order is booked, not cancelled."""
+    try:
+        outcome = fulfil_order(lock_order(order.id), paid)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(_("Pembeli sudah membayar pesanan ini, tetapi pesanan tidak dapat diproses (%(why)s). Dana "
+                "akan dikembalikan penuh secara otomatis.", why=error.detail), "error")
+        return back
+    if outcome == "fulfilled":
+        notify_buyer(db.session.get(Order, order.id), "paid")
+    flash(_("Pesanan tidak dibatalkan: pembeli sudah membayar di Stripe, jadi pesanan dicatat sebagai dibayar. "
+            "Siapkan pesanan seperti biasa, atau kembalikan dananya."), "error")
+    return back
 
 
 @bp.post("/staf/pesanan/<int:fulfilment_id>/kembalikan-dana")

@@ -8,17 +8,26 @@ a conditional update), so a different event for an already paid order changes no
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from core.alerts import raise_alert
 from core.audit import record_audit
 from core.db import utcnow
 from core.extensions import db
+from core.money import format_rupiah
 from shop.checkout import fulfil_order, lock_order, release
-from shop.models import Order, OrderStatus, PaymentAttempt, WebhookEvent
-from shop.stripe_gateway import StripeGateway
+from shop.models import Order, OrderStatus, PaymentAttempt, PaymentRefund, WebhookEvent
+from shop.stripe_gateway import IntentResult, StripeGateway
+
+#: outcomes of a succeeded intent whose money must go back in full
+REFUND_OUTCOMES = {"order_cancelled": "order_cancelled", "amount_mismatch": "amount_mismatch",
+                   "duplicate_payment_refund": "duplicate_payment"}
+#: a refund claimed this long ago by a delivery that never finished (crash) may be sent again
+STALE_REFUND = timedelta(minutes=2)
 
 
 def _order_for(intent_id: str | None, metadata: dict[str, Any]) -> Order | None:
@@ -60,6 +69,9 @@ def process_event(event: dict[str, Any]) -> str:
         return "duplicate"
     outcome = _dispatch(event, row)
     row.outcome = outcome
+    if outcome in REFUND_OUTCOMES and row.order_id is not None:
+        plan_auto_refund(db.session.get(Order, row.order_id), StripeGateway.intent_from_event(event),
+                         REFUND_OUTCOMES[outcome])
     db.session.flush()
     return outcome
 
@@ -122,5 +134,100 @@ def cancel_after_failed_fulfilment(event: dict[str, Any], reason: str) -> Order 
     record_audit(None, "order.cancelled_unfulfillable", order,
                  after={"number": order.number, "payment_intent": intent.intent_id, "refund": order.total,
                         "reason": reason})
+    plan_auto_refund(order, intent, "unfulfillable", detail=reason)
     db.session.flush()
     return order
+
+
+# -- giving money back -----------------------------------------------------------------------------
+
+
+def auto_refund_key(intent_id: str) -> str:
+    """One automatic refund per PaymentIntent, whatever the reason and however often it is asked."""
+    return f"auto-refund-{intent_id}"[:80]
+
+
+def plan_auto_refund(order: Order, intent: IntentResult, kind: str, detail: str = "") -> PaymentRefund:
+    """Record that this intent's money goes back in full (pending) and tell staff; once per intent.
+
+    Runs in the webhook's transaction: the row exists exactly when the event is recorded, so a
+    redelivery after a crash finds it and finishes it (`refunds_to_send`).
+    """
+    key = auto_refund_key(intent.intent_id or "")
+    existing = db.session.scalar(sa.select(PaymentRefund).where(PaymentRefund.idempotency_key == key))
+    if existing is not None:
+        return existing
+    refund = PaymentRefund(order_id=order.id, payment_intent_id=(intent.intent_id or "")[:80],
+                           idempotency_key=key, kind=kind, amount=intent.amount if intent.currency == "idr" else None,
+                           currency=(intent.currency or "")[:3], status="pending", message=detail[:300])
+    db.session.add(refund)
+    db.session.flush()
+    charged = format_rupiah(refund.amount) if refund.amount is not None else f"{intent.currency} (jumlah lain)"
+    raise_alert(
+        f"payment.refund_{kind}",
+        f"Pembayaran {charged} ({intent.intent_id}) untuk pesanan {order.number} dikembalikan otomatis: "
+        f"{refund.kind_label}.",
+        key=key, entity=order, sentra_id=_sentra_of(order),
+        details={"payment_intent": intent.intent_id, "amount": refund.amount, "currency": intent.currency,
+                 "kind": kind},
+    )
+    record_audit(None, "payment.refund_planned", refund,
+                 after={"order": order.number, "payment_intent": intent.intent_id, "amount": refund.amount,
+                        "currency": intent.currency, "kind": kind})
+    return refund
+
+
+def _sentra_of(order: Order) -> int | None:
+    """The Sentra whose staff see an order's alert (NULL for an order split over several: admins)."""
+    sentras = {f.sentra_id for f in order.fulfilments}
+    return sentras.pop() if len(sentras) == 1 else None
+
+
+def refunds_to_send(intent_id: str | None, now: datetime | None = None) -> list[int]:
+    """Pending automatic refunds of this intent that no delivery is sending right now."""
+    if not intent_id:
+        return []
+    now = now or utcnow()
+    return list(db.session.scalars(
+        sa.select(PaymentRefund.id).where(
+            PaymentRefund.payment_intent_id == intent_id, PaymentRefund.status == "pending",
+            sa.or_(PaymentRefund.attempted_at.is_(None), PaymentRefund.attempted_at < now - STALE_REFUND))
+        .order_by(PaymentRefund.id)))
+
+
+def claim_refund(refund_id: int, now: datetime | None = None) -> PaymentRefund | None:
+    """Mark a pending refund as being sent (conditional update): two deliveries never send it at once."""
+    now = now or utcnow()
+    claimed = db.session.execute(
+        sa.update(PaymentRefund).where(
+            PaymentRefund.id == refund_id, PaymentRefund.status == "pending",
+            sa.or_(PaymentRefund.attempted_at.is_(None), PaymentRefund.attempted_at < now - STALE_REFUND))
+        .values(attempted_at=now).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        return None
+    return db.session.get(PaymentRefund, refund_id, populate_existing=True)
+
+
+def refund_sent(refund: PaymentRefund, stripe_refund_id: str) -> PaymentRefund:
+    refund.status = "succeeded"
+    refund.stripe_refund_id = stripe_refund_id
+    refund.refunded_at = utcnow()
+    refund.attempted_at = None
+    record_audit(None, "payment.refunded", refund,
+                 after={"order_id": refund.order_id, "payment_intent": refund.payment_intent_id,
+                        "stripe_refund": stripe_refund_id, "amount": refund.amount})
+    db.session.flush()
+    return refund
+
+
+def refund_not_sent(refund: PaymentRefund, why: str) -> PaymentRefund:
+    """Stripe refused or could not be reached: stays pending (a redelivery tries again); staff know."""
+    refund.attempted_at = None
+    refund.message = why[:300]
+    order = refund.order
+    raise_alert("payment.refund_failed",
+                f"Pengembalian dana otomatis untuk pesanan {order.number} ({refund.payment_intent_id}) belum "
+                f"berhasil: {why} Kembalikan dana lewat Stripe bila masih gagal.",
+                key=f"refund-failed-{refund.idempotency_key}", entity=order, sentra_id=_sentra_of(order))
+    db.session.flush()
+    return refund

@@ -33,15 +33,20 @@ def _session_for(app, user) -> tuple[str, str]:
 
 
 def _post(url: str, cookie: str, token: str, key: str, body: dict) -> tuple[int, dict]:
+    status, body, _headers = _post_with_headers(url, cookie, token, key, body)
+    return status, body
+
+
+def _post_with_headers(url: str, cookie: str, token: str, key: str, body: dict) -> tuple[int, dict, dict]:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
         # The same User-Agent as the test client that made the session (Flask-Login session protection).
         "User-Agent": "Werkzeug/" + importlib.metadata.version("werkzeug"),
         "Content-Type": "application/json", "Cookie": cookie, "X-CSRFToken": token, "Idempotency-Key": key})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
+            return response.status, json.loads(response.read()), dict(response.headers)
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+        return error.code, json.loads(error.read() or b"{}"), dict(error.headers)
 
 
 def test_concurrent_sales_of_the_last_units_never_oversell(app, live_server):
@@ -137,3 +142,73 @@ def test_concurrent_offline_syncs_of_the_last_pieces_record_every_sale_and_one_s
     assert stock_level(product_id, sentra_id) == 0 == movements_sum(product_id, sentra_id)
     conflicts = db.session.scalars(sa.select(StockConflict)).all()
     assert sum(c.missing_qty for c in conflicts) == 4 - LAST_UNITS and len(conflicts) == 2
+
+
+def _race(count: int, post) -> list[tuple[int, dict, dict]]:
+    """`count` threads call `post()` at the same moment; their answers."""
+    outcomes: list[tuple[int, dict, dict]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(count)
+
+    def run() -> None:
+        barrier.wait()
+        result = post()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes
+
+
+def test_every_concurrent_replay_of_a_sale_says_it_was_replayed(app, live_server):
+    """20 copies of one sale at once: one sale, and the 19 that did not make it are marked replays."""
+    from tests.factories.sales import counter_setup
+
+    _sentra, kasir, _m, product, _t, shift = counter_setup()
+    cookie, token = _session_for(app, kasir)
+    key = str(uuid.uuid4())
+    body = {"shift_id": shift.id, "lines": [{"product_id": product.id, "quantity": 1}],
+            "payments": [{"method": "cash", "amount": 150_000}]}
+    db.session.close()
+
+    outcomes = _race(20, lambda: _post_with_headers(f"{live_server}/pos/api/sales", cookie, token, key, body))
+
+    assert [status for status, _, _ in outcomes] == [201] * 20, outcomes
+    assert len({answer["number"] for _, answer, _ in outcomes}) == 1
+    replayed = [headers.get("Idempotent-Replayed") for _, _, headers in outcomes]
+    assert replayed.count("true") == 19 and replayed.count(None) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Sale.id))) == 1
+
+
+def test_every_concurrent_replay_of_a_refund_says_it_was_replayed(app, live_server):
+    from sales.models import Refund
+    from tests.factories import TEST_PIN
+    from tests.factories.sales import counter_setup
+
+    _sentra, kasir, manager, product, _t, shift = counter_setup()
+    manager.set_pin(TEST_PIN)
+    db.session.commit()
+    cookie, token = _session_for(app, kasir)
+    sale_body = {"shift_id": shift.id, "lines": [{"product_id": product.id, "quantity": 2}],
+                 "payments": [{"method": "cash", "amount": 300_000}]}
+    manager_id = manager.id
+    db.session.close()
+    status, sale, _ = _post_with_headers(f"{live_server}/pos/api/sales", cookie, token, str(uuid.uuid4()), sale_body)
+    assert status == 201
+    key = str(uuid.uuid4())
+    body = {"lines": [{"sale_line_id": sale["lines"][0]["id"], "quantity": 1}], "method": "transfer",
+            "reason": "Salah ukuran", "reference": "TRF-9", "approver_id": manager_id, "approver_pin": TEST_PIN}
+    url = f"{live_server}/pos/api/sales/{sale['id']}/refunds"
+    db.session.close()
+
+    outcomes = _race(8, lambda: _post_with_headers(url, cookie, token, key, body))
+
+    assert [status for status, _, _ in outcomes] == [201] * 8, outcomes
+    assert len({answer["id"] for _, answer, _ in outcomes}) == 1
+    replayed = [headers.get("Idempotent-Replayed") for _, _, headers in outcomes]
+    assert replayed.count("true") == 7 and replayed.count(None) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Refund.id))) == 1

@@ -9,6 +9,7 @@ from inventory.models import MovementKind, StockMovement
 from inventory.stock import movements_sum, stock_level
 from sales.models import Channel, Payment, PaymentMethod, Sale
 from shop.models import FulfilmentStatus, OrderStatus, WebhookEvent
+from shop.stripe_gateway import PaymentUnavailable
 from tests.factories import SentraFactory
 from tests.factories.shop import ShopProductFactory
 from tests.shop.helpers import fresh, pay, place_order
@@ -129,3 +130,39 @@ def test_stripe_unreachable_keeps_the_order_and_a_retry_pays(client, csrf, app, 
     assert order.status == OrderStatus.PAID
     assert stock_level(product.id, product.sentra_id) == 0
     stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
+
+
+def test_bayar_retried_after_a_lost_answer_sends_stripe_the_same_idempotency_key(client, csrf, app, stripe_local):
+    """Order + amount + try number: the retry of a try whose answer was lost is the same intent at
+    Stripe; a try Stripe answered (a decline) moves on to a new key."""
+    order = place_order(client, csrf, [(ShopProductFactory(price=50_000, stock=1), 1)])
+    real_pay = stripe_local.pay
+    keys = []
+
+    def pay_recording_key(**kwargs):
+        keys.append(kwargs["idempotency_key"])
+        if len(keys) == 1:
+            raise PaymentUnavailable("Layanan pembayaran sedang tidak dapat dihubungi.")
+        return real_pay(**kwargs)
+
+    stripe_local.pay = pay_recording_key
+    pay(client, csrf, order)  # the answer is lost
+    pay(client, csrf, order, method="pm_card_chargeCustomerFail")  # the retry, a new form: declined
+    pay(client, csrf, order)  # and another card
+    assert keys[0] == keys[1] == f"order-{order.id}-rp50000-try1"
+    assert keys[2] == f"order-{order.id}-rp50000-try2"
+    order = fresh(order)
+    assert order.status == OrderStatus.PAID
+    stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
+
+
+def test_bayar_again_while_3d_secure_waits_reuses_the_open_intent(client, csrf, stripe_local):
+    order = place_order(client, csrf, [(ShopProductFactory(price=50_000, stock=1), 1)])
+    first = pay(client, csrf, order, method="3ds")
+    assert first.headers["Location"].endswith("/3ds")
+    again = pay(client, csrf, order, method="3ds")  # a new form (the buyer went back and pressed again)
+    assert again.headers["Location"].endswith("/3ds")
+    order = fresh(order)
+    assert len(order.attempts) == 1 and order.attempts[0].status == "requires_action"
+    intents = stripe_local.client.v1.payment_intents.list().data
+    assert [i.id for i in intents] == [order.attempts[0].payment_intent_id]

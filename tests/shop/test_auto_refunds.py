@@ -1,0 +1,138 @@
+"""Money that arrives where it must not stay is given back in full, once per PaymentIntent, and
+staff are told: a payment for an order staff cancelled, a payment of the wrong amount."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from accounts.models import Role
+from core.alerts import StaffAlert
+from core.db import utcnow
+from core.extensions import db
+from sales.models import Sale
+from shop.checkout import start_attempt
+from shop.models import OrderStatus, PaymentRefund
+from shop.stripe_gateway import PaymentUnavailable
+from tests.factories import UserFactory
+from tests.factories.shop import ShopProductFactory
+from tests.shop.helpers import fresh, place_order
+from tests.shop.test_webhooks import intent_event, post_event
+
+
+def charged_order(client, csrf, stripe_local, *, amount_delta: int = 0):
+    """An order with a real succeeded intent at localstripe whose webhook the test delivers itself."""
+    product = ShopProductFactory(price=80_000, stock=2)
+    order = place_order(client, csrf, [(product, 1)])
+    attempt, _ = start_attempt(order, str(uuid.uuid4()), "pm_card_visa")
+    db.session.commit()
+    result = stripe_local.pay(order_id=order.id, order_number=order.number, amount=order.total + amount_delta,
+                              payment_method="pm_card_visa", idempotency_key=attempt.idempotency_key)
+    assert result.succeeded
+    stripe_local.gate.allowed.discard(result.intent_id)  # localstripe's own delivery is dropped
+    attempt.payment_intent_id, attempt.status = result.intent_id, "processing"
+    db.session.commit()
+    return product, fresh(order), result
+
+
+def stripe_refunds(stripe_local, intent_id):
+    return [r.amount for r in stripe_local.client.v1.refunds.list(params={"payment_intent": intent_id}).data]
+
+
+def cancel_in_db(order):
+    """Staff cancelled the order while the buyer's payment was on its way."""
+    order.status = OrderStatus.CANCELLED
+    order.cancel_reason = "Pembeli minta batal"
+    db.session.commit()
+
+
+def test_a_payment_for_a_cancelled_order_is_refunded_once_and_staff_are_alerted(
+        client, csrf, app, stripe_local, login_as):
+    product, order, result = charged_order(client, csrf, stripe_local)
+    cancel_in_db(order)
+    event = intent_event(order, result.intent_id)
+
+    outcomes = [post_event(client, app, event).get_json()["outcome"] for _ in range(2)]
+
+    assert outcomes == ["order_cancelled", "duplicate"]
+    assert stripe_refunds(stripe_local, result.intent_id) == [8_000_000]  # Rp 80.000, once
+    refund = db.session.scalar(sa.select(PaymentRefund))
+    assert (refund.order_id, refund.kind, refund.amount, refund.status) == (order.id, "order_cancelled", 80_000,
+                                                                             "succeeded")
+    assert refund.stripe_refund_id.startswith("re_")
+    alerts = db.session.scalars(sa.select(StaffAlert)).all()
+    assert [(a.kind, a.sentra_id, a.entity_type, a.entity_id) for a in alerts] == [
+        ("payment.refund_order_cancelled", product.sentra_id, "Order", str(order.id))]
+    assert order.number in alerts[0].message and "Rp 80.000" in alerts[0].message
+    assert fresh(order).status == OrderStatus.CANCELLED
+    assert db.session.scalar(sa.select(sa.func.count(Sale.id))) == 0
+    # The staff order page shows the refund.
+    login_as(UserFactory(role=Role.MANAGER, sentras=[product.sentra]))
+    page = client.get(f"/staf/pesanan/{order.fulfilments[0].id}").get_data(as_text=True)
+    assert "Dikembalikan otomatis" in page and refund.stripe_refund_id in page
+
+
+def test_a_payment_of_the_wrong_amount_is_refunded_in_full_and_the_order_stays_payable(
+        client, csrf, app, stripe_local):
+    _product, order, result = charged_order(client, csrf, stripe_local, amount_delta=-30_000)
+
+    response = post_event(client, app, intent_event(order, result.intent_id, amount=order.total - 30_000))
+
+    assert response.get_json()["outcome"] == "amount_mismatch"
+    assert stripe_refunds(stripe_local, result.intent_id) == [5_000_000]  # everything that was charged
+    refund = db.session.scalar(sa.select(PaymentRefund))
+    assert (refund.kind, refund.amount, refund.status) == ("amount_mismatch", 50_000, "succeeded")
+    assert db.session.scalar(sa.select(StaffAlert.kind)) == "payment.refund_amount_mismatch"
+    assert fresh(order).status == OrderStatus.PENDING
+
+
+def test_a_refund_whose_answer_was_lost_is_finished_by_the_redelivery_without_a_second_refund(
+        client, csrf, app, stripe_local):
+    _product, order, result = charged_order(client, csrf, stripe_local)
+    cancel_in_db(order)
+    event = intent_event(order, result.intent_id)
+    real_refund = stripe_local.refund_intent
+
+    def refund_then_lose_answer(**kwargs):
+        real_refund(**kwargs)
+        raise PaymentUnavailable("Layanan pembayaran sedang tidak dapat dihubungi.")
+
+    stripe_local.refund_intent = refund_then_lose_answer
+    assert post_event(client, app, event).get_json()["outcome"] == "order_cancelled"
+    refund = db.session.scalar(sa.select(PaymentRefund))
+    assert refund.status == "pending" and "tidak dapat dihubungi" in refund.message
+    assert "payment.refund_failed" in db.session.scalars(sa.select(StaffAlert.kind)).all()
+
+    stripe_local.refund_intent = real_refund
+    assert post_event(client, app, event).get_json()["outcome"] == "duplicate"  # Stripe delivers again
+
+    assert stripe_refunds(stripe_local, result.intent_id) == [8_000_000]
+    refund = fresh(refund)
+    assert refund.status == "succeeded" and refund.stripe_refund_id.startswith("re_")
+
+
+def test_a_crash_after_recording_the_refund_is_finished_once_by_a_later_redelivery(client, csrf, app, stripe_local):
+    from shop.webhooks import claim_refund, process_event
+
+    _product, order, result = charged_order(client, csrf, stripe_local)
+    cancel_in_db(order)
+    event = intent_event(order, result.intent_id)
+    # The first delivery recorded the event and its refund, claimed it, and died before Stripe answered.
+    assert process_event(event) == "order_cancelled"
+    db.session.commit()
+    claim_refund(db.session.scalar(sa.select(PaymentRefund.id)))
+    db.session.commit()
+
+    post_event(client, app, event)  # a redelivery at once: the claim may still be running, leave it
+    assert stripe_refunds(stripe_local, result.intent_id) == []
+
+    refund = db.session.scalar(sa.select(PaymentRefund))
+    refund.attempted_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    post_event(client, app, event)  # later: the claim is stale, this delivery finishes the refund
+    post_event(client, app, event)
+
+    assert stripe_refunds(stripe_local, result.intent_id) == [8_000_000]
+    assert fresh(refund).status == "succeeded"
