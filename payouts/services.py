@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from accounts.models import User
 from core.audit import record_audit
 from core.db import utcnow
 from core.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from core.exports import csv_text
 from core.extensions import db
 from core.money import format_rupiah
 from inventory.models import Maker, MakerGroupMember, PayoutMethod, Product, Sentra, StockLevel
@@ -250,11 +250,9 @@ def cancel_run(actor: User, run: PayoutRun, *, reason: str, now: datetime | None
 
 
 def transfer_csv(run: PayoutRun) -> str:
-    """Bulk-transfer file for the bank / e-wallet lines of a run."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line_id", "nama_penerima", "bank_atau_dompet", "nomor_rekening", "atas_nama", "jumlah",
-                     "berita", "status", "referensi"])
+    """Bulk-transfer file for the bank / e-wallet lines of a run (cells escaped by core.exports)."""
+    rows: list[list[object]] = [["line_id", "nama_penerima", "bank_atau_dompet", "nomor_rekening", "atas_nama",
+                                 "jumlah", "berita", "status", "referensi"]]
     for line in run.lines:
         if line.status == LineStatus.SKIPPED or line.method not in (PayoutMethod.BANK, PayoutMethod.EWALLET):
             continue
@@ -263,16 +261,9 @@ def transfer_csv(run: PayoutRun) -> str:
             provider, number, holder = maker.bank_name, maker.account_number, maker.account_holder or maker.name
         else:
             provider, number, holder = maker.ewallet_provider, maker.ewallet_number, maker.name
-        writer.writerow([line.id, _csv_safe(maker.name), _csv_safe(provider), _csv_safe(number),
-                         _csv_safe(holder), line.amount, f"Pencairan SKA {run.sentra.code} #{run.id}",
-                         str(line.status), _csv_safe(line.reference)])
-    return out.getvalue()
-
-
-def _csv_safe(value: str) -> str:
-    # Spreadsheet formula injection: a cell must not start with = + - @.
-    value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+        rows.append([line.id, maker.name, provider, number, holder, line.amount,
+                     f"Pencairan SKA {run.sentra.code} #{run.id}", str(line.status), line.reference])
+    return csv_text(rows)
 
 
 def attach_slip(actor: User, line: PayoutLine, data: bytes) -> PayoutLine:
