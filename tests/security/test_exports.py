@@ -106,7 +106,6 @@ def test_every_csv_and_xlsx_export_writes_hostile_names_as_text(client, login_as
 
 
 def test_xlsx_export_keeps_numbers_numeric_and_formula_text_as_string_cells(client, login_as, hostile_shop):
-    s, _maker, _run = hostile_shop
     login_as(UserFactory(role=Role.ADMIN))
     book = load_workbook(io.BytesIO(client.get("/reports/ekspor.xlsx?per=maker").data))
     sheet = book["Ringkasan"]
