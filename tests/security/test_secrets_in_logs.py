@@ -101,5 +101,5 @@ def test_production_config_writes_no_mail_files_unless_told_to():
 
     from config import Config, ProductionConfig
 
-    assert ProductionConfig.MAIL_DIR == os.environ.get("MAIL_DIR", "")
-    assert Config.MAIL_DIR == os.environ.get("MAIL_DIR", str(Path(Config.INSTANCE_DIR) / "mail"))
+    assert os.environ.get("MAIL_DIR", "") == ProductionConfig.MAIL_DIR
+    assert os.environ.get("MAIL_DIR", str(Path(Config.INSTANCE_DIR) / "mail")) == Config.MAIL_DIR
