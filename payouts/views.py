@@ -262,7 +262,7 @@ def line_slip_upload(line_id: int):
     upload = form.slip.data
     data = upload.read() if upload else b""
     try:
-        services.attach_slip(current_user, line, data)
+        services.attach_slip(current_user, line, data, upload.filename if upload else None)
         db.session.commit()
         flash(_("Foto bukti tersimpan."), "success")
     except DomainError as error:
