@@ -18,6 +18,7 @@ from pos.models import PriceDifference, ShiftStatus, StockConflict
 from pos.offline import CLOCK_SKEW
 from sales.models import Sale
 from tests.factories import SentraFactory
+from tests.factories.inventory import kasir_of
 from tests.factories.sales import counter_setup
 from tests.pos.test_offline import register
 
@@ -99,10 +100,8 @@ def test_an_untrusted_offline_sale_on_a_closed_shift_is_refused(client, csrf, co
 
 
 def test_malformed_offline_sales_are_refused_with_a_problem_and_write_nothing(client, csrf, login_as, counter):
-    sentra, product, shift, device = counter
+    _sentra, product, shift, device = counter
     other = SentraFactory(code="BKS")
-    from tests.factories.inventory import kasir_of
-
     login_as(kasir_of(other))
     foreign = register(client, csrf, other)
     login_as(shift.cashier)
