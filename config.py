@@ -86,6 +86,14 @@ class Config:
     #: one JSON line per request on stderr
     REQUEST_LOG = _bool("REQUEST_LOG", True)
 
+    # E-mail: SMTP when MAIL_SERVER is set; otherwise, locally, one .eml file per message in MAIL_DIR
+    # (core/mail.py). Bodies are never logged: they hold the buyer's secret order link.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "toko@sentrakreasi.local")
+    MAIL_DIR = os.environ.get("MAIL_DIR", str(INSTANCE_DIR / "mail"))
+    INSTANCE_DIR = str(INSTANCE_DIR)
+
     # Public base URL used in QR codes on printed receipts.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
@@ -94,6 +102,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
+    #: no mail files on one host's disk in production: without MAIL_SERVER a message is dropped (logged, no body)
+    MAIL_DIR = os.environ.get("MAIL_DIR", "")
 
     @classmethod
     def check(cls) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import threading
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
 
@@ -19,14 +20,24 @@ ROLL_DRAFT_HEIGHT_MM = 3000
 
 
 def _url_fetcher(url: str, *args, **kwargs):
-    """Serve `static/` files from disk and refuse everything else (no network fetches)."""
+    """Serve `static/` files from disk and refuse everything else (no network fetches).
+
+    The path is percent-decoded once — as WeasyPrint will when it opens the file — before it is
+    checked to stay inside `static/` (`%2e%2e/` and `..%2f` used to escape); a `%` still left after
+    that decoding (double encoding), a query or a fragment is refused outright.
+    """
     from weasyprint import default_url_fetcher
 
     static = Path(current_app.static_folder).resolve()
     if url.startswith("file://"):
-        path = Path(url[len("file://"):]).resolve()
+        parts = urlsplit(url)
+        decoded = unquote(parts.path)
+        if parts.netloc not in ("", "localhost") or parts.query or parts.fragment or "%" in decoded \
+                or "\x00" in decoded:
+            raise ValueError(f"PDF resource not allowed: {url}")
+        path = Path(decoded).resolve()
         if path.is_relative_to(static):
-            return default_url_fetcher(url, *args, **kwargs)
+            return default_url_fetcher(path.as_uri(), *args, **kwargs)
     if url.startswith("data:"):
         return default_url_fetcher(url, *args, **kwargs)
     raise ValueError(f"PDF resource not allowed: {url}")

@@ -2,6 +2,10 @@
 
 The id comes from an `X-Request-ID` header set by a proxy, or is generated; it is echoed in the
 response so a kasir's error report can be matched with the server log.
+
+Secret links never reach the log: a URL argument named like a token (`/pesanan/<token>`,
+`/pos/struk/<token>`) is logged as `<redacted>`, so are the same paths when they match no route,
+and query values whose name says secret (`token`, `payment_intent_client_secret`, `key`, …).
 """
 
 from __future__ import annotations
@@ -16,6 +20,27 @@ from flask import Flask, Response, g, request
 
 logger = logging.getLogger("sentra.request")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+REDACTED = "<redacted>"
+#: paths whose next segment is a secret, also when the URL matches no route (a mistyped link)
+_SECRET_SEGMENT = re.compile(r"^(/pesanan/|/pos/struk/)[^/?#]+")
+#: query parameter names whose value is a secret
+_SECRET_PARAM = re.compile(r"token|secret|key|password|pin|code|signature", re.IGNORECASE)
+
+
+def redacted_path(path: str, view_args: dict | None = None) -> str:
+    """`path` with secret URL arguments replaced by `<redacted>`."""
+    for name, value in (view_args or {}).items():
+        if isinstance(value, str) and value and _SECRET_PARAM.search(name):
+            path = path.replace(value, REDACTED)
+    return _SECRET_SEGMENT.sub(lambda m: m.group(1) + REDACTED, path)
+
+
+def redacted_query(args) -> str:
+    """The query string with secret values replaced by `<redacted>` ("" when there is none)."""
+    from urllib.parse import urlencode
+
+    pairs = [(name, REDACTED if _SECRET_PARAM.search(name) else value) for name, value in args.items(multi=True)]
+    return urlencode(pairs, safe="<>")
 
 
 def init_request_log(app: Flask) -> None:
@@ -41,7 +66,8 @@ def init_request_log(app: Flask) -> None:
             logger.info(json.dumps({
                 "request_id": request_id,
                 "method": request.method,
-                "path": request.path,
+                "path": redacted_path(request.path, request.view_args),
+                "query": redacted_query(request.args),
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 1),
                 "user_id": _loaded_user_id(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, g, request, session
 from werkzeug.routing import IntegerConverter
 
 STRIPE_PAGES_CSP = {
@@ -94,4 +94,28 @@ def init_security(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
+        cache_control = response.headers.get("Cache-Control", "")
+        # A view that declared its answer public (a product photo) keeps it; everything else for a
+        # logged-in user or a secret link is never stored — send_file's default "no-cache" still
+        # lets a shared cache or the browser keep the bytes.
+        if "no-store" not in cache_control and "public" not in cache_control and is_private_request():
+            response.headers["Cache-Control"] = "private, no-store"
         return response
+
+
+#: public files anyone may cache, even when fetched by a logged-in browser
+CACHEABLE_ENDPOINTS = frozenset({"static"})
+
+
+def is_private_request() -> bool:
+    """A response for a logged-in user or behind a secret link (`/pesanan/<token>`,
+    `/pos/struk/<token>`): no cache may keep it (PDFs, CSV, XLSX, JSON alike)."""
+    if request.endpoint in CACHEABLE_ENDPOINTS:
+        return False
+    if "token" in (request.view_args or {}):
+        return True
+    # Read the session, not current_user: loading the user here could touch the database.
+    if session.get("_user_id"):
+        return True
+    user = g.get("_login_user")
+    return bool(user is not None and getattr(user, "is_authenticated", False))

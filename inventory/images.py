@@ -7,22 +7,21 @@ names of that exact shape are ever served.
 
 from __future__ import annotations
 
-import io
 import re
 import uuid
 from pathlib import Path
 
 from flask import current_app
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ImageOps
 
 from core.errors import ValidationFailed
+from core.uploads import open_image
 
 MAX_SIDE = 1200
 THUMB_SIDE = 400
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 #: the only file names the photo route serves
 NAME_PATTERN = re.compile(r"^[0-9a-f]{32}(-400)?\.webp$")
-Image.MAX_IMAGE_PIXELS = 40_000_000  # refuse decompression bombs
 
 
 def upload_dir() -> Path:
@@ -35,23 +34,15 @@ def thumb_name(name: str) -> str:
     return name.replace(".webp", "-400.webp")
 
 
-def save_image(data: bytes, field: str = "photo") -> str:
-    """Validate and store an uploaded image; returns the generated full-size file name."""
+def save_image(data: bytes, field: str = "photo", filename: str | None = None) -> str:
+    """Validate (core.uploads: markup, format vs. name, pixels before decoding) and store an uploaded
+    image; returns the generated full-size file name."""
     limit = current_app.config["UPLOAD_IMAGE_MAX_BYTES"]
     if not data:
         raise ValidationFailed({field: "Pilih berkas foto."})
     if len(data) > limit:
         raise ValidationFailed({field: f"Foto terlalu besar (maksimal {limit // (1024 * 1024)} MB)."})
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            fmt = probe.format
-            probe.verify()
-        if fmt not in ALLOWED_FORMATS:
-            raise ValidationFailed({field: "Berkas bukan foto yang didukung (JPEG, PNG, WebP)."})
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise ValidationFailed({field: "Berkas ini bukan gambar. Unggah foto JPEG, PNG atau WebP."}) from None
+    image = open_image(data, field, allowed=ALLOWED_FORMATS, filename=filename)
     image = ImageOps.exif_transpose(image).convert("RGB")
     name = f"{uuid.uuid4().hex}.webp"
     directory = upload_dir()

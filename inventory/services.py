@@ -587,11 +587,11 @@ def restore_product(actor, product: Product) -> Product:
     return product
 
 
-def add_product_photo(actor, product: Product, data: bytes) -> ProductPhoto:
+def add_product_photo(actor, product: Product, data: bytes, filename: str | None = None) -> ProductPhoto:
     """Store an uploaded photo (checked by content and size, re-encoded, resized)."""
     from inventory.images import save_image
 
-    name = save_image(data, field="photo")
+    name = save_image(data, field="photo", filename=filename)
     position = len(product.photos)
     photo = ProductPhoto(product_id=product.id, path=name, position=position)
     db.session.add(photo)
@@ -601,11 +601,11 @@ def add_product_photo(actor, product: Product, data: bytes) -> ProductPhoto:
     return photo
 
 
-def set_maker_photo(actor, maker: Maker, data: bytes) -> Maker:
+def set_maker_photo(actor, maker: Maker, data: bytes, filename: str | None = None) -> Maker:
     """A portrait of the maker; shown publicly only while a SHOP_PHOTO consent is valid."""
     from inventory.images import save_image
 
-    name = save_image(data, field="photo")
+    name = save_image(data, field="photo", filename=filename)
     before = maker.photo_path
     maker.photo_path = name
     db.session.flush()

@@ -549,7 +549,7 @@ def _user_names(ids: set[int | None]) -> dict[int, str]:
 def product_photo_add(product_id: int):
     product = _get_or_404(Product, product_id)
     form = PhotoForm()
-    if _save_photo(form, lambda data: services.add_product_photo(current_user, product, data)):
+    if _save_photo(form, lambda data, name: services.add_product_photo(current_user, product, data, name)):
         flash(_("Foto tersimpan."), "success")
         return redirect(url_for("inventory.product_detail", product_id=product.id))
     return product_detail(product_id, photo_form=form, status=422)
@@ -564,7 +564,7 @@ def _save_photo(form: PhotoForm, save) -> bool:
         upload = form.photo.data
         data = upload.read(int(current_app.config["UPLOAD_IMAGE_MAX_BYTES"]) + 1) if upload else b""
         try:
-            save(data)
+            save(data, upload.filename if upload else None)
         except ValidationFailed as error:
             _apply_errors(form, error.errors)
         else:
@@ -629,7 +629,7 @@ def photo(name: str):
 def maker_photo_set(maker_id: int):
     maker = _get_or_404(Maker, maker_id)
     form = PhotoForm()
-    if _save_photo(form, lambda data: services.set_maker_photo(current_user, maker, data)):
+    if _save_photo(form, lambda data, name: services.set_maker_photo(current_user, maker, data, name)):
         flash(_("Foto pembuat tersimpan."), "success")
         return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
     return maker_detail(maker_id, photo_form=form, status=422)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from dataclasses import dataclass
@@ -17,8 +16,10 @@ from accounts.models import User
 from core.audit import record_audit
 from core.db import utcnow
 from core.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from core.exports import csv_text
 from core.extensions import db
 from core.money import format_rupiah
+from core.uploads import check_extension, open_image, refuse_markup
 from inventory.models import Maker, MakerGroupMember, PayoutMethod, Product, Sentra, StockLevel
 from payouts import ledger
 from payouts.models import (
@@ -35,8 +36,10 @@ from payouts.models import (
 )
 
 SLIP_DIR = "payout-slips"
-SLIP_TYPES = {b"\xff\xd8\xff": ("image/jpeg", "jpg"), b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
-              b"%PDF-": ("application/pdf", "pdf")}
+#: Pillow format of an accepted slip photo → (stored content type, extension, Pillow save format)
+SLIP_IMAGES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+#: a scanned slip is at most this many pixels a side once re-encoded (still readable when printed)
+SLIP_MAX_SIDE = 3000
 
 
 def local_today(sentra: Sentra, now: datetime | None = None) -> date:
@@ -250,11 +253,9 @@ def cancel_run(actor: User, run: PayoutRun, *, reason: str, now: datetime | None
 
 
 def transfer_csv(run: PayoutRun) -> str:
-    """Bulk-transfer file for the bank / e-wallet lines of a run."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line_id", "nama_penerima", "bank_atau_dompet", "nomor_rekening", "atas_nama", "jumlah",
-                     "berita", "status", "referensi"])
+    """Bulk-transfer file for the bank / e-wallet lines of a run (cells escaped by core.exports)."""
+    rows: list[list[object]] = [["line_id", "nama_penerima", "bank_atau_dompet", "nomor_rekening", "atas_nama",
+                                 "jumlah", "berita", "status", "referensi"]]
     for line in run.lines:
         if line.status == LineStatus.SKIPPED or line.method not in (PayoutMethod.BANK, PayoutMethod.EWALLET):
             continue
@@ -263,31 +264,34 @@ def transfer_csv(run: PayoutRun) -> str:
             provider, number, holder = maker.bank_name, maker.account_number, maker.account_holder or maker.name
         else:
             provider, number, holder = maker.ewallet_provider, maker.ewallet_number, maker.name
-        writer.writerow([line.id, _csv_safe(maker.name), _csv_safe(provider), _csv_safe(number),
-                         _csv_safe(holder), line.amount, f"Pencairan SKA {run.sentra.code} #{run.id}",
-                         str(line.status), _csv_safe(line.reference)])
-    return out.getvalue()
+        rows.append([line.id, maker.name, provider, number, holder, line.amount,
+                     f"Pencairan SKA {run.sentra.code} #{run.id}", str(line.status), line.reference])
+    return csv_text(rows)
 
 
-def _csv_safe(value: str) -> str:
-    # Spreadsheet formula injection: a cell must not start with = + - @.
-    value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+def attach_slip(actor: User, line: PayoutLine, data: bytes, filename: str | None = None) -> PayoutLine:
+    """Store the photo/scan of the signed slip; size capped, checked by content (core.uploads).
 
-
-def attach_slip(actor: User, line: PayoutLine, data: bytes) -> PayoutLine:
-    """Store the photo/scan of the signed slip (JPEG, PNG or PDF by content; size capped)."""
+    A photo (JPEG, PNG or WebP) is decoded — pixels capped before decoding — and re-encoded, so what
+    is stored is pixels we wrote. A PDF scan is kept as it is, but only a real one: `%PDF-` magic,
+    an `%%EOF` trailer, the `.pdf` name if it has one, and no HTML/script or PDF JavaScript in it.
+    SVG, HTML and polyglots are refused.
+    """
     limit = current_app.config.get("UPLOAD_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
     if not data:
         raise ValidationFailed({"slip": "Pilih berkas foto atau PDF bukti yang sudah ditandatangani."})
     if len(data) > limit:
         raise ValidationFailed({"slip": f"Berkas terlalu besar (maksimal {limit // (1024 * 1024)} MB)."})
-    kind = next((v for magic, v in SLIP_TYPES.items() if data.startswith(magic)), None)
-    if kind is None:
-        raise ValidationFailed({"slip": "Berkas harus foto (JPG/PNG) atau PDF."})
-    content_type, ext = kind
-    if ext in ("jpg", "png"):
-        data = _reencode_image(data, ext)
+    if data.startswith(b"%PDF-"):
+        _check_pdf(data, filename)
+        content_type, ext = "application/pdf", "pdf"
+    elif data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        image = open_image(data, "slip", allowed=set(SLIP_IMAGES), filename=filename)
+        content_type, ext = SLIP_IMAGES[image.format]
+        data = _reencode_image(image)
+    else:
+        refuse_markup(data, "slip")
+        raise ValidationFailed({"slip": "Berkas harus foto (JPG/PNG/WebP) atau PDF."})
     folder = Path(current_app.config["UPLOAD_DIR"]) / SLIP_DIR
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{uuid.uuid4().hex}.{ext}"
@@ -302,20 +306,29 @@ def attach_slip(actor: User, line: PayoutLine, data: bytes) -> PayoutLine:
     return line
 
 
-def _reencode_image(data: bytes, ext: str) -> bytes:
-    from PIL import Image, UnidentifiedImageError
+def _check_pdf(data: bytes, filename: str | None) -> None:
+    check_extension(filename, "PDF", "slip")
+    refuse_markup(data, "slip")
+    if b"%%EOF" not in data[-2048:]:
+        raise ValidationFailed({"slip": "Berkas PDF ini rusak atau tidak lengkap. Pindai ulang lalu unggah lagi."})
+    if b"/JavaScript" in data or b"/JS" in data:
+        raise ValidationFailed({"slip": "PDF berisi skrip tidak diterima. Pindai ulang sebagai PDF biasa."})
 
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            out = io.BytesIO()
-            if ext == "jpg":
-                image.convert("RGB").save(out, "JPEG", quality=85)
-            else:
-                image.save(out, "PNG")
-            return out.getvalue()
-    except (UnidentifiedImageError, OSError):
-        raise ValidationFailed({"slip": "Gambar tidak bisa dibaca. Foto ulang lalu unggah lagi."}) from None
+
+def _reencode_image(image) -> bytes:
+    from PIL import ImageOps
+
+    fmt = image.format
+    image = ImageOps.exif_transpose(image)
+    image.thumbnail((SLIP_MAX_SIDE, SLIP_MAX_SIDE))
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        image.convert("RGB").save(out, "JPEG", quality=85)
+    elif fmt == "WEBP":
+        image.convert("RGB").save(out, "WEBP", quality=85)
+    else:
+        image.save(out, "PNG")
+    return out.getvalue()
 
 
 def slip_file(line: PayoutLine) -> Path | None:

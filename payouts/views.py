@@ -19,6 +19,7 @@ from accounts.access import (
 )
 from core.db import utcnow
 from core.errors import DomainError, ValidationFailed
+from core.exports import csv_text
 from core.extensions import db
 from core.menu import add_menu_item
 from core.money import terbilang
@@ -261,7 +262,7 @@ def line_slip_upload(line_id: int):
     upload = form.slip.data
     data = upload.read() if upload else b""
     try:
-        services.attach_slip(current_user, line, data)
+        services.attach_slip(current_user, line, data, upload.filename if upload else None)
         db.session.commit()
         flash(_("Foto bukti tersimpan."), "success")
     except DomainError as error:
@@ -329,18 +330,14 @@ def portal_sales():
 @bp.get("/saya/penjualan.csv")
 @maker_required
 def portal_sales_csv():
-    import csv
-    import io
-
     maker = _maker()
     month = _month_arg(request.args.get("bulan"))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["tanggal", "sentra", "barang", "jumlah", "harga", "total_baris", "bagian_saya", "jenis"])
-    for row in services.maker_sales(maker.id, month=month):
-        writer.writerow([row.business_date.isoformat(), row.sentra_name, row.product_name, row.quantity,
-                         row.unit_price, row.line_total, row.share, "pengembalian" if row.is_refund else "penjualan"])
-    return Response(out.getvalue(), mimetype="text/csv",
+    rows: list[list[object]] = [["tanggal", "sentra", "barang", "jumlah", "harga", "total_baris", "bagian_saya",
+                                 "jenis"]]
+    rows.extend([row.business_date.isoformat(), row.sentra_name, row.product_name, row.quantity, row.unit_price,
+                 row.line_total, row.share, "pengembalian" if row.is_refund else "penjualan"]
+                for row in services.maker_sales(maker.id, month=month))
+    return Response(csv_text(rows), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=penjualan-saya.csv"})
 
 

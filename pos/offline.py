@@ -13,14 +13,30 @@ How it fits together (see docs in the README section of issue 9):
 - Stock it sold that the server does not have is still recorded: the sale movement takes what
   exists (stock never goes below zero) and the rest becomes a `StockConflict`, which a manager
   resolves with a found-stock adjustment followed by the missing sale movement.
+
+What counts as an offline sale (`record_offline_sale`) — the device's prices and clock are trusted
+only for a sale that shows it was made offline on a device of this Sentra:
+
+- **Refused (422 problem+json), nothing written** — the shape is wrong: a provisional number not of
+  the form `<SENTRA>-<DEVICE>-<seq>`, a `device_code` that is not the number's, a device code not
+  registered at this Sentra (`POST /pos/api/devices`), a time that is not ISO 8601 with a zone, or
+  a number already used (409).
+- **Recorded as an ordinary online sale** at the server's prices and time (no provisional number,
+  no price differences, no stock conflicts; audited as `pos.offline_not_trusted`) — a well-formed
+  request whose sale time is missing or later than the request time plus `CLOCK_SKEW` (2 minutes:
+  a tablet clock a little fast is normal; a sale "made" in the future was not made offline). Such a
+  sale then follows the online rules: open shift, payments equal to the server's total.
+- **Accepted offline** — everything else: device prices kept (differences flagged), time kept but
+  within [shift opened, now], booked to its shift even if closed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +62,8 @@ from sales.services import (
 
 DEVICE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 DEVICE_CODE_LENGTH = 4
+#: how far a device clock may run ahead of the server's for its sale still to count as offline
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 def register_device(actor: User, sentra: Sentra) -> PosDevice:
@@ -110,7 +128,13 @@ def record_offline_sale(
     )
     if taken is not None:
         raise Conflict(f"Nomor struk offline {offline_number} sudah dipakai penjualan {taken}.")
-    when = clamp_sold_at(shift, sold_at, utcnow())
+    now = utcnow()
+    if sold_at is not None and sold_at.tzinfo is None:
+        raise ValidationFailed({"sold_at": "Waktu penjualan harus dengan zona waktu (ISO 8601)."})
+    if sold_at is None or sold_at > now + CLOCK_SKEW:
+        return _record_as_online(actor, shift, lines=lines, payments=payments, client_key=client_key,
+                                 offline_number=offline_number, sold_at=sold_at, device=device)
+    when = clamp_sold_at(shift, sold_at, now)
     sale = record_sale(actor, sentra, channel=Channel.POS, lines=lines, payments=payments, client_key=client_key,
                        shift=shift, offline=OfflineSale(number=offline_number, sold_at=when))
     if sale.offline_number != offline_number:  # a concurrent request with this key won: its answer
@@ -118,6 +142,19 @@ def record_offline_sale(
     _flag_price_differences(sale)
     _flag_shortfalls(sale)
     db.session.flush()
+    return sale
+
+
+def _record_as_online(actor: User, shift: Shift, *, lines: list[LineRequest], payments: list[PaymentRequest],
+                      client_key: str, offline_number: str, sold_at: datetime | None, device: PosDevice) -> Sale:
+    """Not shown to be an offline sale: an ordinary counter sale now, at the server's prices."""
+    online_lines = [dataclasses.replace(ln, unit_price=None) for ln in lines]
+    sale = record_sale(actor, shift.sentra, channel=Channel.POS, lines=online_lines, payments=payments,
+                       client_key=client_key, shift=shift)
+    record_audit(actor, "pos.offline_not_trusted", sale, sentra_id=sale.sentra_id,
+                 after={"sale": sale.number, "offline_number": offline_number, "device": device.code,
+                        "sold_at": sold_at.isoformat() if sold_at else None,
+                        "reason": "no sale time" if sold_at is None else "sale time after the request"})
     return sale
 
 

@@ -19,14 +19,13 @@ Definitions (shown on the page and in the PDF):
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from core.exports import csv_text, new_workbook, xlsx_append, xlsx_bytes
 from core.extensions import db
 from inventory.models import Cluster, Maker, MakerGroup, Program
 from payouts import ledger
@@ -323,37 +322,30 @@ def table_rows(report: Report) -> list[list[object]]:
 
 
 def to_csv(report: Report) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([f"Laporan {report.start.isoformat()} s.d. {report.end.isoformat()}",
-                     DIMENSIONS[report.dimension]])
-    for values in table_rows(report):
-        writer.writerow(["" if v is None else v for v in values])
-    writer.writerow([])
-    writer.writerow(["Pendapatan per penerima manfaat", "Klaster", "Program", "Pendapatan"])
-    for income in report.incomes:
-        writer.writerow([income.name, income.cluster, income.program, income.income])
-    return buffer.getvalue()
+    rows: list[list[object]] = [[f"Laporan {report.start.isoformat()} s.d. {report.end.isoformat()}",
+                                 DIMENSIONS[report.dimension]]]
+    rows.extend(table_rows(report))
+    rows.append([])
+    rows.append(["Pendapatan per penerima manfaat", "Klaster", "Program", "Pendapatan"])
+    rows.extend([income.name, income.cluster, income.program, income.income] for income in report.incomes)
+    return csv_text(rows)
 
 
 def to_xlsx(report: Report) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
+    book = new_workbook()
     sheet = book.active
     sheet.title = "Ringkasan"
-    sheet.append([f"Laporan {report.start.isoformat()} s.d. {report.end.isoformat()}", DIMENSIONS[report.dimension]])
+    xlsx_append(sheet, [f"Laporan {report.start.isoformat()} s.d. {report.end.isoformat()}",
+                        DIMENSIONS[report.dimension]])
     for values in table_rows(report):
-        sheet.append(values)
+        xlsx_append(sheet, values)
     for column in sheet.iter_cols(min_col=2, min_row=3):
         for cell in column:
             if isinstance(cell.value, int):
                 cell.number_format = "#,##0"
     people = book.create_sheet("Per penerima manfaat")
-    people.append(["Nama", "Klaster", "Program", "Pendapatan"])
+    xlsx_append(people, ["Nama", "Klaster", "Program", "Pendapatan"])
     for income in report.incomes:
-        people.append([income.name, income.cluster, income.program, income.income])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        xlsx_append(people, [income.name, income.cluster, income.program, income.income])
+    return xlsx_bytes(book)
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import aliased
 
 from accounts.models import User
@@ -14,6 +12,7 @@ from core.audit import record_audit
 from core.db import utcnow
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
+from core.mail import send_mail
 from inventory.models import (
     Consent,
     ConsentGiver,
@@ -401,42 +400,16 @@ def require_manager_for_refund(actor: User, fulfilment: Fulfilment) -> None:
         raise Forbidden("Pengembalian dana hanya oleh manajer Sentra ini.")
 
 
-def _mail_log() -> logging.Logger:
-    """Buyer e-mails are always written to the log (stderr), whether or not SMTP is configured."""
-    log = logging.getLogger("sentra.shop.mail")
-    if not log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("[%(asctime)s] shop mail: %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
-    return log
-
-
 def notify_buyer(order: Order, kind: str, **context) -> str:
-    """Render the buyer's e-mail, log it, and send it only when SMTP is configured."""
+    """Render the buyer's e-mail and hand it to `core.mail` (which never logs the body: it holds
+    the order's secret link)."""
     from flask import render_template
 
     body = render_template(f"shop/email/{kind}.txt", order=order, **context)
     subject = {"confirmation": f"Pesanan {order.number} diterima",
                "paid": f"Pembayaran pesanan {order.number} diterima",
                "refunded": f"Dana pesanan {order.number} dikembalikan"}.get(kind, order.number)
-    _mail_log().info("e-mail to %s: %s\n%s", order.buyer_email, subject, body)
-    server = current_app.config.get("MAIL_SERVER")
-    if server:
-        import smtplib
-        from email.message import EmailMessage
-
-        message = EmailMessage()
-        message["Subject"] = subject
-        message["From"] = current_app.config.get("MAIL_FROM", "toko@sentrakreasi.local")
-        message["To"] = order.buyer_email
-        message.set_content(body)
-        try:
-            with smtplib.SMTP(server, int(current_app.config.get("MAIL_PORT", 25)), timeout=10) as smtp:
-                smtp.send_message(message)
-        except OSError as error:
-            current_app.logger.warning("shop e-mail not sent: %s", error)
+    send_mail(order.buyer_email, subject, body)
     return body
 
 

@@ -61,7 +61,7 @@ def database_url(db_backend, tmp_path_factory):
 def app(database_url) -> Flask:
     upload_dir = tempfile.mkdtemp(prefix="sentra-uploads-")
     application = create_app({**_config_dict(TestConfig), "SQLALCHEMY_DATABASE_URI": database_url,
-                              "UPLOAD_DIR": upload_dir})
+                              "UPLOAD_DIR": upload_dir, "MAIL_DIR": tempfile.mkdtemp(prefix="sentra-mail-")})
     with application.app_context():
         # The schema production gets: the Alembic migrations, with their history guards
         # (append-only triggers). tests/core/test_migrations.py proves they equal the models.

@@ -297,7 +297,12 @@ def _image(fmt="PNG", size=(900, 600)) -> bytes:
 def test_photo_upload_route(client, login_as, csrf, world, app):
     login_as(world["manager"])
     url = f"/inventory/produk/{world['product'].id}/foto"
-    response = client.post(url, data={"csrf_token": csrf(), "photo": (io.BytesIO(_image()), "evil.php")},
+    # A real image under a code file name is refused (the name must agree with the content) ...
+    refused = client.post(url, data={"csrf_token": csrf(), "photo": (io.BytesIO(_image()), "evil.php")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 422 and "tidak cocok" in refused.get_data(as_text=True)
+    # ... and the uploader's name is never what is stored.
+    response = client.post(url, data={"csrf_token": csrf(), "photo": (io.BytesIO(_image()), "evil.png")},
                            content_type="multipart/form-data")
     assert response.status_code == 302
     photo = db.session.scalar(sa.select(ProductPhoto))

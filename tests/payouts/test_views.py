@@ -99,7 +99,7 @@ def test_slip_upload_checks_content_and_size(client, login_as, csrf, app):
     bad = client.post(f"/payouts/lines/{line.id}/scan", data={"csrf_token": csrf(),
                       "slip": (io.BytesIO(b"<script>alert(1)</script>"), "bukti.jpg")},
                       content_type="multipart/form-data", follow_redirects=True)
-    assert "harus foto" in bad.text
+    assert "berisi kode" in bad.text
     app.config["UPLOAD_IMAGE_MAX_BYTES"], limit = 10, app.config["UPLOAD_IMAGE_MAX_BYTES"]
     try:
         big = client.post(f"/payouts/lines/{line.id}/scan", data={"csrf_token": csrf(),

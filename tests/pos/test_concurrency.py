@@ -12,6 +12,7 @@ import uuid
 import sqlalchemy as sa
 
 from accounts.models import Role
+from core.db import utcnow
 from core.extensions import db
 from inventory.stock import movements_sum, stock_level
 from sales.models import Sale
@@ -122,7 +123,8 @@ def test_concurrent_offline_syncs_of_the_last_pieces_record_every_sale_and_one_s
 
     def sync(cookie: str, token: str, shift_id: int, number: str, key: str) -> None:
         body = {"shift_id": shift_id, "lines": [{"product_id": product_id, "quantity": 1, "unit_price": 150_000}],
-                "payments": [{"method": "cash", "amount": 150_000}], "offline": True, "offline_number": number}
+                "payments": [{"method": "cash", "amount": 150_000}], "offline": True, "offline_number": number,
+                "sold_at": utcnow().isoformat()}  # devices always send their sale time (pos/offline.py)
         barrier.wait()
         result = _post(f"{live_server}/pos/api/sales", cookie, token, key, body)
         with lock:
