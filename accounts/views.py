@@ -21,6 +21,7 @@ from accounts.forms import (
     UserFilterForm,
 )
 from accounts.models import Role, User
+from accounts.throttle import DEVICE_COOKIE, set_device_cookie
 from core.db import utcnow
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db, login_manager
@@ -49,13 +50,21 @@ def _start_session(user) -> None:
     login_user(user)
 
 
+def _logged_in(user, target: str):
+    """Redirect after login; this browser becomes a known device for the account (accounts/throttle.py)."""
+    response = redirect(target)
+    set_device_cookie(response, services.remember_device(request.cookies.get(DEVICE_COOKIE), user))
+    return response
+
+
 @bp.route("/masuk", methods=["GET", "POST"])
 def login():
     form = StaffLoginForm()
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.authenticate_staff(form.email.data, form.password.data, request.remote_addr or "-")
+            user = services.authenticate_staff(form.email.data, form.password.data, request.remote_addr or "-",
+                                               request.cookies.get(DEVICE_COOKIE))
         except DomainError as error:
             db.session.commit()  # failed attempts must be counted even though login failed
             form.password.errors.append(error.detail)
@@ -63,7 +72,7 @@ def login():
         else:
             db.session.commit()
             _start_session(user)
-            return redirect(safe_next(request.args.get("next")) or _home_for(user))
+            return _logged_in(user, safe_next(request.args.get("next")) or _home_for(user))
     elif request.method == "POST":
         status = 422
     return render_template("accounts/login.html", form=form), status
@@ -75,15 +84,16 @@ def maker_login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.authenticate_maker(form.phone.data, form.pin.data, request.remote_addr or "-")
+            user = services.authenticate_maker(form.phone.data, form.pin.data, request.remote_addr or "-",
+                                               request.cookies.get(DEVICE_COOKIE))
         except DomainError as error:
-            db.session.commit()
+            db.session.commit()  # failed attempts (and a PIN block with its staff alert) are kept
             form.pin.errors.append(error.detail)
             status = error.status
         else:
             db.session.commit()
             _start_session(user)
-            return redirect(_home_for(user))
+            return _logged_in(user, _home_for(user))
     elif request.method == "POST":
         status = 422
     return render_template("accounts/maker_login.html", form=form), status
