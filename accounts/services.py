@@ -238,7 +238,7 @@ def _reset_account_gates(kind: str, identifier: str, now: datetime) -> None:
             LoginThrottle.key.in_([gate_key("acct", kind, identifier), gate_key("cap", kind, identifier)]),
             LoginThrottle.key.startswith(f"addr:{kind}:{identifier}:", autoescape=True),
             LoginThrottle.key.startswith(f"dev:{kind}:{identifier}:", autoescape=True),
-        )).values(failures=0, window_started_at=now, next_allowed_at=now, blocked_at=None)
+        )).values(failures=0, window_started_at=now, next_allowed_at=now - timedelta(minutes=1), blocked_at=None)
         .execution_options(synchronize_session=False)
     )
 

@@ -88,10 +88,17 @@ def _window_start(now: datetime) -> datetime:
     return now - timedelta(hours=current_app.config["LOGIN_FAILURE_WINDOW_HOURS"])
 
 
+def _open_since(now: datetime) -> datetime:
+    """A `next_allowed_at` that lets anyone in: well in the past, so that a concurrent request
+    whose clock reading was taken a moment earlier (before it waited for the row) is not refused."""
+    return now - timedelta(minutes=1)
+
+
 def _ensure_rows(keys: list[str], now: datetime) -> None:
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    rows = [{"key": key, "failures": 0, "window_started_at": now, "next_allowed_at": now} for key in keys]
+    rows = [{"key": key, "failures": 0, "window_started_at": now, "next_allowed_at": _open_since(now)}
+            for key in keys]
     db.session.execute(insert(LoginThrottle).values(rows).on_conflict_do_nothing(index_elements=["key"]))
 
 
@@ -113,7 +120,7 @@ def _claim_one(gate: Gate, now: datetime) -> int | None:
     if row is None:
         return None
     failures = int(row[0])
-    if gate.progressive:
+    if gate.progressive and delay_after(failures):
         db.session.execute(
             sa.update(T).where(T.key == gate.key).values(next_allowed_at=now + delay_after(failures))
             .execution_options(synchronize_session=False)
@@ -186,7 +193,7 @@ def reset(keys: list[str], now: datetime, *, unblock: bool = False) -> None:
         conditions.append(LoginThrottle.blocked_at.is_(None))
     db.session.execute(
         sa.update(LoginThrottle).where(*conditions)
-        .values(failures=0, window_started_at=now, next_allowed_at=now, blocked_at=None)
+        .values(failures=0, window_started_at=now, next_allowed_at=_open_since(now), blocked_at=None)
         .execution_options(synchronize_session=False)
     )
 
