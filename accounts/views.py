@@ -285,14 +285,18 @@ def user_access(user_id: int):
 @bp.route("/pengguna/<int:user_id>/pin", methods=["GET", "POST"])
 @admin_required
 def user_pin_reset(user_id: int):
+    """A maker's login PIN, or a manager's (admin's) counter-approval PIN: also lifts a PIN block."""
     user = get_user_or_404(user_id)
-    if user.role != Role.MAKER:
+    if user.role not in (Role.MAKER, Role.MANAGER, Role.ADMIN):
         abort(404)
     form = PinResetForm()
     status = 200
     if form.validate_on_submit():
         try:
-            services.reset_maker_pin(current_user, user, form.pin.data)
+            if user.role == Role.MAKER:
+                services.reset_maker_pin(current_user, user, form.pin.data)
+            else:
+                services.set_approval_pin(current_user, user, form.pin.data)
             db.session.commit()
         except ValidationFailed as error:
             db.session.rollback()
@@ -303,4 +307,5 @@ def user_pin_reset(user_id: int):
             return redirect(url_for("accounts.user_list"))
     elif request.method == "POST":
         status = 422
-    return render_template("accounts/user_pin.html", form=form, user=user), status
+    return render_template("accounts/user_pin.html", form=form, user=user,
+                           blocked=services.is_pin_blocked(user)), status
