@@ -54,10 +54,20 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     HSTS = _bool("HSTS", False)
 
-    # Login throttling (counted in the database so it holds across workers).
-    LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
-    LOGIN_LOCK_MINUTES = _int("LOGIN_LOCK_MINUTES", 15)
-    LOGIN_MAX_FAILURES_PER_IP = _int("LOGIN_MAX_FAILURES_PER_IP", 30)
+    # Login throttling (accounts/throttle.py; counted in the database so it holds across workers).
+    #: failures per account (and per account + address, per account + device) that cost no wait
+    LOGIN_FREE_FAILURES = _int("LOGIN_FREE_FAILURES", 3)
+    #: the first wait after the free failures; doubled by each further failure, up to the maximum
+    LOGIN_DELAY_SECONDS = _int("LOGIN_DELAY_SECONDS", 30)
+    LOGIN_MAX_DELAY_SECONDS = _int("LOGIN_MAX_DELAY_SECONDS", 15 * 60)
+    #: failures older than this are forgotten (and the PIN cap counts within it)
+    LOGIN_FAILURE_WINDOW_HOURS = _int("LOGIN_FAILURE_WINDOW_HOURS", 24)
+    #: an address an account logged in from within this many days is "known" for that account
+    LOGIN_KNOWN_ADDRESS_DAYS = _int("LOGIN_KNOWN_ADDRESS_DAYS", 90)
+    LOGIN_DEVICE_COOKIE_DAYS = _int("LOGIN_DEVICE_COOKIE_DAYS", 365)
+    #: wrong PINs (maker login, manager approval) within the window, over all addresses, before
+    #: the PIN is blocked until staff reset it
+    PIN_MAX_FAILURES = _int("PIN_MAX_FAILURES", 10)
 
     # Language and time.
     BABEL_DEFAULT_LOCALE = "id"
@@ -200,8 +210,10 @@ class TestConfig(Config):
     REQUEST_LOG = False
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_MINUTES = 15
+    LOGIN_FREE_FAILURES = 3
+    LOGIN_DELAY_SECONDS = 30
+    LOGIN_MAX_DELAY_SECONDS = 15 * 60
+    PIN_MAX_FAILURES = 10
     SERVER_NAME = None
 
 

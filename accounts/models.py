@@ -58,6 +58,7 @@ class User(UserMixin, db.Model):
     maker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("makers.id"), unique=True)
     locale: Mapped[str] = mapped_column(sa.String(5), default="id")
     is_active_account: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    #: legacy hard lock-out (no longer set; throttling lives in `LoginThrottle`), cleared on resets
     failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: bumped on logout/disable/PIN reset to end every existing session of this user
@@ -118,3 +119,26 @@ class LoginAttempt(db.Model):
     remote_addr: Mapped[str] = mapped_column(sa.String(64), index=True)
     succeeded: Mapped[bool] = mapped_column(sa.Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class LoginThrottle(db.Model):
+    """One throttle per key ("account", "account at address", "account on device", "PIN cap").
+
+    A secret is checked only after a conditional UPDATE claimed this row (see accounts/throttle.py),
+    so concurrent guesses on any number of workers never get more checks than the rules allow.
+    """
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: e.g. "acct:staff:budi@sentra.test", "addr:maker:6281…|203.0.113.9", "cap:approval:12"
+    key: Mapped[str] = mapped_column(sa.String(400), unique=True)
+    #: failures counted since `window_started_at` (a claim counts as one until the secret proves right)
+    failures: Mapped[int] = mapped_column(sa.Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: no check of the secret before this time (progressive delay)
+    next_allowed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: set when a PIN reached its failure cap: no check at all until staff reset the PIN
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.CheckConstraint("failures >= 0", name="failures_non_negative"),)

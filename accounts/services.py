@@ -1,18 +1,35 @@
-"""Account rules: creating users, checking credentials with lock-out, PIN resets."""
+"""Account rules: creating users, checking credentials with throttling, password and PIN rules."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from accounts.models import STAFF_ROLES, LoginAttempt, Role, User
+from accounts.models import STAFF_ROLES, LoginAttempt, LoginThrottle, Role, User
+from accounts.throttle import (
+    Gate,
+    LoginThrottled,
+    PinBlocked,
+    block_if_capped,
+    blocked_at,
+    claim,
+    device_cookie_value,
+    gate_key,
+    known_device_id,
+    next_wait,
+    reset,
+    wait_text,
+)
+from core.alerts import raise_alert
 from core.audit import record_audit
 from core.db import utcnow
-from core.errors import AccountLocked, DomainError, ValidationFailed
+from core.errors import DomainError, ValidationFailed
 from core.extensions import db
 
 GENERIC_LOGIN_ERROR = "Data masuk tidak cocok. Periksa kembali lalu coba lagi."
@@ -36,92 +53,213 @@ def normalise_phone(raw: str) -> str:
     return digits
 
 
-def password_problems(password: str) -> str | None:
-    if len(password) < 10:
-        return "Kata sandi minimal 10 karakter."
-    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
-        return "Kata sandi harus berisi huruf dan angka."
-    if password.lower() in {"password123", "qwerty12345", "1234567890", "sentra12345"}:
-        return "Kata sandi terlalu mudah ditebak."
+#: words anyone would try first against this application's accounts
+APP_WORDS = ("sentra", "kreasi", "atensi", "balai", "kemensos", "kasir", "manajer", "admin")
+PASSWORD_MIN, PASSWORD_MAX = 12, 128
+#: zxcvbn's own cap on what it analyses (its run time grows fast with length)
+ZXCVBN_MAX = 72
+
+
+def _personal_words(*values: str | None) -> list[str]:
+    words: list[str] = []
+    for value in values:
+        words += [w for w in re.split(r"[\W_]+", (value or "").lower()) if len(w) >= 3]
+    return words
+
+
+def password_problems(password: str, user_inputs: tuple[str | None, ...] | list[str | None] = ()) -> str | None:
+    """Why this password is refused, or None (OWASP ASVS 5.0 §6.2).
+
+    - at least 12 characters, at most 128 (long passphrases welcome; paste allowed);
+    - no composition rules (no "must contain a digit");
+    - refused when zxcvbn rates it below 3 of 4 ("safely unguessable": about 10^8 guesses or
+      more). zxcvbn knows the common-password lists (and English words, names, keyboard patterns,
+      dates, repeats, sequences), so "password1234" or "qwertyuiop123" score 1;
+    - refused when the user's own name or e-mail (`user_inputs`), or this application's words,
+      make up half of it or more ("budisantoso12" for Budi Santoso).
+    Only the first 72 characters are rated (zxcvbn's limit); a longer passphrase whose first 72
+    characters are weak is refused, which is what its owner would want to hear.
+    """
+    from zxcvbn import zxcvbn
+
+    password = password or ""
+    if len(password) < PASSWORD_MIN:
+        return f"Kata sandi minimal {PASSWORD_MIN} karakter. Frasa beberapa kata mudah diingat dan kuat."
+    if len(password) > PASSWORD_MAX:
+        return f"Kata sandi maksimal {PASSWORD_MAX} karakter."
+    personal = _personal_words(*user_inputs)
+    rated = password[:ZXCVBN_MAX]
+    result = zxcvbn(rated, user_inputs=[*personal, *APP_WORDS])
+    if result["score"] < 3:
+        return ("Kata sandi terlalu mudah ditebak (kata sandi umum, kata tunggal, atau pola seperti "
+                "123/qwerty). Coba frasa beberapa kata.")
+    covered = sum(len(m["token"]) for m in result["sequence"]
+                  if m["pattern"] == "dictionary" and m.get("dictionary_name") == "user_inputs")
+    if covered * 2 >= len(rated):
+        return "Kata sandi terlalu mirip dengan nama, e-mail, atau nama aplikasi ini."
     return None
 
 
-def pin_problems(pin: str) -> str | None:
+def _birth_date_forms(birth: date) -> set[str]:
+    """6-digit forms of a date of birth someone might pick as a PIN."""
+    dd, mm, yy, yyyy = f"{birth.day:02d}", f"{birth.month:02d}", f"{birth.year % 100:02d}", f"{birth.year:04d}"
+    ddmmyyyy, yyyymmdd = dd + mm + yyyy, yyyy + mm + dd
+    return {dd + mm + yy, yy + mm + dd, mm + dd + yy, ddmmyyyy[:6], ddmmyyyy[2:], yyyymmdd[:6], yyyymmdd[2:]}
+
+
+def pin_problems(pin: str, *, birth_date: date | None = None, phones: tuple[str | None, ...] = ()) -> str | None:
+    """Why this 6-digit PIN is refused, or None.
+
+    Refused: all the same digit, a repeated pattern (121212, 123123), a run up or down with
+    wrap-around (123456, 654321, 890123), the owner's date of birth in its usual 6-digit forms
+    (DDMMYY, YYMMDD, MMDDYY, and DDMMYYYY / YYYYMMDD cut to 6 digits), the last 6 digits of their
+    phone number. Used for makers' login PINs and managers' approval PINs alike.
+    """
     if not PIN_PATTERN.match(pin or ""):
         return "PIN harus 6 angka."
-    if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
-        return "PIN terlalu mudah ditebak (angka sama atau berurutan)."
+    digits = [int(c) for c in pin]
+    steps = {(b - a) % 10 for a, b in pairwise(digits)}
+    if steps in ({1}, {9}) or any(pin == pin[:n] * (6 // n) for n in (1, 2, 3)):
+        return "PIN terlalu mudah ditebak (angka sama, berulang, atau berurutan)."
+    if birth_date is not None and pin in _birth_date_forms(birth_date):
+        return "PIN terlalu mudah ditebak: jangan pakai tanggal lahir."
+    for phone in phones:
+        phone_digits = re.sub(r"\D", "", phone or "")
+        if len(phone_digits) >= 6 and pin == phone_digits[-6:]:
+            return "PIN terlalu mudah ditebak: jangan pakai 6 angka terakhir nomor HP."
     return None
 
 
-def _locked_until(identifier: str, user: User | None) -> datetime | None:
-    """When the lock on this account (or this unknown identifier) ends, if it is locked now.
-
-    An identifier with no user behind it locks after the same number of failures, so the
-    answers for "no such user" and "wrong password" stay indistinguishable (no enumeration).
-    """
-    now = utcnow()
-    if user is not None:
-        return user.locked_until if user.locked_until and user.locked_until > now else None
-    lock = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-    recent = list(db.session.scalars(
-        sa.select(LoginAttempt.created_at)
-        .where(LoginAttempt.identifier == identifier[:IDENTIFIER_MAX], LoginAttempt.succeeded.is_(False),
-               LoginAttempt.created_at >= now - lock)
-        .order_by(LoginAttempt.created_at.desc())
-        .limit(current_app.config["LOGIN_MAX_FAILURES"])
-    ))
-    if len(recent) >= current_app.config["LOGIN_MAX_FAILURES"]:
-        return recent[0] + lock
-    return None
+def _maker_pin_problems(pin: str, maker, phone: str | None) -> str | None:
+    return pin_problems(pin, birth_date=maker.birth_date if maker else None,
+                        phones=(phone, maker.phone if maker else None))
 
 
-def _check_throttle(identifier: str, remote_addr: str, user: User | None) -> None:
-    now = utcnow()
-    locked_until = _locked_until(identifier, user)
-    if locked_until is not None:
-        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        raise AccountLocked(
-            f"Terlalu banyak percobaan gagal. Akun dikunci sementara; coba lagi dalam {minutes} menit "
-            "atau hubungi admin Sentra."
-        )
-    window_start = now - timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-    failures_from_addr = db.session.scalar(
-        sa.select(sa.func.count(LoginAttempt.id)).where(
-            LoginAttempt.remote_addr == remote_addr,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.created_at >= window_start,
-        )
-    )
-    if failures_from_addr >= current_app.config["LOGIN_MAX_FAILURES_PER_IP"]:
-        raise AccountLocked("Terlalu banyak percobaan masuk dari perangkat ini. Tunggu beberapa menit lalu coba lagi.")
-
+# --- login throttling (accounts/throttle.py has the mechanism) -----------------------------------
 
 IDENTIFIER_MAX = 254  # LoginAttempt.identifier
+EMAIL, PHONE = "email", "phone"  # what an identifier is; staff and buyers share e-mail identifiers
+PIN_BLOCKED_MESSAGE = ("PIN diblokir karena terlalu banyak percobaan yang salah. Hubungi petugas Sentra "
+                       "untuk mengatur ulang PIN Anda.")
 
 
-def _register_failure(identifier: str, remote_addr: str, user: User | None) -> None:
-    # Whatever was typed is recorded within the column's size (a 10,000-character "e-mail" was a 500).
+def _known_address(identifier: str, remote_addr: str, now: datetime) -> bool:
+    """Did this account log in successfully from this address recently?"""
+    since = now - timedelta(days=current_app.config["LOGIN_KNOWN_ADDRESS_DAYS"])
+    return db.session.scalar(
+        sa.select(LoginAttempt.id).where(
+            LoginAttempt.identifier == identifier[:IDENTIFIER_MAX], LoginAttempt.remote_addr == remote_addr[:64],
+            LoginAttempt.succeeded.is_(True), LoginAttempt.created_at >= since,
+        ).limit(1)
+    ) is not None
+
+
+def _pin_cap_gate(kind: str, identifier: str) -> Gate:
+    return Gate(gate_key("cap", kind, identifier), progressive=False,
+                cap=current_app.config["PIN_MAX_FAILURES"])
+
+
+def login_gates(kind: str, identifier: str, remote_addr: str, device_id: str | None, now: datetime, *,
+                pin: bool = False) -> list[Gate]:
+    """The gates a login attempt must claim, most specific first.
+
+    - a known device (signed cookie from an earlier login of this account): its own gate only;
+    - an address this account logged in from before: the (account, address) gate only;
+    - anywhere else: the (account, address) gate and the account's gate.
+    So failures from elsewhere slow the attacker without keeping the owner out, and no gate is
+    shared by different accounts behind one address (a whole Balai behind one connection).
+    A PIN also meets its cap (every address and device together), since 10^6 PINs are few.
+    """
+    if device_id:
+        gates = [Gate(gate_key("dev", kind, identifier, device_id))]
+    else:
+        gates = [Gate(gate_key("addr", kind, identifier, remote_addr[:64]))]
+        if not _known_address(identifier, remote_addr, now):
+            gates.append(Gate(gate_key("acct", kind, identifier)))
+    if pin:
+        gates.append(_pin_cap_gate(kind, identifier))
+    return gates
+
+
+def _alert_pin_blocked(user: User, now: datetime) -> None:
+    raise_alert(
+        "accounts.maker_pin_blocked",
+        f"PIN pembuat {user.name} ({user.phone}) diblokir setelah {current_app.config['PIN_MAX_FAILURES']} "
+        "kali salah dalam sehari. Pastikan pembuatnya sendiri yang mencoba, lalu atur ulang PIN-nya "
+        "(Pengguna & peran → Atur ulang PIN).",
+        key=f"maker-pin-blocked:{user.id}:{now:%Y%m%dT%H%M%S%f}",
+        entity=user, sentra_id=user.maker.sentra_id if user.maker else None,
+    )
+
+
+def _throttled_check(kind: str, identifier: str, remote_addr: str, device_cookie: str | None,
+                     user: User | None, verify: Callable[[User], bool], secret: str, *, pin: bool,
+                     now: datetime | None) -> User:
+    """Claim the gates, check the secret, count the outcome; failures are kept (commit them on error)."""
+    now = now or utcnow()
+    device_id = known_device_id(device_cookie, kind, identifier)
+    gates = login_gates(kind, identifier, remote_addr, device_id, now, pin=pin)
+    refusal = claim(gates, now)
+    if refusal is not None:
+        if refusal.blocked:
+            raise PinBlocked(PIN_BLOCKED_MESSAGE)
+        raise LoginThrottled(f"Terlalu banyak percobaan masuk yang gagal. Demi keamanan, tunggu "
+                             f"{wait_text(refusal.wait)} lalu coba lagi.", retry_after=refusal.wait.total_seconds())
+    if user is None:
+        _spend_hash_time(secret)
+    if user is None or not verify(user):
+        db.session.add(LoginAttempt(identifier=identifier[:IDENTIFIER_MAX], remote_addr=remote_addr[:64],
+                                    succeeded=False, created_at=now))
+        if pin and block_if_capped(gates[-1], now):
+            if user is not None:
+                _alert_pin_blocked(user, now)
+                record_audit(None, "account.pin_blocked", user)
+            db.session.flush()
+            raise PinBlocked(PIN_BLOCKED_MESSAGE)
+        db.session.flush()
+        wait = next_wait(gates, now)
+        detail = GENERIC_LOGIN_ERROR
+        if wait:
+            detail += f" Demi keamanan, percobaan berikutnya bisa dalam {wait_text(wait)}."
+        raise LoginFailed(detail)
+    reset([g.key for g in gates], now)
     db.session.add(LoginAttempt(identifier=identifier[:IDENTIFIER_MAX], remote_addr=remote_addr[:64],
-                                succeeded=False))
-    if user is not None:
-        # Conditional increment in SQL so concurrent workers never lose a failure.
-        db.session.execute(
-            sa.update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
-        )
-        db.session.refresh(user)
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = utcnow() + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-            record_audit(None, "account.locked", user, after={"locked_until": user.locked_until})
-    db.session.flush()
-
-
-def _register_success(identifier: str, remote_addr: str, user: User) -> None:
-    db.session.add(LoginAttempt(identifier=identifier, remote_addr=remote_addr, succeeded=True))
+                                succeeded=True, created_at=now))
     user.failed_logins = 0
     user.locked_until = None
     db.session.flush()
+    return user
+
+
+def _reset_account_gates(kind: str, identifier: str, now: datetime) -> None:
+    """Staff reset a PIN or password: every gate of this account starts afresh (and is unblocked)."""
+    db.session.execute(
+        sa.update(LoginThrottle).where(sa.or_(
+            LoginThrottle.key.in_([gate_key("acct", kind, identifier), gate_key("cap", kind, identifier)]),
+            LoginThrottle.key.startswith(f"addr:{kind}:{identifier}:", autoescape=True),
+            LoginThrottle.key.startswith(f"dev:{kind}:{identifier}:", autoescape=True),
+        )).values(failures=0, window_started_at=now, next_allowed_at=now - timedelta(minutes=1), blocked_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def is_pin_blocked(user: User) -> bool:
+    if user.role == Role.MAKER:
+        return bool(user.phone) and blocked_at(gate_key("cap", PHONE, user.phone)) is not None
+    return blocked_at(approval_gate(user).key) is not None
+
+
+def approval_gate(user: User) -> Gate:
+    """The manager's counter-approval PIN: a progressive delay and a cap, whatever the device."""
+    return Gate(gate_key("cap", "approval", str(user.id)), progressive=True,
+                cap=current_app.config["PIN_MAX_FAILURES"])
+
+
+def remember_device(device_cookie: str | None, user: User) -> str:
+    """The known-device cookie to set after `user` logged in on this browser."""
+    if user.role == Role.MAKER:
+        return device_cookie_value(device_cookie, PHONE, user.phone or "")
+    return device_cookie_value(device_cookie, EMAIL, user.email or "")
 
 
 _DUMMY_HASH: str | None = None
@@ -135,36 +273,32 @@ def _spend_hash_time(secret: str | None) -> None:
     check_password_hash(_DUMMY_HASH, secret or "")
 
 
-def authenticate_staff(email: str, password: str, remote_addr: str) -> User:
-    """The staff user for these credentials; failures are counted (commit them even on error)."""
+def authenticate_by_email(email: str, password: str, remote_addr: str, *, accept: Callable[[User], bool],
+                          device_cookie: str | None = None, now: datetime | None = None) -> User:
+    """The user with this e-mail and password whom `accept` lets in through this form (throttled)."""
     identifier = (email or "").strip().lower()
-    user = db.session.scalar(sa.select(User).where(User.email == identifier))
-    _check_throttle(identifier, remote_addr, user)
-    if user is None:
-        _spend_hash_time(password)
-    ok = user is not None and user.check_password(password or "") and user.role in STAFF_ROLES and user.is_active
-    if not ok:
-        _register_failure(identifier, remote_addr, user)
-        raise LoginFailed(GENERIC_LOGIN_ERROR)
-    _register_success(identifier, remote_addr, user)
-    return user
+    user = db.session.scalar(sa.select(User).where(User.email == identifier[:IDENTIFIER_MAX]))
+    return _throttled_check(
+        EMAIL, identifier, remote_addr, device_cookie, user,
+        lambda u: accept(u) and u.is_active and u.check_password(password or ""), password, pin=False, now=now)
 
 
-def authenticate_maker(phone: str, pin: str, remote_addr: str) -> User:
+def authenticate_staff(email: str, password: str, remote_addr: str, device_cookie: str | None = None, *,
+                       now: datetime | None = None) -> User:
+    """The staff user for these credentials; failures are counted (commit them even on error)."""
+    return authenticate_by_email(email, password, remote_addr, accept=lambda u: u.role in STAFF_ROLES,
+                                 device_cookie=device_cookie, now=now)
+
+
+def authenticate_maker(phone: str, pin: str, remote_addr: str, device_cookie: str | None = None, *,
+                       now: datetime | None = None) -> User:
     try:
         identifier = normalise_phone(phone)
     except ValueError:
-        identifier = (phone or "").strip()
+        identifier = (phone or "").strip()[:IDENTIFIER_MAX]
     user = db.session.scalar(sa.select(User).where(User.phone == identifier, User.role == Role.MAKER))
-    _check_throttle(identifier, remote_addr, user)
-    if user is None:
-        _spend_hash_time(pin)
-    ok = user is not None and user.check_pin(pin or "") and user.is_active
-    if not ok:
-        _register_failure(identifier, remote_addr, user)
-        raise LoginFailed(GENERIC_LOGIN_ERROR)
-    _register_success(identifier, remote_addr, user)
-    return user
+    return _throttled_check(PHONE, identifier, remote_addr, device_cookie, user,
+                            lambda u: u.is_active and u.check_pin(pin or ""), pin, pin=True, now=now)
 
 
 def create_user(
@@ -192,9 +326,10 @@ def create_user(
             phone = normalise_phone(phone or "")
         except ValueError as exc:
             errors["phone"] = str(exc)
-        if problem := pin_problems(pin or ""):
+        maker = db.session.get(Maker, maker_id) if maker_id is not None else None
+        if problem := _maker_pin_problems(pin or "", maker, phone):
             errors["pin"] = problem
-        if maker_id is None or db.session.get(Maker, maker_id) is None:
+        if maker is None:
             errors["maker_id"] = "Pilih data pembuat (PM) yang sudah terdaftar."
         elif db.session.scalar(sa.select(User.id).where(User.maker_id == maker_id)):
             errors["maker_id"] = "Pembuat ini sudah punya akun."
@@ -207,7 +342,7 @@ def create_user(
             errors["email"] = "Alamat e-mail tidak valid."
         elif db.session.scalar(sa.select(User.id).where(User.email == email)):
             errors["email"] = "E-mail ini sudah dipakai akun lain."
-        if problem := password_problems(password or ""):
+        if problem := password_problems(password or "", (name, email)):
             errors["password"] = problem
         phone = None
     sentras = []
@@ -264,30 +399,50 @@ def update_user_access(actor: User, user: User, *, role: Role, sentra_ids: list[
     return user
 
 
-def reset_maker_pin(actor: User, user: User, new_pin: str) -> User:
+def reset_maker_pin(actor: User, user: User, new_pin: str, *, now: datetime | None = None) -> User:
+    """Give a maker a new PIN: lifts a PIN block and any wait, ends the maker's sessions."""
     if user.role != Role.MAKER:
         raise ValidationFailed({"pin": "PIN hanya untuk akun pembuat."})
-    if problem := pin_problems(new_pin):
+    if problem := _maker_pin_problems(new_pin, user.maker, user.phone):
         raise ValidationFailed({"pin": problem})
+    was_blocked = is_pin_blocked(user)
     user.set_pin(new_pin)
     user.failed_logins = 0
     user.locked_until = None
     user.session_version += 1
+    if user.phone:
+        _reset_account_gates(PHONE, user.phone, now or utcnow())
     db.session.flush()
-    record_audit(actor, "user.reset_pin", user)
+    record_audit(actor, "user.reset_pin", user, after={"unblocked": True} if was_blocked else None)
     return user
 
 
-def reset_staff_password(actor: User | None, user: User, new_password: str) -> User:
-    """Set a staff user's password (e.g. `flask users set-password`); unlocks and ends sessions."""
+def set_approval_pin(actor: User | None, user: User, new_pin: str, *, now: datetime | None = None) -> User:
+    """Set a manager's (or admin's) counter-approval PIN; lifts its block (admins reset it)."""
+    if user.role not in (Role.MANAGER, Role.ADMIN):
+        raise ValidationFailed({"pin": "PIN persetujuan hanya untuk manajer dan admin."})
+    if problem := pin_problems(new_pin, phones=(user.phone,)):
+        raise ValidationFailed({"pin": problem})
+    was_blocked = is_pin_blocked(user)
+    user.set_pin(new_pin)
+    reset([approval_gate(user).key], now or utcnow(), unblock=True)
+    db.session.flush()
+    record_audit(actor, "user.reset_approval_pin", user, after={"unblocked": True} if was_blocked else None)
+    return user
+
+
+def reset_staff_password(actor: User | None, user: User, new_password: str, *, now: datetime | None = None) -> User:
+    """Set a staff user's password (e.g. `flask users set-password`); lifts waits and ends sessions."""
     if user.role not in STAFF_ROLES:
         raise ValidationFailed({"password": "Kata sandi hanya untuk akun staf."})
-    if problem := password_problems(new_password or ""):
+    if problem := password_problems(new_password or "", (user.name, user.email)):
         raise ValidationFailed({"password": problem})
     user.set_password(new_password)
     user.failed_logins = 0
     user.locked_until = None
     user.session_version += 1
+    if user.email:
+        _reset_account_gates(EMAIL, user.email, now or utcnow())
     db.session.flush()
     record_audit(actor, "user.reset_password", user)
     return user

@@ -21,6 +21,7 @@ from accounts.forms import (
     UserFilterForm,
 )
 from accounts.models import Role, User
+from accounts.throttle import DEVICE_COOKIE, set_device_cookie
 from core.db import utcnow
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db, login_manager
@@ -49,13 +50,21 @@ def _start_session(user) -> None:
     login_user(user)
 
 
+def _logged_in(user, target: str):
+    """Redirect after login; this browser becomes a known device for the account (accounts/throttle.py)."""
+    response = redirect(target)
+    set_device_cookie(response, services.remember_device(request.cookies.get(DEVICE_COOKIE), user))
+    return response
+
+
 @bp.route("/masuk", methods=["GET", "POST"])
 def login():
     form = StaffLoginForm()
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.authenticate_staff(form.email.data, form.password.data, request.remote_addr or "-")
+            user = services.authenticate_staff(form.email.data, form.password.data, request.remote_addr or "-",
+                                               request.cookies.get(DEVICE_COOKIE))
         except DomainError as error:
             db.session.commit()  # failed attempts must be counted even though login failed
             form.password.errors.append(error.detail)
@@ -63,7 +72,7 @@ def login():
         else:
             db.session.commit()
             _start_session(user)
-            return redirect(safe_next(request.args.get("next")) or _home_for(user))
+            return _logged_in(user, safe_next(request.args.get("next")) or _home_for(user))
     elif request.method == "POST":
         status = 422
     return render_template("accounts/login.html", form=form), status
@@ -75,15 +84,16 @@ def maker_login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.authenticate_maker(form.phone.data, form.pin.data, request.remote_addr or "-")
+            user = services.authenticate_maker(form.phone.data, form.pin.data, request.remote_addr or "-",
+                                               request.cookies.get(DEVICE_COOKIE))
         except DomainError as error:
-            db.session.commit()
+            db.session.commit()  # failed attempts (and a PIN block with its staff alert) are kept
             form.pin.errors.append(error.detail)
             status = error.status
         else:
             db.session.commit()
             _start_session(user)
-            return redirect(_home_for(user))
+            return _logged_in(user, _home_for(user))
     elif request.method == "POST":
         status = 422
     return render_template("accounts/maker_login.html", form=form), status
@@ -275,14 +285,18 @@ def user_access(user_id: int):
 @bp.route("/pengguna/<int:user_id>/pin", methods=["GET", "POST"])
 @admin_required
 def user_pin_reset(user_id: int):
+    """A maker's login PIN, or a manager's (admin's) counter-approval PIN: also lifts a PIN block."""
     user = get_user_or_404(user_id)
-    if user.role != Role.MAKER:
+    if user.role not in (Role.MAKER, Role.MANAGER, Role.ADMIN):
         abort(404)
     form = PinResetForm()
     status = 200
     if form.validate_on_submit():
         try:
-            services.reset_maker_pin(current_user, user, form.pin.data)
+            if user.role == Role.MAKER:
+                services.reset_maker_pin(current_user, user, form.pin.data)
+            else:
+                services.set_approval_pin(current_user, user, form.pin.data)
             db.session.commit()
         except ValidationFailed as error:
             db.session.rollback()
@@ -293,4 +307,5 @@ def user_pin_reset(user_id: int):
             return redirect(url_for("accounts.user_list"))
     elif request.method == "POST":
         status = 422
-    return render_template("accounts/user_pin.html", form=form, user=user), status
+    return render_template("accounts/user_pin.html", form=form, user=user,
+                           blocked=services.is_pin_blocked(user)), status

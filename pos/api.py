@@ -33,11 +33,14 @@ SEARCH_LIMIT = 12
 
 
 def checked_approver(sentra_id: int, approver_id: object, pin: object):
-    """The approving manager; a wrong PIN is counted (committed) before the 403 goes out."""
+    """The approving manager; a wrong PIN is counted (committed) before the 403 goes out.
+
+    Called before the request writes anything else, so the commit on a wrong PIN keeps only the
+    throttle's count (and a block alert) — rolling back first would hand the claimed check back.
+    """
     try:
         return approve_with_pin(sentra_id, approver_id, str(pin or ""))
     except WrongPin as error:
-        db.session.rollback()
         record_pin_failure(error, request.remote_addr)
         db.session.commit()
         raise

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from accounts.models import User
+from accounts.services import approval_gate
+from accounts.throttle import block_if_capped, claim, next_wait, reset, wait_text
+from core.alerts import raise_alert
 from core.audit import record_audit
 from core.db import utcnow
 from core.errors import Conflict, DomainError, Forbidden, ShiftClosed, ValidationFailed
@@ -196,49 +200,59 @@ def _pin_identifier(user_id: int) -> str:
     return f"approval-pin:{user_id}"
 
 
-def approve_with_pin(sentra_id: int, approver_id: object, pin: str) -> User:
+def approve_with_pin(sentra_id: int, approver_id: object, pin: str, *, now: datetime | None = None) -> User:
     """The manager (or admin) of this Sentra whose PIN (or password) was typed on the spot.
 
-    Wrong PINs are counted in the database (`record_pin_failure`); after LOGIN_MAX_FAILURES in
-    LOGIN_LOCK_MINUTES the manager's approval is refused for a while, so a PIN cannot be guessed.
+    The check is gated by the manager's approval throttle (accounts.services.approval_gate,
+    claimed atomically in the database): a few free failures, then a growing wait, and after
+    PIN_MAX_FAILURES within a day the approval PIN is blocked until an admin resets it (a staff
+    alert says so). A wrong PIN raises `WrongPin` with the failure already counted: the boundary
+    must commit it (`checked_approver`), so call this before the request writes anything else.
     """
-    from datetime import timedelta
-
-    from flask import current_app
-
-    from accounts.models import LoginAttempt
-
     try:
         user = db.session.get(User, int(approver_id)) if approver_id not in (None, "") else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         user = None
     pin = (pin or "").strip()
     if user is None or not pin:
         raise Forbidden("Pilih manajer dan masukkan PIN manajer.", field="approver_pin")
     if not is_manager_of(user, sentra_id):
         raise Forbidden("Yang menyetujui harus manajer Sentra ini.", field="approver_id")
-    if user.locked_until and user.locked_until > utcnow():
-        raise Forbidden("Akun manajer sedang terkunci.", field="approver_id")
-    window = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-    failures = db.session.scalar(
-        sa.select(sa.func.count(LoginAttempt.id)).where(
-            LoginAttempt.identifier == _pin_identifier(user.id), LoginAttempt.succeeded.is_(False),
-            LoginAttempt.created_at >= utcnow() - window)
-    )
-    if failures >= current_app.config["LOGIN_MAX_FAILURES"]:
-        raise Forbidden(
-            f"Terlalu banyak PIN salah untuk {user.name}. Persetujuan dikunci sementara "
-            f"({current_app.config['LOGIN_LOCK_MINUTES']} menit); minta manajer lain.", field="approver_pin")
+    now = now or utcnow()
+    gate = approval_gate(user)
+    blocked_text = (f"PIN persetujuan {user.name} diblokir karena terlalu banyak PIN salah. Minta admin "
+                    "mengatur ulang PIN itu, atau minta manajer lain.")
+    refusal = claim([gate], now)
+    if refusal is not None:
+        if refusal.blocked:
+            raise Forbidden(blocked_text, field="approver_pin")
+        raise Forbidden(f"Terlalu banyak PIN salah untuk {user.name}. Tunggu {wait_text(refusal.wait)} "
+                        "lalu coba lagi, atau minta manajer lain.", field="approver_pin")
     if not (user.check_pin(pin) or user.check_password(pin)):
-        raise WrongPin("PIN manajer salah.", user_id=user.id)
+        if block_if_capped(gate, now):
+            sentra_ids = sorted(user.sentra_ids)
+            raise_alert(
+                "pos.approval_pin_blocked",
+                f"PIN persetujuan {user.name} diblokir setelah {current_app.config['PIN_MAX_FAILURES']} kali "
+                "salah dalam sehari. Pastikan manajernya sendiri yang mencoba, lalu admin mengatur ulang PIN itu.",
+                key=f"approval-pin-blocked:{user.id}:{now:%Y%m%dT%H%M%S%f}",
+                entity=user, sentra_id=sentra_ids[0] if len(sentra_ids) == 1 else None,
+            )
+            raise WrongPin("PIN manajer salah. " + blocked_text, user_id=user.id)
+        wait = next_wait([gate], now)
+        detail = "PIN manajer salah."
+        if wait:
+            detail += f" Percobaan berikutnya bisa dalam {wait_text(wait)}."
+        raise WrongPin(detail, user_id=user.id)
+    reset([gate.key], now)
     return user
 
 
 def record_pin_failure(error: WrongPin, remote_addr: str | None) -> None:
-    """Count a wrong manager PIN (the caller commits it after rolling back the refused action)."""
+    """Log a wrong manager PIN (already counted by the throttle; the caller commits both)."""
     from accounts.models import LoginAttempt
 
-    db.session.add(LoginAttempt(identifier=_pin_identifier(error.user_id), remote_addr=remote_addr or "-",
+    db.session.add(LoginAttempt(identifier=_pin_identifier(error.user_id), remote_addr=(remote_addr or "-")[:64],
                                 succeeded=False))
     db.session.flush()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -424,32 +425,17 @@ def register_buyer(name: str, email: str, password: str) -> User:
     return create_user(None, name=name, role=Role.BUYER, email=email, password=password)
 
 
-def authenticate_buyer(email: str, password: str, remote_addr: str) -> User:
-    """The buyer for these credentials, with the same database-counted lock-out as staff logins.
+def authenticate_buyer(email: str, password: str, remote_addr: str, device_cookie: str | None = None, *,
+                       now: datetime | None = None) -> User:
+    """The buyer for these credentials, throttled like staff logins (accounts.services).
 
-    Reuses accounts' throttle helpers (failures are recorded; commit them even on error).
+    Failures are recorded; commit them even on error.
     """
     from accounts.models import Role
-    from accounts.services import (
-        GENERIC_LOGIN_ERROR,
-        LoginFailed,
-        _check_throttle,
-        _register_failure,
-        _register_success,
-        _spend_hash_time,
-    )
+    from accounts.services import authenticate_by_email
 
-    identifier = (email or "").strip().lower()
-    user = db.session.scalar(sa.select(User).where(User.email == identifier))
-    _check_throttle(identifier, remote_addr, user)
-    if user is None:
-        _spend_hash_time(password)
-    ok = user is not None and user.role == Role.BUYER and user.is_active and user.check_password(password or "")
-    if not ok:
-        _register_failure(identifier, remote_addr, user)
-        raise LoginFailed(GENERIC_LOGIN_ERROR)
-    _register_success(identifier, remote_addr, user)
-    return user
+    return authenticate_by_email(email, password, remote_addr, accept=lambda u: u.role == Role.BUYER,
+                                 device_cookie=device_cookie, now=now)
 
 
 def buyer_orders(user: User) -> list[Order]:

@@ -25,6 +25,8 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts.access import require_sentra_access, scoped_sentra_ids, staff_required
 from accounts.models import Role
+from accounts.services import remember_device
+from accounts.throttle import DEVICE_COOKIE, set_device_cookie
 from core.errors import DomainError, problem
 from core.extensions import csrf, db
 from core.menu import add_menu_item
@@ -802,7 +804,8 @@ def buyer_login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = authenticate_buyer(form.email.data, form.password.data, request.remote_addr or "-")
+            user = authenticate_buyer(form.email.data, form.password.data, request.remote_addr or "-",
+                                      request.cookies.get(DEVICE_COOKIE))
         except DomainError as error:
             db.session.commit()  # failed attempts count even though the login failed
             form.password.errors = [*form.password.errors, error.detail]
@@ -810,7 +813,9 @@ def buyer_login():
         else:
             db.session.commit()
             _start_buyer_session(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("shop.buyer_orders_view"))
+            response = redirect(safe_next(request.args.get("next")) or url_for("shop.buyer_orders_view"))
+            set_device_cookie(response, remember_device(request.cookies.get(DEVICE_COOKIE), user))
+            return response
     elif request.method == "POST":
         status = 422
     return render_template("shop/buyer_login.html", form=form), status

@@ -1,4 +1,4 @@
-"""Logging in and out: generic errors, lock-out counted in the database, per-address throttle, sessions."""
+"""Logging in and out: generic errors, throttling that slows attackers (not owners), PIN blocks, sessions."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from accounts.models import LoginAttempt, Role, User
-from core.audit import AuditEntry
+from accounts.models import LoginAttempt, LoginThrottle, Role, User
+from accounts.throttle import DEVICE_COOKIE
 from core.db import utcnow
 from core.extensions import db
 from tests.factories import TEST_PASSWORD, TEST_PIN, MakerUserFactory, SentraFactory, UserFactory
 
-LOCKED = "Akun dikunci sementara"
+WAIT = "Terlalu banyak percobaan masuk yang gagal"
+BLOCKED = "PIN diblokir"
 GENERIC = "Data masuk tidak cocok. Periksa kembali lalu coba lagi."
 
 
@@ -113,97 +114,211 @@ def test_inactive_account_gets_the_generic_answer(client, csrf):
     assert response.status_code == 401 and GENERIC in text(response)
 
 
-def test_staff_account_locks_after_five_failures(client, csrf, kasir):
-    for _ in range(4):
-        assert staff_login(client, csrf, "budi@sentra.test", "Salah-sekali-99").status_code == 401
-    fifth = staff_login(client, csrf, "budi@sentra.test", "Salah-sekali-99")
-    assert fifth.status_code == 401
+def fail(client, csrf, times, email="budi@sentra.test", **kwargs):
+    for _ in range(times):
+        assert staff_login(client, csrf, email, "Salah-sekali-99", **kwargs).status_code == 401
 
-    # Locked: even the right password is refused, with a message that says so.
-    locked = staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD)
-    assert locked.status_code == 429
-    assert LOCKED in text(locked) and "15 menit" in text(locked)
+
+def test_failures_make_the_next_try_wait_then_the_right_password_works(client, csrf, kasir, time_machine):
+    """No hard lock-out: three free failures, then a wait (said in the message) that grows."""
+    time_machine.move_to(utcnow(), tick=False)
+    fail(client, csrf, 2)
+    third = staff_login(client, csrf, "budi@sentra.test", "Salah-sekali-99")
+    assert third.status_code == 401 and GENERIC in text(third) and "bisa dalam 30 detik" in text(third)
+
+    # Within the wait even the right password is not checked (this browser is not a known device).
+    waiting = staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD)
+    assert waiting.status_code == 429 and WAIT in text(waiting) and "tunggu 30 detik" in text(waiting)
     with client.session_transaction() as sess:
         assert "_user_id" not in sess
-    db.session.refresh(kasir)
-    assert kasir.locked_until > utcnow() + timedelta(minutes=14)
-    assert db.session.scalar(sa.select(AuditEntry.action).where(AuditEntry.entity_id == str(kasir.id))) == (
-        "account.locked")
 
-    # After the lock period the right password works again.
-    kasir.locked_until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
+    time_machine.shift(timedelta(seconds=31))
+    fourth = staff_login(client, csrf, "budi@sentra.test", "Salah-sekali-99")
+    assert "bisa dalam 1 menit" in text(fourth)  # doubled
+    time_machine.shift(timedelta(seconds=61))
     assert staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD).status_code == 302
-    db.session.refresh(kasir)
-    assert kasir.failed_logins == 0 and kasir.locked_until is None
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.max(LoginThrottle.failures))) == 0  # success forgets
 
 
-def test_maker_pin_locks_after_five_failures(client, csrf, maker_user):
-    for pin in ("111111", "222222", "333333", "444444", "555555"):
+def test_maker_pin_failures_make_the_next_try_wait(client, csrf, maker_user, time_machine):
+    time_machine.move_to(utcnow(), tick=False)
+    for pin in ("111111", "222222", "333333"):
         assert maker_login(client, csrf, "0812 3456 7890", pin).status_code == 401
-    locked = maker_login(client, csrf, "0812 3456 7890", TEST_PIN)
-    assert locked.status_code == 429 and LOCKED in text(locked)
-
-    maker_user.locked_until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
+    waiting = maker_login(client, csrf, "0812 3456 7890", TEST_PIN)
+    assert waiting.status_code == 429 and WAIT in text(waiting)
+    time_machine.shift(timedelta(seconds=31))
     assert maker_login(client, csrf, "0812 3456 7890", TEST_PIN).status_code == 302
 
 
-def test_failures_are_counted_in_the_database_across_clients(app, csrf, kasir):
-    """Counted in the database, not in process memory: five clients, one failure each, still lock."""
+def test_failures_are_counted_in_the_database_across_clients(app, csrf, kasir, time_machine):
+    """Counted in the database, not in process memory: clients on other addresses share the account's count."""
     from tests.conftest import csrf_token
 
-    for i in range(5):
+    time_machine.move_to(utcnow(), tick=False)
+    for i in range(3):
         other = app.test_client()
         response = other.post("/accounts/masuk", environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}, data={
             "csrf_token": csrf_token(other), "email": "budi@sentra.test", "password": "Salah-sekali-99"})
         assert response.status_code == 401
-    db.session.refresh(kasir)
-    assert kasir.locked_until is not None and kasir.locked_until > utcnow()
-    assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id))) == 5
+    fourth = app.test_client()
+    response = fourth.post("/accounts/masuk", environ_base={"REMOTE_ADDR": "10.0.0.9"}, data={
+        "csrf_token": csrf_token(fourth), "email": "budi@sentra.test", "password": TEST_PASSWORD})
+    assert response.status_code == 429
+    assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id))) == 3
 
 
-def test_unknown_identifier_locks_like_a_real_account(client, csrf):
-    """No user enumeration through the lock-out: an unknown e-mail locks after as many failures."""
-    for _ in range(5):
-        assert staff_login(client, csrf, "siapa@sentra.test", "Salah-sekali-99").status_code == 401
-    locked = staff_login(client, csrf, "siapa@sentra.test", "Salah-sekali-99")
-    assert locked.status_code == 429 and LOCKED in text(locked)
+def test_unknown_identifier_is_throttled_like_a_real_account(client, csrf, kasir, time_machine):
+    """No user enumeration through the throttle: same statuses and words for a known and an unknown e-mail."""
+    time_machine.move_to(utcnow(), tick=False)
+    answers = {}
+    for email in ("budi@sentra.test", "siapa@sentra.test"):
+        answers[email] = [staff_login(client, csrf, email, "Salah-sekali-99") for _ in range(4)]
+    known, unknown = answers.values()
+    assert [r.status_code for r in known] == [r.status_code for r in unknown] == [401, 401, 401, 429]
+    for a, b in zip(known, unknown, strict=True):
+        assert _message(a) == _message(b)
 
 
-def test_lock_after_success_resets_the_count(client, csrf, kasir):
-    for _ in range(4):
-        staff_login(client, csrf, "budi@sentra.test", "Salah-sekali-99")
+def _message(response) -> str:
+    import re
+
+    return re.search(r'id="password-err"[^>]*>([^<]*)<', text(response)).group(1)
+
+
+def test_success_resets_the_count(client, csrf, kasir):
+    fail(client, csrf, 2)
     assert staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD).status_code == 302
-    db.session.refresh(kasir)
-    assert kasir.failed_logins == 0
     client.post("/accounts/keluar", data={"csrf_token": csrf()})
-    assert staff_login(client, csrf, "budi@sentra.test", "Salah-sekali-99").status_code == 401
-    db.session.refresh(kasir)
-    assert kasir.failed_logins == 1 and kasir.locked_until is None
+    client.delete_cookie(DEVICE_COOKIE)
+    # Two fresh free failures again: the earlier two were forgotten.
+    fail(client, csrf, 2)
+    third = staff_login(client, csrf, "budi@sentra.test", "Salah-sekali-99")
+    assert third.status_code == 401 and "bisa dalam" in text(third)
 
 
-def test_too_many_failures_from_one_address_are_throttled(app, client, csrf, kasir):
-    now = utcnow()
-    limit = app.config["LOGIN_MAX_FAILURES_PER_IP"]
-    db.session.add_all([
-        LoginAttempt(identifier=f"tebak{i}@sentra.test", remote_addr="203.0.113.9", succeeded=False, created_at=now)
-        for i in range(limit)
-    ])
-    db.session.commit()
-
-    throttled = staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD,
-                            environ_base={"REMOTE_ADDR": "203.0.113.9"})
-    assert throttled.status_code == 429
-    assert "Terlalu banyak percobaan masuk dari perangkat ini" in text(throttled)
-    # The same account from another address is fine, and old failures age out of the window.
-    assert staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD,
-                       environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 302
-    db.session.execute(sa.update(LoginAttempt).values(created_at=now - timedelta(hours=1)))
-    db.session.commit()
+def test_known_device_is_not_kept_out_by_failures_elsewhere(app, client, csrf, kasir, time_machine):
+    time_machine.move_to(utcnow(), tick=False)
+    assert staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD).status_code == 302
+    assert client.get_cookie(DEVICE_COOKIE) is not None
     client.post("/accounts/keluar", data={"csrf_token": csrf()})
+
+    attacker = app.test_client()
+    from tests.conftest import csrf_token
+
+    for _ in range(8):
+        attacker.post("/accounts/masuk", environ_base={"REMOTE_ADDR": "198.51.100.66"}, data={
+            "csrf_token": csrf_token(attacker), "email": "budi@sentra.test", "password": "Salah-sekali-99"})
+        time_machine.shift(timedelta(minutes=16))  # the attacker waits out every delay
+    # The owner's own browser (known device cookie), from a brand-new address, goes straight in.
     assert staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD,
-                       environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 302
+                       environ_base={"REMOTE_ADDR": "203.0.113.200"}).status_code == 302
+
+
+def test_known_address_is_not_kept_out_by_failures_elsewhere(app, client, csrf, kasir, time_machine):
+    time_machine.move_to(utcnow(), tick=False)
+    balai = {"REMOTE_ADDR": "203.0.113.9"}
+    assert staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD, environ_base=balai).status_code == 302
+    client.post("/accounts/keluar", data={"csrf_token": csrf()})
+    client.delete_cookie(DEVICE_COOKIE)  # e.g. another browser at the same Balai
+
+    elsewhere = {"REMOTE_ADDR": "198.51.100.66"}
+    fail(client, csrf, 3, environ_base=elsewhere)
+    assert staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD, environ_base=elsewhere).status_code == 429
+    assert staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD, environ_base=balai).status_code == 302
+
+
+def test_wrong_guesses_from_a_known_address_are_still_slowed(client, csrf, kasir, time_machine):
+    time_machine.move_to(utcnow(), tick=False)
+    balai = {"REMOTE_ADDR": "203.0.113.9"}
+    assert staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD, environ_base=balai).status_code == 302
+    client.post("/accounts/keluar", data={"csrf_token": csrf()})
+    client.delete_cookie(DEVICE_COOKIE)
+    fail(client, csrf, 3, environ_base=balai)
+    assert staff_login(client, csrf, "budi@sentra.test", "Salah-sekali-99", environ_base=balai).status_code == 429
+
+
+def test_a_forged_device_cookie_counts_as_no_device(client, csrf, kasir, time_machine):
+    time_machine.move_to(utcnow(), tick=False)
+    fail(client, csrf, 3)
+    client.set_cookie(DEVICE_COOKIE, "eyJpZCI6ImFiYyIsImFjY291bnRzIjpbXX0.forged.sig")
+    assert staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD).status_code == 429
+
+
+def test_failures_from_one_address_never_refuse_a_correct_login_there(client, csrf, kasir, time_machine):
+    """A whole Balai sits behind one connection: others' failures there never keep a colleague out."""
+    time_machine.move_to(utcnow(), tick=False)
+    balai = {"REMOTE_ADDR": "203.0.113.9"}
+    for i in range(40):
+        assert staff_login(client, csrf, f"tebak{i}@sentra.test", "Salah-sekali-99",
+                           environ_base=balai).status_code == 401
+    assert staff_login(client, csrf, "budi@sentra.test", TEST_PASSWORD, environ_base=balai).status_code == 302
+
+
+def test_the_wait_grows_exponentially_and_is_capped(app):
+    from accounts.throttle import delay_after
+
+    waits = [delay_after(n).total_seconds() for n in range(1, 10)]
+    assert waits == [0, 0, 30, 60, 120, 240, 480, 900, 900]
+    assert delay_after(10_000).total_seconds() == app.config["LOGIN_MAX_DELAY_SECONDS"]
+
+
+def block_maker_pin(client, csrf, phone, time_machine, wrong="975310"):
+    """Ten wrong PINs from ten addresses, waiting out every delay: the cap is across addresses."""
+    responses = []
+    for i in range(10):
+        responses.append(maker_login(client, csrf, phone, wrong, environ_base={"REMOTE_ADDR": f"10.1.0.{i}"}))
+        time_machine.shift(timedelta(minutes=16))
+    return responses
+
+
+def test_maker_pin_is_blocked_after_ten_failures_across_addresses_until_staff_reset(
+        client, csrf, maker_user, time_machine):
+    from accounts.services import reset_maker_pin
+    from core.alerts import StaffAlert
+
+    time_machine.move_to(utcnow(), tick=False)
+    responses = block_maker_pin(client, csrf, "0812 3456 7890", time_machine)
+    assert [r.status_code for r in responses] == [401] * 9 + [403]
+    assert BLOCKED in text(responses[-1]) and "Hubungi petugas Sentra" in text(responses[-1])
+    # Blocked: the right PIN, from anywhere, any time later today, is not even checked.
+    time_machine.shift(timedelta(hours=3))
+    blocked = maker_login(client, csrf, "0812 3456 7890", TEST_PIN, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert blocked.status_code == 403 and BLOCKED in text(blocked)
+
+    [alert] = db.session.scalars(sa.select(StaffAlert)).all()
+    assert alert.kind == "accounts.maker_pin_blocked" and alert.entity_id == str(maker_user.id)
+    assert alert.sentra_id == maker_user.maker.sentra_id and "Bu Sri" in alert.message
+
+    admin = UserFactory(role=Role.ADMIN)
+    reset_maker_pin(admin, db.session.get(User, maker_user.id), "739182")
+    db.session.commit()
+    assert maker_login(client, csrf, "0812 3456 7890", "739182").status_code == 302
+    client.post("/accounts/keluar", data={"csrf_token": csrf()})
+
+    # A second block is a second alert (one alert per block).
+    client.delete_cookie(DEVICE_COOKIE)
+    block_maker_pin(client, csrf, "0812 3456 7890", time_machine)
+    assert db.session.scalar(sa.select(sa.func.count(StaffAlert.id))) == 2
+
+
+def test_a_known_device_does_not_raise_the_pin_cap(client, csrf, maker_user, time_machine):
+    time_machine.move_to(utcnow(), tick=False)
+    assert maker_login(client, csrf, "0812 3456 7890", TEST_PIN).status_code == 302
+    client.post("/accounts/keluar", data={"csrf_token": csrf()})
+    responses = block_maker_pin(client, csrf, "0812 3456 7890", time_machine)
+    assert responses[-1].status_code == 403 and BLOCKED in text(responses[-1])
+
+
+def test_unknown_phone_is_blocked_like_a_real_maker(client, csrf, maker_user, time_machine):
+    from core.alerts import StaffAlert
+
+    time_machine.move_to(utcnow(), tick=False)
+    known = block_maker_pin(client, csrf, "0812 3456 7890", time_machine)
+    unknown = block_maker_pin(client, csrf, "0813 0000 1111", time_machine)
+    assert [r.status_code for r in known] == [r.status_code for r in unknown]
+    assert BLOCKED in text(unknown[-1])
+    assert db.session.scalar(sa.select(sa.func.count(StaffAlert.id))) == 1  # alerts only for a real maker
 
 
 def test_bad_login_form_input_is_422_with_messages(client, csrf):

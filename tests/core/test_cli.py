@@ -40,7 +40,7 @@ def test_create_admin_refuses_a_weak_password(runner):
     result = runner.invoke(args=["users", "create-admin", "--email", "admin@sentra.test", "--name", "Admin",
                                  "--password", "rahasia"])
     assert result.exit_code != 0
-    assert "Kata sandi minimal 10 karakter." in result.output
+    assert "Kata sandi minimal 12 karakter." in result.output
     assert users() == []
 
 
@@ -79,7 +79,7 @@ def test_set_password_refuses_weak_passwords_and_unknown_users(runner):
 
     user = UserFactory(role=Role.ADMIN, email="admin@sentra.test")
     weak = runner.invoke(args=["users", "set-password", "--email", "admin@sentra.test", "--password", "12345"])
-    assert weak.exit_code != 0 and "Kata sandi minimal 10 karakter." in weak.output
+    assert weak.exit_code != 0 and "Kata sandi minimal 12 karakter." in weak.output
     unknown = runner.invoke(args=["users", "set-password", "--email", "siapa@sentra.test",
                                   "--password", "Kartini-Temanggung-7"])
     assert unknown.exit_code != 0 and "Tidak ada akun" in unknown.output

@@ -47,7 +47,8 @@ def test_admin_creates_a_kasir_with_keyboard_and_pages_pass_axe(page, live_serve
     page.get_by_label("Kata sandi awal").fill("pendek")
     page.get_by_label("TMG · Kartini Temanggung").check()
     page.get_by_role("button", name="Simpan").click()
-    assert page.locator("#password-err").inner_text() == "Kata sandi minimal 10 karakter."
+    assert page.locator("#password-err").inner_text() == (
+        "Kata sandi minimal 12 karakter. Frasa beberapa kata mudah diingat dan kuat.")
     assert page.get_by_label("E-mail").input_value() == "siti@sentra.test"
     assert page.get_by_label("Kata sandi awal").input_value() == ""
     assert page.get_by_label("TMG · Kartini Temanggung").is_checked()

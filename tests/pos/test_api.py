@@ -4,6 +4,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from accounts.models import Role, User
 from core.extensions import db
 from inventory.stock import stock_level
 from pos.models import VisitorTally
@@ -125,21 +126,47 @@ def test_large_discount_needs_manager_pin(client, login_as, csrf):
     assert db.session.get(Sale, ok.get_json()["id"]).discount_approved_by_id == manager.id
 
 
-def test_manager_pin_guessing_is_locked_out(client, login_as, csrf):
+def test_manager_pin_guessing_waits_then_is_blocked_until_an_admin_resets_it(client, login_as, csrf,
+                                                                            time_machine):
+    from datetime import timedelta
+
+    from accounts.services import set_approval_pin
+    from core.alerts import StaffAlert
+    from core.db import utcnow
     from tests.factories import TEST_PIN
 
+    time_machine.move_to(utcnow(), tick=False)
     _s, kasir, manager, product, _t, shift = counter_setup()
     manager.set_pin(TEST_PIN)
     db.session.commit()
     login_as(kasir)
     lines = [{"product_id": product.id, "quantity": 1, "discount": 50_000}]
     pay = [{"method": "cash", "amount": 100_000}]
-    for guess in range(5):
+    for guess in range(3):
         wrong = post_sale(client, csrf, shift, lines, pay, approver_id=manager.id, approver_pin=f"00000{guess}")
         assert wrong.status_code == 403 and "PIN manajer salah" in wrong.get_json()["detail"]
-    locked = post_sale(client, csrf, shift, lines, pay, approver_id=manager.id, approver_pin=TEST_PIN)
-    assert locked.status_code == 403 and "Terlalu banyak PIN salah" in locked.get_json()["detail"]
+    waiting = post_sale(client, csrf, shift, lines, pay, approver_id=manager.id, approver_pin=TEST_PIN)
+    assert waiting.status_code == 403 and "Tunggu 30 detik" in waiting.get_json()["detail"]
+
+    for guess in range(3, 10):  # waiting out every delay: the cap still ends it at ten a day
+        time_machine.shift(timedelta(minutes=16))
+        login_as(kasir)  # (the kasir's session would idle out over these hours)
+        wrong = post_sale(client, csrf, shift, lines, pay, approver_id=manager.id, approver_pin=f"00000{guess}")
+        assert wrong.status_code == 403
+    assert "diblokir" in wrong.get_json()["detail"]
+    time_machine.shift(timedelta(minutes=50))
+    login_as(kasir)
+    blocked = post_sale(client, csrf, shift, lines, pay, approver_id=manager.id, approver_pin=TEST_PIN)
+    assert blocked.status_code == 403 and "diblokir" in blocked.get_json()["detail"]
     assert db.session.scalar(sa.select(sa.func.count(Sale.id))) == 0
+    [alert] = db.session.scalars(sa.select(StaffAlert)).all()
+    assert alert.kind == "pos.approval_pin_blocked" and alert.entity_id == str(manager.id)
+
+    admin = UserFactory(role=Role.ADMIN)
+    set_approval_pin(admin, db.session.get(User, manager.id), "739182")
+    db.session.commit()
+    ok = post_sale(client, csrf, shift, lines, pay, approver_id=manager.id, approver_pin="739182")
+    assert ok.status_code == 201
 
 
 def test_refund_api_with_pin_is_idempotent(client, login_as, csrf):
