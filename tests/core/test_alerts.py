@@ -35,7 +35,7 @@ def test_managers_see_their_sentras_alerts_and_admins_see_all(client, login_as):
     login_as(manager_of(own))
     page = client.get("/staf/peringatan").get_data(as_text=True)
     assert "Peringatan Temanggung" in page and "Bekasi" not in page and "nasional" not in page
-    assert "1 peringatan perlu diperiksa" in client.get("/staf").get_data(as_text=True)
+    assert "Peringatan yang perlu diperiksa: 1" in client.get("/staf").get_data(as_text=True)
 
     login_as(admin())
     page = client.get("/staf/peringatan").get_data(as_text=True)
