@@ -85,9 +85,6 @@ class User(UserMixin, db.Model):
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
 
-    def has_role(self, *roles: Role | str) -> bool:
-        return self.role in {Role(r) for r in roles}
-
     @property
     def sentra_ids(self) -> set[int]:
         return {s.id for s in self.sentras}

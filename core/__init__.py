@@ -65,8 +65,7 @@ def import_models() -> None:
     """Import every package's models so metadata (and Alembic) sees all tables."""
     import accounts.models  # noqa: F401
     import core.alerts
-    import core.audit
-    import core.idempotency  # noqa: F401
+    import core.audit  # noqa: F401
     import inventory.models  # noqa: F401
     import payouts.models  # noqa: F401
     import pos.models  # noqa: F401

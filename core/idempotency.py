@@ -1,43 +1,16 @@
 """Idempotency keys for requests that move money or stock (Stripe's model).
 
-The first request with a key stores a fingerprint of its body and, once done, its response.
-A retry with the same key and body gets that response back; the same key with a different
-body is refused (422). Keys are scoped (e.g. per user or device and per endpoint), so two
-cashiers cannot collide. Stored in the database, so every worker sees them.
+The key is stored on the row the request creates (`Sale.client_key`, `Refund.client_key`, unique),
+so a retry finds the first result in the same table and a replay is exactly as durable as the sale
+itself; `record_sale` / `refund_sale` compare the stored request with the retried one (422 if they
+differ). This module only checks the key's shape.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
-from datetime import datetime
-from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
-
-from core.db import UTCDateTime, utcnow
-from core.errors import DomainError, IdempotencyConflict
-from core.extensions import db
-
-
-class IdempotencyRecord(db.Model):
-    __tablename__ = "idempotency_records"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(sa.String(120))
-    key: Mapped[str] = mapped_column(sa.String(80))
-    fingerprint: Mapped[str] = mapped_column(sa.String(64))
-    response_status: Mapped[int] = mapped_column(sa.Integer)
-    response_body: Mapped[dict] = mapped_column(sa.JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    __table_args__ = (sa.UniqueConstraint("scope", "key", name="uq_idempotency_scope_key"),)
-
-
-def fingerprint(payload: Any) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+from core.errors import DomainError
 
 
 def validate_key(key: str | None) -> str:
@@ -48,25 +21,3 @@ def validate_key(key: str | None) -> str:
         return str(uuid.UUID(key))
     except ValueError:
         raise DomainError("Idempotency-Key harus berupa UUID.", field="Idempotency-Key") from None
-
-
-def find_replay(scope: str, key: str, payload: Any) -> IdempotencyRecord | None:
-    """The stored record for this key, or None; refuses a key reused with another body."""
-    record = db.session.scalar(
-        sa.select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-    )
-    if record is not None and record.fingerprint != fingerprint(payload):
-        raise IdempotencyConflict(
-            "Kunci idempotensi ini sudah dipakai untuk permintaan lain. Buat transaksi baru."
-        )
-    return record
-
-
-def remember(scope: str, key: str, payload: Any, status: int, body: dict) -> IdempotencyRecord:
-    """Store the response for this key in the current transaction (flushes)."""
-    record = IdempotencyRecord(
-        scope=scope, key=key, fingerprint=fingerprint(payload), response_status=status, response_body=body
-    )
-    db.session.add(record)
-    db.session.flush()
-    return record

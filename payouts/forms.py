@@ -32,9 +32,3 @@ class CancelForm(FlaskForm):
 class SlipUploadForm(FlaskForm):
     slip = FileField(_l("Foto atau PDF bukti yang sudah ditandatangani"))
 
-
-class MonthForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    bulan = StringField(_l("Bulan"), validators=[Optional()], render_kw={"type": "month"})

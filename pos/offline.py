@@ -45,7 +45,7 @@ from sqlalchemy.orm import selectinload
 from accounts.models import User
 from core.audit import record_audit
 from core.db import utcnow
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, ValidationFailed
 from core.extensions import db
 from inventory.models import ConsentPurpose, Maker, MovementKind, Product, Sentra, StockLevel, StockMovement
 from inventory.stock import move_stock
@@ -231,13 +231,6 @@ def resolve_conflict(actor: User, conflict: StockConflict, note: str = "") -> St
                  after={"resolved": True, "sale": sale.number, "product_id": product.id,
                         "adjustment": conflict.missing_qty, "note": note})
     db.session.flush()
-    return conflict
-
-
-def get_conflict(conflict_id: int) -> StockConflict:
-    conflict = db.session.get(StockConflict, conflict_id)
-    if conflict is None:
-        raise NotFound("Konflik stok tidak ditemukan.")
     return conflict
 
 
