@@ -9,7 +9,7 @@ PIP := $(BIN)/pip --disable-pip-version-check -q
 # pip on these machines prints harmless "Location ... is ignored" warnings; keep logs readable.
 PIP_FILTER := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: lock run test test-sqlite test-postgresql system-deps venv deps dev-deps node-deps migrate demo translations lint serve bench clean
+.PHONY: lock run test test-fast test-sqlite test-postgresql system-deps venv deps dev-deps node-deps migrate demo translations lint serve bench clean
 
 # localstripe (loopback :8420, webhook -> the app) stands in for Stripe; STRIPE_LOCAL=0 uses real keys instead.
 run: system-deps deps translations migrate demo
@@ -22,6 +22,11 @@ test: system-deps dev-deps node-deps translations
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q --db=sqlite
 	$(BIN)/pytest -q --db=postgresql
+
+# The everyday loop: SQLite only, no browser, no gunicorn/PostgreSQL stack tests (about 2 minutes).
+test-fast: dev-deps translations
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not e2e and not slow" --ignore=tests/ops --db=sqlite
 
 test-sqlite: system-deps dev-deps node-deps translations
 	$(BIN)/pytest -q --db=sqlite
