@@ -128,12 +128,14 @@ def rollback_now() -> None:
 
 
 @contextmanager
-def refusals_flashed(*, per_field: bool = False) -> Iterator[None]:
-    """A refused step answered with a flash instead of an error page: on a `DomainError` inside the
-    block, roll the unit back now and flash the message (each field's message with `per_field`)."""
+def refusals_flashed(*kinds: type[DomainError], per_field: bool = False) -> Iterator[None]:
+    """A refused step answered with a flash instead of an error page: on a `DomainError` (or only
+    the given `kinds`) inside the block, roll the unit back now and flash the message (each field's
+    message with `per_field`); the handler goes on to its redirect."""
+    caught: tuple[type[DomainError], ...] = kinds or (DomainError,)
     try:
         yield
-    except DomainError as error:
+    except caught as error:
         rollback_now()
         messages = error.errors.values() if per_field and isinstance(error, ValidationFailed) else [error.detail]
         for message in messages:

@@ -309,7 +309,7 @@ def consent_create(maker_id: int):
 def consent_revoke(consent_id: int):
     consent = db.session.get(Consent, consent_id) or abort(404)
     require_sentra_access(current_user, consent.maker.sentra_id)
-    with refusals_flashed():
+    with refusals_flashed(ValidationFailed):
         services.revoke_consent(current_user, consent)
         flash(_("Izin dicabut. Nama tidak lagi ditampilkan untuk penggunaan ini."), "success")
     return redirect(url_for("inventory.maker_detail", maker_id=consent.maker_id))
