@@ -211,6 +211,7 @@ def cart_add(product_id: int):
     except DomainError as error:
         rollback_now()  # the product page is shown again with the message: nothing is kept
         g.set_cart_cookie = None
+        g.shop_cart = None  # a cart (or merge) made by this request is gone too: count from the database
         field = form.service_date if error.field == "service_date" or "service_date" in getattr(
             error, "errors", {}) else form.quantity
         field.errors = [*field.errors, error.detail]
