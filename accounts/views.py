@@ -26,6 +26,7 @@ from core.db import utcnow
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db, login_manager
 from core.menu import add_menu_item
+from core.unit_of_work import commit_before_refusal, rollback_now
 from core.urls import safe_next
 from inventory.models import Maker, Sentra
 
@@ -66,11 +67,10 @@ def login():
             user = services.authenticate_staff(form.email.data, form.password.data, request.remote_addr or "-",
                                                request.cookies.get(DEVICE_COOKIE))
         except DomainError as error:
-            db.session.commit()  # failed attempts must be counted even though login failed
+            commit_before_refusal()  # failed attempts must be counted even though login failed
             form.password.errors.append(error.detail)
             status = error.status
         else:
-            db.session.commit()
             _start_session(user)
             return _logged_in(user, safe_next(request.args.get("next")) or _home_for(user))
     elif request.method == "POST":
@@ -87,11 +87,10 @@ def maker_login():
             user = services.authenticate_maker(form.phone.data, form.pin.data, request.remote_addr or "-",
                                                request.cookies.get(DEVICE_COOKIE))
         except DomainError as error:
-            db.session.commit()  # failed attempts (and a PIN block with its staff alert) are kept
+            commit_before_refusal()  # failed attempts (and a PIN block with its staff alert) are kept
             form.pin.errors.append(error.detail)
             status = error.status
         else:
-            db.session.commit()
             _start_session(user)
             return _logged_in(user, _home_for(user))
     elif request.method == "POST":
@@ -104,7 +103,6 @@ def maker_login():
 def logout():
     # Bumping the session version makes every copy of this session cookie worthless.
     services.end_sessions(current_user)
-    db.session.commit()
     logout_user()
     lang = session.get("lang")
     session.clear()
@@ -195,13 +193,12 @@ def user_create():
                 current_user, name=form.name.data, role=Role(form.role.data), email=form.email.data,
                 password=form.password.data, sentra_ids=form.sentra_ids.data or [],
             )
-            db.session.commit()
+            db.session.flush()
         except ValidationFailed as error:
-            db.session.rollback()
             _apply_errors(form, error)
             status = 422
         except IntegrityError:  # a concurrent request took the same e-mail
-            db.session.rollback()
+            rollback_now()
             form.email.errors.append(_("E-mail ini sudah dipakai akun lain."))
             status = 422
         else:
@@ -231,13 +228,12 @@ def maker_user_create():
                 current_user, name=form.name.data, role=Role.MAKER, phone=form.phone.data,
                 pin=form.pin.data, maker_id=maker_id,
             )
-            db.session.commit()
+            db.session.flush()
         except ValidationFailed as error:
-            db.session.rollback()
             _apply_errors(form, error)
             status = 422
         except IntegrityError:
-            db.session.rollback()
+            rollback_now()
             form.phone.errors.append(_("Nomor HP atau pembuat ini sudah punya akun."))
             status = 422
         else:
@@ -269,9 +265,7 @@ def user_access(user_id: int):
                 sentra_ids=[] if user.role == Role.MAKER else (form.sentra_ids.data or []),
                 active=bool(form.active.data),
             )
-            db.session.commit()
         except ValidationFailed as error:
-            db.session.rollback()
             _apply_errors(form, error)
             status = 422
         else:
@@ -297,9 +291,7 @@ def user_pin_reset(user_id: int):
                 services.reset_maker_pin(current_user, user, form.pin.data)
             else:
                 services.set_approval_pin(current_user, user, form.pin.data)
-            db.session.commit()
         except ValidationFailed as error:
-            db.session.rollback()
             _apply_errors(form, error)
             status = 422
         else:

@@ -33,6 +33,7 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     app.url_map.converters["int"] = DatabaseIntConverter  # before the blueprints add their rules
     register_blueprints(app)
+    register_unit_of_work(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
@@ -83,6 +84,12 @@ def register_blueprints(app: Flask) -> None:
             if importlib.util.find_spec(f"{package}.{module}") is not None:
                 importlib.import_module(f"{package}.{module}")
         app.register_blueprint(importlib.import_module(package).bp)
+
+
+def register_unit_of_work(app: Flask) -> None:
+    from core.unit_of_work import init_app
+
+    init_app(app)  # every view commits once or rolls back as a whole (core/unit_of_work.py)
 
 
 def register_errorhandlers(app: Flask) -> None:

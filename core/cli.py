@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from core.extensions import db
+from core.unit_of_work import transactional
 
 demo_cli = AppGroup("demo", help="Demo data for local use.")
 users_cli = AppGroup("users", help="User accounts.")
@@ -17,16 +18,12 @@ ledger_cli = AppGroup("ledger", help="Stock and money ledger checks.")
 
 
 @demo_cli.command("load")
+@transactional
 def demo_load() -> None:
     """Load the demo Sentras, users, makers and goods (idempotent)."""
     from core.demo import load_demo_data
 
-    try:
-        summary = load_demo_data()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    summary = load_demo_data()
     for name, count in summary.items():
         click.echo(f"{name}: {count} new")
 
@@ -35,6 +32,7 @@ def demo_load() -> None:
 @click.option("--email", prompt=True)
 @click.option("--name", prompt=True)
 @click.password_option()
+@transactional
 def users_create_admin(email: str, name: str, password: str) -> None:
     """Create an admin account."""
     from accounts.models import Role
@@ -43,9 +41,7 @@ def users_create_admin(email: str, name: str, password: str) -> None:
 
     try:
         user = create_user(None, name=name, role=Role.ADMIN, email=email, password=password)
-        db.session.commit()
     except ValidationFailed as error:
-        db.session.rollback()
         raise click.ClickException("; ".join(error.errors.values())) from None
     click.echo(f"Admin dibuat: {user.email}")
 
@@ -78,6 +74,7 @@ def db_restore(source: Path) -> None:
 @users_cli.command("set-password")
 @click.option("--email", prompt=True)
 @click.password_option()
+@transactional
 def users_set_password(email: str, password: str) -> None:
     """Set a staff user's password (also unlocks the account and ends its sessions)."""
     import sqlalchemy as sa
@@ -91,14 +88,13 @@ def users_set_password(email: str, password: str) -> None:
         raise click.ClickException(f"Tidak ada akun dengan e-mail {email}.")
     try:
         reset_staff_password(None, user, password)
-        db.session.commit()
     except ValidationFailed as error:
-        db.session.rollback()
         raise click.ClickException("; ".join(error.errors.values())) from None
     click.echo(f"Kata sandi diganti: {user.email}")
 
 
 @ledger_cli.command("verify")
+@transactional
 def ledger_verify() -> None:
     """Recompute stock, postings, balances, payments and refunds; exit 1 on any problem."""
     from ops.integrity import counts, verify

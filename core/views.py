@@ -22,7 +22,6 @@ def health():
     try:
         db.session.execute(sa.text("SELECT 1"))
     except sa.exc.OperationalError:
-        db.session.rollback()
         return jsonify(status="unavailable", database="down"), 503
     return jsonify(status="ok", database="up")
 
@@ -63,6 +62,5 @@ def alert_resolve(alert_id: int):
     else:
         require_sentra_access(current_user, alert.sentra_id)
     resolve_alert(current_user, alert)
-    db.session.commit()
     flash(_("Peringatan ditandai selesai."), "success")
     return redirect(url_for("core.alert_list"))

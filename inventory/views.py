@@ -1,7 +1,8 @@
 """Staff pages for Sentras, makers, groups, products, stock, consignment, opname, transfers and labels.
 
 Each view loads, authorises (`require_sentra_access` → 404 for another Sentra's data), calls one
-service, commits once and renders. Kasir may look up products and stock; changes need a manager.
+service and renders; the request commits once (core/unit_of_work.py). Kasir may look up products
+and stock; changes need a manager.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from accounts.access import admin_required, manager_required, require_sentra_acc
 from core.errors import ValidationFailed
 from core.extensions import db
 from core.menu import add_menu_item
+from core.unit_of_work import refusals_flashed, rollback_now
 from inventory import bp, services
 from inventory.forms import (
     AdjustForm,
@@ -120,11 +122,6 @@ def _apply_errors(form, errors: dict[str, str]) -> None:
     form._errors = None
 
 
-def _failed(template: str, status: int = 422, **context) -> tuple[str, int]:
-    db.session.rollback()
-    return render_template(template, **context), status
-
-
 def _owner_choices(sentra_id: int | None = None) -> list[tuple[str, str]]:
     maker_query = _scope(sa.select(Maker).where(Maker.is_active.is_(True)), Maker.sentra_id)
     group_query = _scope(sa.select(MakerGroup).where(MakerGroup.is_active.is_(True)), MakerGroup.sentra_id)
@@ -164,7 +161,6 @@ def sentra_create():
         except ValidationFailed as error:
             _apply_errors(form, error.errors)
         else:
-            db.session.commit()
             flash(_("Sentra %(code)s tersimpan.", code=sentra.code), "success")
             return redirect(url_for("inventory.sentra_list"))
     return _form_page(form, _("Sentra baru"), url_for("inventory.sentra_list"))
@@ -185,7 +181,6 @@ def sentra_edit(sentra_id: int):
         except ValidationFailed as error:
             _apply_errors(form, error.errors)
         else:
-            db.session.commit()
             flash(_("Sentra %(code)s tersimpan.", code=sentra.code), "success")
             return redirect(url_for("inventory.sentra_list"))
     return _form_page(form, _("Ubah Sentra %(code)s", code=sentra.code), url_for("inventory.sentra_list"))
@@ -199,8 +194,6 @@ def _sentra_data(form: SentraForm) -> dict[str, Any]:
 
 def _form_page(form, title: str, cancel_url: str, *, enctype: str | None = None, intro: str | None = None):
     status = 422 if request.method == "POST" else 200
-    if status == 422:
-        db.session.rollback()
     return render_template("inventory/form.html", form=form, title=title, cancel_url=cancel_url,
                            enctype=enctype, intro=intro), status
 
@@ -252,7 +245,6 @@ def maker_create():
         except ValidationFailed as error:
             _apply_errors(form, error.errors)
         else:
-            db.session.commit()
             flash(_("Data pembuat tersimpan."), "success")
             return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
     return _form_page(form, _("Pembuat baru"), url_for("inventory.maker_list"))
@@ -269,7 +261,6 @@ def maker_edit(maker_id: int):
         except ValidationFailed as error:
             _apply_errors(form, error.errors)
         else:
-            db.session.commit()
             flash(_("Data pembuat tersimpan."), "success")
             return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
     return _form_page(form, _("Ubah data %(name)s", name=maker.name),
@@ -308,10 +299,8 @@ def consent_create(maker_id: int):
         except ValidationFailed as error:
             _apply_errors(form, error.errors)
         else:
-            db.session.commit()
             flash(_("Izin tercatat."), "success")
             return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
-    db.session.rollback()
     return maker_detail(maker_id, consent_form=form, status=422)
 
 
@@ -320,13 +309,8 @@ def consent_create(maker_id: int):
 def consent_revoke(consent_id: int):
     consent = db.session.get(Consent, consent_id) or abort(404)
     require_sentra_access(current_user, consent.maker.sentra_id)
-    try:
+    with refusals_flashed(ValidationFailed):
         services.revoke_consent(current_user, consent)
-    except ValidationFailed as error:
-        db.session.rollback()
-        flash(error.detail, "error")
-    else:
-        db.session.commit()
         flash(_("Izin dicabut. Nama tidak lagi ditampilkan untuk penggunaan ini."), "success")
     return redirect(url_for("inventory.maker_detail", maker_id=consent.maker_id))
 
@@ -377,12 +361,9 @@ def group_create():
         except ValidationFailed as error:
             _apply_errors(form, error.errors)
         else:
-            db.session.commit()
             flash(_("Kelompok tersimpan."), "success")
             return redirect(url_for("inventory.group_list"))
     status = 422 if request.method == "POST" else 200
-    if status == 422:
-        db.session.rollback()
     return render_template("inventory/group_form.html", form=form, title=_("Kelompok baru")), status
 
 
@@ -398,12 +379,9 @@ def group_edit(group_id: int):
         except ValidationFailed as error:
             _apply_errors(form, error.errors)
         else:
-            db.session.commit()
             flash(_("Kelompok tersimpan."), "success")
             return redirect(url_for("inventory.group_list"))
     status = 422 if request.method == "POST" else 200
-    if status == 422:
-        db.session.rollback()
     return render_template("inventory/group_form.html", form=form, group=group,
                            title=_("Ubah kelompok %(name)s", name=group.name)), status
 
@@ -488,7 +466,6 @@ def product_create():
         except ValidationFailed as error:
             _apply_errors(form, error.errors)
         else:
-            db.session.commit()
             flash(_("Produk tersimpan."), "success")
             return redirect(url_for("inventory.product_detail", product_id=product.id))
     return _form_page(form, _("Produk baru"), url_for("inventory.product_list"),
@@ -506,7 +483,6 @@ def product_edit(product_id: int):
         except ValidationFailed as error:
             _apply_errors(form, error.errors)
         else:
-            db.session.commit()
             flash(_("Produk tersimpan."), "success")
             return redirect(url_for("inventory.product_detail", product_id=product.id))
     return _form_page(form, _("Ubah %(name)s", name=product.name),
@@ -556,7 +532,7 @@ def product_photo_add(product_id: int):
 
 
 def _save_photo(form: PhotoForm, save) -> bool:
-    """Read the upload (at most one byte over the cap, so the service can refuse it), save, commit.
+    """Read the upload (at most one byte over the cap, so the service can refuse it) and save.
 
     False, with the errors on the form and nothing written, when the form or the image is refused.
     """
@@ -568,9 +544,7 @@ def _save_photo(form: PhotoForm, save) -> bool:
         except ValidationFailed as error:
             _apply_errors(form, error.errors)
         else:
-            db.session.commit()
             return True
-    db.session.rollback()
     return False
 
 
@@ -579,7 +553,6 @@ def _save_photo(form: PhotoForm, save) -> bool:
 def product_remove(product_id: int):
     product = _get_or_404(Product, product_id)
     outcome = services.remove_product(current_user, product)
-    db.session.commit()
     if outcome == "deleted":
         flash(_("Produk dihapus (belum pernah ada stok atau penjualan)."), "success")
         return redirect(url_for("inventory.product_list"))
@@ -592,7 +565,6 @@ def product_remove(product_id: int):
 def product_restore(product_id: int):
     product = _get_or_404(Product, product_id)
     services.restore_product(current_user, product)
-    db.session.commit()
     flash(_("Produk aktif kembali."), "success")
     return redirect(url_for("inventory.product_detail", product_id=product_id))
 
@@ -714,10 +686,10 @@ def intake_create():
                 intake = services.receive_consignment(current_user, sentra, owner,
                                                       [(p, q) for p, q, _i in items], form.client_key.data,
                                                       form.note.data or "")
-                db.session.commit()
+                db.session.flush()
             except IntegrityError:
                 # the same form was submitted twice at once: the other request won, show its result
-                db.session.rollback()
+                rollback_now()
                 intake = db.session.scalar(sa.select(ConsignmentIntake).where(
                     ConsignmentIntake.client_key == form.client_key.data))
                 if intake is None:
@@ -735,8 +707,6 @@ def intake_create():
                 flash(_("Titipan diterima. Cetak tanda terima untuk pembuat."), "success")
                 return redirect(url_for("inventory.intake_detail", intake_id=intake.id))
     status = 422 if request.method == "POST" else 200
-    if status == 422:
-        db.session.rollback()
     return render_template("inventory/intake_form.html", form=form, sentra=sentra, sentras=_my_sentras()), status
 
 
@@ -773,9 +743,9 @@ def adjust():
                 movement = services.adjust_stock(current_user, product, sentra.id, form.counted_qty.data,
                                                  form.reason.data, form.client_key.data,
                                                  is_discrepancy=form.is_discrepancy.data)
-                db.session.commit()
+                db.session.flush()
             except IntegrityError:
-                db.session.rollback()  # a double submit: the first one is recorded
+                rollback_now()  # a double submit: the first one is recorded
                 flash(_("Penyesuaian ini sudah tercatat."), "success")
                 return redirect(url_for("inventory.adjust", sentra=sentra.id))
             except ValidationFailed as error:
@@ -788,8 +758,6 @@ def adjust():
                           "success")
                 return redirect(url_for("inventory.adjust", sentra=sentra.id))
     status = 422 if request.method == "POST" else 200
-    if status == 422:
-        db.session.rollback()
     return render_template("inventory/stock_form.html", form=form, sentra=sentra, sentras=_my_sentras(),
                            title=_("Opname stok"), endpoint="inventory.adjust"), status
 
@@ -813,9 +781,9 @@ def transfer():
             try:
                 services.transfer_stock(current_user, product, sentra.id, form.to_sentra_id.data, form.qty.data,
                                         form.client_key.data, form.reason.data or "")
-                db.session.commit()
+                db.session.flush()
             except IntegrityError:
-                db.session.rollback()  # a double submit: the first one is recorded
+                rollback_now()  # a double submit: the first one is recorded
                 return redirect(url_for("inventory.transfer", sentra=sentra.id))
             except ValidationFailed as error:
                 _apply_errors(form, error.errors)
@@ -823,8 +791,6 @@ def transfer():
                 flash(_("Transfer %(name)s tercatat.", name=product.name), "success")
                 return redirect(url_for("inventory.transfer", sentra=sentra.id))
     status = 422 if request.method == "POST" else 200
-    if status == 422:
-        db.session.rollback()
     return render_template("inventory/stock_form.html", form=form, sentra=sentra, sentras=_my_sentras(),
                            title=_("Transfer stok"), endpoint="inventory.transfer"), status
 

@@ -1,4 +1,4 @@
-"""Maker portal and payout pages: load, authorise, call a service, commit once, render."""
+"""Maker portal and payout pages: load, authorise, call a service, render (the request commits once)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from core.extensions import db
 from core.menu import add_menu_item
 from core.money import terbilang
 from core.pdf import render_pdf
+from core.unit_of_work import refusals_flashed
 from inventory.models import Maker, PayoutMethod, Sentra
 from payouts import bp, ledger, services
 from payouts.forms import ActionForm, CancelForm, PayLineForm, RunCreateForm, SlipUploadForm
@@ -94,9 +95,7 @@ def run_list():
             run = services.create_run(current_user, sentra, cutoff_date=form.cutoff_date.data,
                                       client_key=form.client_key.data or str(uuid.uuid4()),
                                       note=form.note.data or "")
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
             _attach_errors(form, error)
             status = error.status
             selected = sentra.id
@@ -152,14 +151,9 @@ def _run_action(run_id: int, action) -> Response:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with refusals_flashed(per_field=True):
         message = action(run)
-        db.session.commit()
         flash(message, "success")
-    except DomainError as error:
-        db.session.rollback()
-        for text in (error.errors.values() if isinstance(error, ValidationFailed) else [error.detail]):
-            flash(text, "error")
     return redirect(url_for("payouts.run_detail", run_id=run_id))
 
 
@@ -209,13 +203,9 @@ def run_cancel(run_id: int):
     run = get_run_or_404(run_id)
     form = CancelForm()
     if form.validate_on_submit():
-        try:
+        with refusals_flashed():
             services.cancel_run(current_user, run, reason=form.reason.data)
-            db.session.commit()
             flash(_("Pencairan dibatalkan."), "success")
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.detail, "error")
     else:
         flash(_("Alasan pembatalan wajib diisi."), "error")
     return redirect(url_for("payouts.run_detail", run_id=run_id))
@@ -235,14 +225,9 @@ def line_method(line_id: int):
     line = get_line_or_404(line_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with refusals_flashed(per_field=True):
         services.set_line_method(current_user, line, request.form.get("method", ""))
-        db.session.commit()
         flash(_("Cara pembayaran untuk %(name)s diubah.", name=line.maker.name), "success")
-    except DomainError as error:
-        db.session.rollback()
-        for text in (error.errors.values() if isinstance(error, ValidationFailed) else [error.detail]):
-            flash(text, "error")
     return redirect(url_for("payouts.run_detail", run_id=line.run_id))
 
 
@@ -261,14 +246,9 @@ def line_slip_upload(line_id: int):
         abort(400)
     upload = form.slip.data
     data = upload.read() if upload else b""
-    try:
+    with refusals_flashed(per_field=True):
         services.attach_slip(current_user, line, data, upload.filename if upload else None)
-        db.session.commit()
         flash(_("Foto bukti tersimpan."), "success")
-    except DomainError as error:
-        db.session.rollback()
-        for text in (error.errors.values() if isinstance(error, ValidationFailed) else [error.detail]):
-            flash(text, "error")
     return redirect(url_for("payouts.run_detail", run_id=line.run_id))
 
 
@@ -311,7 +291,6 @@ def portal_home():
     maker = _maker()
     balance = ledger.maker_balance(maker.id)
     since = services.record_visit(maker.id)
-    db.session.commit()
     new_rows = [row for row in services.maker_sales(maker.id, since=since) if row.is_new] if since else []
     return render_template("payouts/portal_home.html", maker=maker, balance=balance, new_rows=new_rows,
                            since=since)

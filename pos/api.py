@@ -14,6 +14,7 @@ from accounts.access import require_sentra_access, staff_required
 from core.errors import Conflict, IdempotencyConflict, NotFound, ShiftClosed, ValidationFailed
 from core.extensions import db
 from core.idempotency import validate_key
+from core.unit_of_work import commit_before_refusal
 from inventory.models import Product, Sentra, StockLevel
 from pos import bp
 from pos.models import Shift, ShiftStatus
@@ -42,7 +43,7 @@ def checked_approver(sentra_id: int, approver_id: object, pin: object):
         return approve_with_pin(sentra_id, approver_id, str(pin or ""))
     except WrongPin as error:
         record_pin_failure(error, request.remote_addr)
-        db.session.commit()
+        commit_before_refusal()
         raise
 
 
@@ -204,7 +205,6 @@ def api_sale_create():
     replayed = sale.shift_id != shift.id or sale.cashier_id != current_user.id
     if replayed:
         raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.")
-    db.session.commit()
     return _sale_answer(sale)
 
 
@@ -240,7 +240,6 @@ def _offline_sale_create(key: str, shift: Shift, body: dict, lines: list[LineReq
                                device_code=str(body.get("device_code") or "")[:8] or None)
     if sale.shift_id != shift.id or sale.cashier_id != current_user.id:
         raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.")
-    db.session.commit()
     return _sale_answer(sale)
 
 
@@ -275,7 +274,6 @@ def api_device_register():
     body = body if isinstance(body, dict) else {}  # a JSON list/string/number is no body (was a 500)
     sentra = get_sentra_or_404(body.get("sentra_id"))
     device = register_device(current_user, sentra)
-    db.session.commit()
     return jsonify(sentra_id=sentra.id, sentra_code=sentra.code, code=device.code), 201
 
 
@@ -304,7 +302,6 @@ def api_refund_create(sale_id: int):
     refund = refund_sale(current_user, sale, lines=lines, method=method, reason=str(body.get("reason") or ""),
                          client_key=key, approver=approver, restock=bool(body.get("restock", True)),
                          reference=str(body.get("reference") or ""), shift=shift)
-    db.session.commit()
     response = jsonify(id=refund.id, amount=refund.amount, method=str(refund.method), sale_status=str(sale.status))
     response.status_code = 201
     if refund.replayed:
@@ -321,7 +318,6 @@ def api_visitor_count():
     sentra = get_sentra_or_404(body.get("sentra_id"))
     delta = -1 if body.get("delta") == -1 else 1
     day, count = count_visitor(sentra, delta)
-    db.session.commit()
     return jsonify(sentra_id=sentra.id, business_date=day.isoformat(), count=count)
 
 

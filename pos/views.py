@@ -22,6 +22,7 @@ from core.extensions import db
 from core.menu import add_menu_item
 from core.money import MoneyParseError, parse_rupiah
 from core.pdf import render_pdf
+from core.unit_of_work import refusals_flashed, rollback_now
 from inventory.models import ConsentPurpose, Sentra
 from pos import bp
 from pos.api import checked_approver
@@ -91,10 +92,9 @@ def index():
         except MoneyParseError as exc:
             form.opening_float.errors.append(str(exc))
         except DomainError as exc:
-            db.session.rollback()
+            rollback_now()  # the page is shown again (200) with the message: nothing is kept
             form.opening_float.errors.append(exc.detail)
         else:
-            db.session.commit()
             flash(_("Sesi kasir dibuka."), "success")
             return redirect(url_for("pos.sale_screen", shift_id=shift.id))
     return render_template("pos/index.html", form=form, sentras=sentras)
@@ -129,14 +129,13 @@ def shift_close(shift_id: int):
         try:
             close_shift(current_user, shift, counts)
         except DomainError as exc:
-            db.session.rollback()
+            rollback_now()  # the count page is shown again (200) with the messages: nothing is kept
             for name, message in getattr(exc, "errors", {}).items():
                 if name in form:
                     form[name].errors.append(message)
             if not getattr(exc, "errors", None):
                 flash(exc.detail, "error")
         else:
-            db.session.commit()
             flash(_("Sesi kasir ditutup. Cetak laporan Z."), "success")
             return redirect(url_for("pos.shift_detail", shift_id=shift.id))
     # The expected cash is shown only after the count (a blind count is harder to fudge).
@@ -216,25 +215,21 @@ def refund_create(sale_id: int):
                 flash(_("Jumlah retur harus angka bulat."), "error")
                 return redirect(url_for("pos.sale_detail", sale_id=sale.id))
             lines.append((line.id, int(raw)))
-    try:
-        method = PaymentMethod(request.form.get("method", ""))
-        approver = checked_approver(sale.sentra_id, request.form.get("approver_id"),
-                                    request.form.get("approver_pin", ""))
-        shift = current_shift(current_user, sale.sentra_id)
-        if method == PaymentMethod.CASH and shift is None:
-            raise Conflict(_("Buka sesi kasir dulu: uang tunai dikembalikan dari laci sesi Anda."))
-        refund = refund_sale(current_user, sale, lines=lines, method=method, reason=request.form.get("reason", ""),
-                             client_key=request.form.get("client_key", ""), approver=approver,
-                             restock=request.form.get("restock") == "1",
-                             reference=request.form.get("reference", ""), shift=shift)
-    except ValueError:
-        db.session.rollback()
-        flash(_("Pilih cara pengembalian uang."), "error")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.detail, "error")
-    else:
-        db.session.commit()
+    with refusals_flashed():
+        try:
+            method = PaymentMethod(request.form.get("method", ""))
+            approver = checked_approver(sale.sentra_id, request.form.get("approver_id"),
+                                        request.form.get("approver_pin", ""))
+            shift = current_shift(current_user, sale.sentra_id)
+            if method == PaymentMethod.CASH and shift is None:
+                raise Conflict(_("Buka sesi kasir dulu: uang tunai dikembalikan dari laci sesi Anda."))
+            refund = refund_sale(current_user, sale, lines=lines, method=method,
+                                 reason=request.form.get("reason", ""),
+                                 client_key=request.form.get("client_key", ""), approver=approver,
+                                 restock=request.form.get("restock") == "1",
+                                 reference=request.form.get("reference", ""), shift=shift)
+        except ValueError:
+            raise DomainError(_("Pilih cara pengembalian uang.")) from None
         flash(_("Retur dicatat: %(amount)s dikembalikan.", amount=_rp(refund.amount)), "success")
     return redirect(url_for("pos.sale_detail", sale_id=sale.id))
 
@@ -359,13 +354,8 @@ def stock_conflicts():
 def stock_conflict_resolve(conflict_id: int):
     conflict = db.session.get(StockConflict, conflict_id)
     require_sentra_access(current_user, conflict.sentra_id if conflict else None)
-    try:
+    with refusals_flashed():
         resolve_conflict(current_user, conflict, request.form.get("note", ""))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.detail, "error")
-    else:
-        db.session.commit()
         flash(_("Konflik stok %(sale)s diselesaikan: stok disesuaikan %(qty)s.",
                 sale=conflict.sale.number, qty=conflict.missing_qty), "success")
     return redirect(url_for("pos.stock_conflicts"))

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import click
 
-from core.extensions import db
+from core.unit_of_work import transactional
 from shop import bp
 
 
 @bp.cli.command("expire-reservations")
+@transactional
 def expire_reservations_command() -> None:
     """Release the stock held by unpaid online orders whose payment time is up."""
     from shop.checkout import expire_reservations
 
-    try:
-        released = expire_reservations()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    released = expire_reservations()
     click.echo(f"{released} pesanan dilepas")

@@ -33,6 +33,7 @@ from core.menu import add_menu_item
 from core.money import parse_rupiah
 from core.pdf import render_pdf
 from core.security import allow_stripe_js
+from core.unit_of_work import after_commit, commit_before_refusal, commit_now, refusals_flashed, rollback_now
 from inventory.models import Maker, Product, Sentra
 from shop import bp
 from shop import cart as carts
@@ -120,8 +121,9 @@ def current_cart(create: bool = False):
             cart = carts.new_cart(buyer_id)
         if guest is not None and cart is not None and guest.id != cart.id:
             carts.merge_carts(guest, cart)
-            db.session.commit()  # the merge stands on its own, whatever page triggered it
-            g.clear_cart_cookie = True
+            # The guest cookie is dropped only once the merge is saved: a page that fails keeps it,
+            # and the next page merges again.
+            after_commit(lambda: setattr(g, "clear_cart_cookie", True))
     else:
         cart = guest
         if cart is None and create:
@@ -207,13 +209,13 @@ def cart_add(product_id: int):
     try:
         carts.add_item(cart, product.id, form.quantity.data, form.service_date.data)
     except DomainError as error:
-        db.session.rollback()
+        rollback_now()  # the product page is shown again with the message: nothing is kept
         g.set_cart_cookie = None
+        g.shop_cart = None  # a cart (or merge) made by this request is gone too: count from the database
         field = form.service_date if error.field == "service_date" or "service_date" in getattr(
             error, "errors", {}) else form.quantity
         field.errors = [*field.errors, error.detail]
         return product_detail(product_id, form=form, status=error.status)
-    db.session.commit()
     flash(_("%(name)s masuk ke keranjang.", name=product.name), "success")
     return redirect(url_for("shop.cart_view"))
 
@@ -254,7 +256,6 @@ def maker_public_for(maker: Maker):
 def cart_view():
     cart = current_cart()
     groups = carts.cart_groups(cart)
-    db.session.commit()
     return render_template("shop/cart.html", groups=groups, form=CartUpdateForm(),
                            total=sum(grp.subtotal for grp in groups))
 
@@ -266,14 +267,9 @@ def cart_update(item_id: int):
     if cart is None or not form.validate_on_submit():
         flash(_("Jumlah tidak valid (0–99)."), "error")
         return redirect(url_for("shop.cart_view"))
-    try:
+    with refusals_flashed():
         carts.update_item(cart, item_id, form.quantity.data or 0)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.detail, "error")
-        return redirect(url_for("shop.cart_view"))
-    db.session.commit()
-    flash(_("Keranjang diperbarui."), "success")
+        flash(_("Keranjang diperbarui."), "success")
     return redirect(url_for("shop.cart_view"))
 
 
@@ -282,7 +278,6 @@ def cart_remove(item_id: int):
     cart = current_cart()
     if cart is not None:
         carts.remove_item(cart, item_id)
-        db.session.commit()
     flash(_("Barang dihapus dari keranjang."), "success")
     return redirect(url_for("shop.cart_view"))
 
@@ -308,12 +303,11 @@ def checkout():
         try:
             order = create_order(current_user if _buyer_id() else None, cart, details)
         except DomainError as error:
-            db.session.rollback()
+            rollback_now()  # the checkout page is shown again with the message: nothing is kept
             flash(error.detail, "error")
             status = error.status
         else:
-            db.session.commit()
-            notify_buyer(order, "confirmation")
+            after_commit(lambda: notify_buyer(order, "confirmation"))
             return redirect(url_for("shop.order_status", token=order.token))
     elif request.method == "POST":
         status = 422
@@ -338,8 +332,7 @@ def _pay_form() -> PayForm:
 @bp.get("/pesanan/<token>")
 def order_status(token: str):
     order = _order_or_404(token)
-    if expire_if_due(order):
-        db.session.commit()
+    expire_if_due(order)
     gw = gateway()
     if order.is_payable and not gw.local_mode:
         allow_stripe_js()
@@ -372,11 +365,11 @@ def order_pay(token: str):
         method = form.stripe_payment_method.data if (form.stripe_payment_method.data or "").startswith("pm_") else ""
     try:
         attempt, is_new = start_attempt(order, form.attempt_key.data, method)
-        db.session.commit()
     except DomainError as error:
-        db.session.rollback()
+        rollback_now()
         flash(error.detail, "error")
         return back
+    commit_now()  # the attempt is on record before Stripe is asked to charge
     if not is_new:
         if attempt.status == "requires_action" and order.is_payable:
             return redirect(url_for("shop.order_3ds", token=order.token))
@@ -396,22 +389,21 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> Response:
     except PaymentUnavailable as error:
         attempt = db.session.get(PaymentAttempt, attempt.id)
         mark_attempt_error(attempt, error.detail)
-        db.session.commit()
         flash(error.detail, "error")
         return back
     attempt = db.session.get(PaymentAttempt, attempt.id)
     try:
         outcome = apply_result(attempt, result)
-        db.session.commit()
     except DomainError as error:
         # Paid, but the order cannot be booked (e.g. the goods went after the hold lapsed): the
         # webhook for this payment cancels the order and refunds in full.
-        db.session.rollback()
+        rollback_now()
         flash(_("Pembayaran diterima tetapi pesanan tidak dapat diproses (%(why)s). Dana akan dikembalikan "
                 "penuh.", why=error.detail), "error")
         return back
     if outcome == "fulfilled":
-        notify_buyer(db.session.get(Order, order.id), "paid")
+        order_id = order.id
+        after_commit(lambda: notify_buyer(db.session.get(Order, order_id), "paid"))
         flash(_("Pembayaran berhasil. Terima kasih!"), "success")
     elif result.succeeded:
         flash(_("Pembayaran berhasil. Terima kasih!"), "success")
@@ -429,9 +421,9 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> Response:
 def _cancel_declined(order_id: int, intent_id: str) -> None:
     """A declined intent is cancelled at Stripe so it can never be confirmed later; a new "Bayar"
     makes a new one. If Stripe cannot cancel it, staff are alerted (the decline itself stands)."""
+    commit_now()  # the decline is on record before Stripe is asked to cancel the intent
     with contextlib.suppress(DomainError):  # a failure raised a staff alert
         cancel_intents(db.session.get(Order, order_id), gateway(), only=[intent_id])
-    db.session.commit()
 
 
 def _action_attempt(order: Order) -> PaymentAttempt:
@@ -510,23 +502,24 @@ def stripe_webhook():
         return problem(400, error.title, error.detail)
     try:
         outcome = process_event(event)
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
-        db.session.rollback()  # the same event processed concurrently by another worker
+        rollback_now()  # the same event processed concurrently by another worker
         outcome = "duplicate"
     except DomainError as error:
-        db.session.rollback()
+        rollback_now()
         current_app.logger.warning("paid order cannot be booked: %s", error.detail)
         cancel_after_failed_fulfilment(event, error.detail)
-        db.session.commit()
         outcome = "unfulfillable_refund"
+    # The event is on record before Stripe is called: the refunds this event (or an earlier
+    # delivery that crashed) recorded are sent after this commit.
+    commit_now()
     intent_id = ((event.get("data") or {}).get("object") or {}).get("id")
-    # After commit: the refunds this event (or an earlier delivery that crashed) recorded.
     send_refunds(intent_id)
     if outcome == "fulfilled":
         order = db.session.scalar(sa.select(Order).where(Order.paid_intent_id == intent_id))
         if order is not None:
-            notify_buyer(order, "paid")
+            after_commit(lambda: notify_buyer(order, "paid"))
     return jsonify(received=True, outcome=outcome)
 
 
@@ -536,7 +529,7 @@ def send_refunds(intent_id: str | None) -> None:
 
     for refund_id in refunds_to_send(intent_id):
         refund = claim_refund(refund_id)
-        db.session.commit()  # claimed before Stripe is called: a concurrent delivery leaves it alone
+        commit_now()  # claimed before Stripe is called: a concurrent delivery leaves it alone
         if refund is None:
             continue
         try:
@@ -544,12 +537,12 @@ def send_refunds(intent_id: str | None) -> None:
                 intent_id=refund.payment_intent_id, idempotency_key=refund.idempotency_key,
                 metadata={"order_id": str(refund.order_id), "reason": refund.kind})
         except DomainError as error:
-            db.session.rollback()
+            rollback_now()
             refund_not_sent(db.session.get(PaymentRefund, refund_id), error.detail)
-            db.session.commit()
+            commit_now()  # Stripe's answer is kept at once, before the next refund is sent
             continue
         refund_sent(db.session.get(PaymentRefund, refund_id), stripe_id)
-        db.session.commit()
+        commit_now()  # Stripe's answer is kept at once: a retry never refunds twice
         refund = db.session.get(PaymentRefund, refund_id)
         notify_buyer(refund.order, "refunded", refund=refund)
 
@@ -576,8 +569,7 @@ def staff_orders():
 @staff_required
 def staff_fulfilment(fulfilment_id: int):
     fulfilment = _fulfilment_or_404(fulfilment_id)
-    if expire_if_due(fulfilment.order):
-        db.session.commit()
+    expire_if_due(fulfilment.order)
     refund_form = RefundForm()
     refund_form.client_key.data = str(uuid.uuid4())
     refunds = db.session.scalars(sa.select(OrderRefund).where(OrderRefund.fulfilment_id == fulfilment.id)
@@ -591,13 +583,8 @@ def staff_fulfilment(fulfilment_id: int):
 
 def _staff_action(fulfilment_id: int, action, message: str):
     fulfilment = _fulfilment_or_404(fulfilment_id)
-    try:
+    with refusals_flashed():
         action(fulfilment)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.detail, "error")
-    else:
         flash(message, "success")
     return redirect(url_for("shop.staff_fulfilment", fulfilment_id=fulfilment_id))
 
@@ -641,7 +628,7 @@ def staff_cancel(fulfilment_id: int):
         # Stripe first: once no intent can still be paid, the order may be cancelled.
         paid = cancel_intents(order, gateway())
     except DomainError as error:
-        db.session.commit()  # keeps the staff alert of a failed Stripe cancel; nothing else changed
+        commit_before_refusal()  # keeps the staff alert of a failed Stripe cancel; nothing else changed
         flash(error.detail, "error")
         return back
     if paid is not None:
@@ -654,14 +641,14 @@ def _book_instead_of_cancel(order: Order, paid, back):
     """Stripe would not cancel: the buyer had already paid. The order is booked, not cancelled."""
     try:
         outcome = fulfil_order(lock_order(order.id), paid)
-        db.session.commit()
     except DomainError as error:
-        db.session.rollback()
+        rollback_now()
         flash(_("Pembeli sudah membayar pesanan ini, tetapi pesanan tidak dapat diproses (%(why)s). Dana "
                 "akan dikembalikan penuh secara otomatis.", why=error.detail), "error")
         return back
     if outcome == "fulfilled":
-        notify_buyer(db.session.get(Order, order.id), "paid")
+        order_id = order.id
+        after_commit(lambda: notify_buyer(db.session.get(Order, order_id), "paid"))
     flash(_("Pesanan tidak dibatalkan: pembeli sudah membayar di Stripe, jadi pesanan dicatat sebagai dibayar. "
             "Siapkan pesanan seperti biasa, atau kembalikan dananya."), "error")
     return back
@@ -686,11 +673,11 @@ def staff_refund(fulfilment_id: int):
         refund = plan_refund(current_user, fulfilment, lines=lines,
                              include_shipping=whole or request.form.get("include_shipping") == "1",
                              reason=form.reason.data, client_key=form.client_key.data)
-        db.session.commit()
     except DomainError as error:
-        db.session.rollback()
+        rollback_now()
         flash(error.detail, "error")
         return back
+    commit_now()  # the planned refund is on record before Stripe is asked to pay it back
     return _finish_refund(refund.id, back)
 
 
@@ -716,11 +703,10 @@ def _finish_refund(refund_id: int, back):
         if not refund.stripe_refund_id:
             # Remember Stripe's answer at once: a retry must never refund twice.
             refund.stripe_refund_id = stripe_id
-            db.session.commit()
+            commit_now()
         complete_refund(current_user, refund, stripe_id)
-        db.session.commit()
     except DomainError as error:
-        db.session.rollback()
+        rollback_now()
         flash(error.detail, "error")
         return back
     flash(_("Dana dikembalikan: %(amount)s.", amount=current_app.jinja_env.filters["rupiah"](refund.amount)),
@@ -778,9 +764,7 @@ def buyer_register():
     if form.validate_on_submit():
         try:
             user = register_buyer(form.name.data, form.email.data, form.password.data)
-            db.session.commit()
         except ValidationFailed as error:
-            db.session.rollback()
             for name, message in error.errors.items():
                 if name in form:
                     form[name].errors = [*form[name].errors, message]
@@ -807,11 +791,10 @@ def buyer_login():
             user = authenticate_buyer(form.email.data, form.password.data, request.remote_addr or "-",
                                       request.cookies.get(DEVICE_COOKIE))
         except DomainError as error:
-            db.session.commit()  # failed attempts count even though the login failed
+            commit_before_refusal()  # failed attempts count even though the login failed
             form.password.errors = [*form.password.errors, error.detail]
             status = error.status
         else:
-            db.session.commit()
             _start_buyer_session(user)
             response = redirect(safe_next(request.args.get("next")) or url_for("shop.buyer_orders_view"))
             set_device_cookie(response, remember_device(request.cookies.get(DEVICE_COOKIE), user))
