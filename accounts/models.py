@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -11,7 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.db import UTCDateTime, utcnow
-from core.extensions import db
+from core.extensions import Model, db
+
+if TYPE_CHECKING:
+    from inventory.models import Maker, Sentra
 
 
 class Role(enum.StrEnum):
@@ -42,7 +46,7 @@ user_sentras = sa.Table(
 )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,8 +69,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    sentras: Mapped[list[Sentra]] = relationship(secondary=user_sentras, order_by="Sentra.code")  # noqa: F821
-    maker: Mapped[Maker | None] = relationship(foreign_keys=[maker_id])  # noqa: F821
+    sentras: Mapped[list[Sentra]] = relationship(secondary=user_sentras, order_by="Sentra.code")
+    maker: Mapped[Maker | None] = relationship(foreign_keys=[maker_id])
 
     __table_args__ = (
         sa.CheckConstraint("failed_logins >= 0", name="failed_logins_non_negative"),
@@ -108,7 +112,7 @@ class User(UserMixin, db.Model):
         return bool(self.pin_hash) and check_password_hash(self.pin_hash, pin)
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """Every failed or successful login, for per-account lock-out and per-address throttling."""
 
     __tablename__ = "login_attempts"
@@ -121,7 +125,7 @@ class LoginAttempt(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """One throttle per key ("account", "account at address", "account on device", "PIN cap").
 
     A secret is checked only after a conditional UPDATE claimed this row (see accounts/throttle.py),

@@ -17,12 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import UTCDateTime, utcnow
-from core.extensions import db
+from core.extensions import Model, db
 
 log = logging.getLogger("sentra.alerts")
 
 
-class StaffAlert(db.Model):
+class StaffAlert(Model):
     __tablename__ = "staff_alerts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
