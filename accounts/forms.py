@@ -1,5 +1,7 @@
 """Login and admin forms (shape only; credentials and account rules are checked in services)."""
 
+from typing import cast
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
@@ -95,7 +97,8 @@ class UserAccessForm(FlaskForm):
     active = BooleanField(_l("Akun aktif (boleh masuk)"))
 
     def validate_role(self, field) -> None:
-        if field.data not in {value for value, _label in self.role.choices}:
+        choices = cast("list[tuple[str, str]]", self.role.choices)  # set by the view as (value, label)
+        if field.data not in {value for value, _label in choices}:
             raise ValidationError(_l("Pilih peran dari daftar."))
 
 

@@ -103,13 +103,17 @@ class User(UserMixin, Model):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        if not self.password_hash:
+            return False
+        return check_password_hash(self.password_hash, password)
 
     def set_pin(self, pin: str) -> None:
         self.pin_hash = generate_password_hash(pin)
 
     def check_pin(self, pin: str) -> bool:
-        return bool(self.pin_hash) and check_password_hash(self.pin_hash, pin)
+        if not self.pin_hash:
+            return False
+        return check_password_hash(self.pin_hash, pin)
 
 
 class LoginAttempt(Model):

@@ -71,7 +71,9 @@ def raise_alert(
             db.session.flush()
     except IntegrityError:
         # Raised concurrently by another worker with the same key: theirs is the alert.
-        return db.session.scalar(sa.select(StaffAlert).where(StaffAlert.key == key[:160]))
+        theirs = db.session.scalar(sa.select(StaffAlert).where(StaffAlert.key == key[:160]))
+        assert theirs is not None
+        return theirs
     log.warning("staff alert %s: %s", kind, message)
     return alert
 

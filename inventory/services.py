@@ -158,11 +158,11 @@ def _maker_values(actor, data: Mapping[str, Any]) -> dict[str, Any]:
         errors["name"] = "Nama lengkap wajib diisi."
     values["public_name"] = _text(data, "public_name") or values["name"].split(" ")[0]
     try:
-        values["cluster"] = Cluster(data.get("cluster"))
+        values["cluster"] = Cluster(data.get("cluster") or "")  # "" is no member: ValueError as for None
     except ValueError:
         errors["cluster"] = "Pilih klaster."
     try:
-        values["program"] = Program(data.get("program"))
+        values["program"] = Program(data.get("program") or "")
     except ValueError:
         errors["program"] = "Pilih program."
     phone = _text(data, "phone")
@@ -264,10 +264,11 @@ def record_consent(actor, maker: Maker, purpose: ConsentPurpose | str, given_by:
     given_by_name = (given_by_name or "").strip()
     if not given_by_name:
         errors["given_by_name"] = "Tulis nama orang yang memberi izin."
-    if not errors and maker.has_consent(purpose):
+    if not errors and maker.has_consent(ConsentPurpose(purpose)):
         errors["purpose"] = "Izin ini sudah tercatat dan masih berlaku."
     if errors:
         raise ValidationFailed(errors)
+    assert isinstance(purpose, ConsentPurpose) and isinstance(given_by, ConsentGiver)  # converted above
     consent = Consent(maker=maker, purpose=purpose, given_by=given_by, given_by_name=given_by_name,
                       recorded_by_id=actor.id, recorded_at=utcnow())
     db.session.add(consent)
@@ -747,6 +748,7 @@ def adjust_stock(actor, product: Product, sentra_id: int, counted_qty: Any, reas
         errors["product_id"] = f"{product.name} adalah layanan/tiket dan tidak memakai stok."
     if errors:
         raise ValidationFailed(errors)
+    assert counted is not None  # checked above
     current = _locked_level(product.id, sentra_id)
     delta = counted - current
     if delta == 0:
@@ -774,6 +776,7 @@ def transfer_stock(actor, product: Product, from_sentra_id: int, to_sentra_id: i
         inbound = db.session.scalar(sa.select(StockMovement).where(
             StockMovement.client_key == client_key, StockMovement.product_id == product.id,
             StockMovement.kind == MovementKind.TRANSFER_IN))
+        assert inbound is not None  # written in the same transaction as `out`
         return out, inbound
     errors: dict[str, str] = {}
     count = _int_or_none(qty)
@@ -788,6 +791,7 @@ def transfer_stock(actor, product: Product, from_sentra_id: int, to_sentra_id: i
         errors["product_id"] = f"{product.name} adalah layanan/tiket dan tidak memakai stok."
     if errors:
         raise ValidationFailed(errors)
+    assert target is not None and count is not None  # checked above
     reference = f"transfer:{from_sentra_id}>{target.id}"
     try:
         out = move_stock(actor, product, from_sentra_id, MovementKind.TRANSFER_OUT, count, reference=reference,

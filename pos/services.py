@@ -183,7 +183,7 @@ def lock_open_shift(shift: Shift) -> None:
         sa.update(Shift).where(Shift.id == shift.id, Shift.status == ShiftStatus.OPEN)
         .values(status=ShiftStatus.OPEN).execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         db.session.refresh(shift)
         raise ShiftClosed("Sesi kasir ini sudah ditutup. Buka sesi baru untuk menjual.")
 

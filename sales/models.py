@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -55,7 +55,7 @@ class Sale(Model):
     __tablename__ = "sales"
 
     #: not stored: True on the instance `record_sale` returns for a replayed key (the API says so)
-    replayed: ClassVar[bool] = False
+    replayed = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: readable, unique per Sentra: <SENTRA>-<YYYYMMDD local>-<seq>, e.g. TMG-20261123-0042
@@ -172,7 +172,7 @@ class Refund(Model):
     __tablename__ = "refunds"
 
     #: not stored: True on the instance `refund_sale` returns for a replayed key (the API says so)
-    replayed: ClassVar[bool] = False
+    replayed = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id"), index=True)

@@ -213,7 +213,7 @@ def _move(actor: User, fulfilment: Fulfilment, to: FulfilmentStatus, **changes) 
         sa.update(Fulfilment).where(Fulfilment.id == fulfilment.id, Fulfilment.status == before)
         .values(status=to, **changes).execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("Pesanan ini baru saja diubah oleh orang lain. Muat ulang halaman.")
     db.session.refresh(fulfilment)
     record_audit(actor, f"fulfilment.{to.value}", fulfilment,
@@ -270,7 +270,7 @@ def cancel_order(actor: User, order: Order, reason: str) -> Order:
         .values(status=OrderStatus.CANCELLED, cancelled_at=utcnow(), cancel_reason=reason[:200])
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("Pesanan ini baru saja dibayar atau diubah. Muat ulang halaman.")
     db.session.refresh(order)
     for fulfilment in order.fulfilments:
