@@ -31,7 +31,7 @@ from inventory.models import (
 ADMIN_EMAIL = "admin@sentra.test"
 
 #: (Sentra code, name, public name, cluster, program, phone, extra)
-MAKERS: list[tuple[str, str, str, str, str, str, dict[str, str]]] = [
+MAKERS: list[tuple[str, str, str, str, str, str | None, dict[str, object]]] = [
     ("TMG", "Sri Rahayu", "Bu Sri", "disabilitas", "atensi", "081234560001",
      {"story": "Belajar membatik ciprat di Balai Kartini sejak 2023; motif kesukaannya bunga kopi."}),
     ("TMG", "Wahyu Nugroho", "Mas Wahyu", "disabilitas", "atensi", "081234560002",

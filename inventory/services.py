@@ -630,7 +630,7 @@ def find_product_by_code(code: str, sentra_ids: set[int] | None = None) -> Produ
 # --- Consignment and stock ---------------------------------------------------------------------
 
 def receive_consignment(actor, sentra: Sentra, maker_or_group: Maker | MakerGroup,
-                        items: Sequence[tuple[Product, int]], client_key: str, note: str = "") -> ConsignmentIntake:
+                        items: Sequence[tuple[Product, int]], client_key: str | None, note: str = "") -> ConsignmentIntake:
     """Take goods in on consignment: an intake record, one INTAKE movement per line, idempotent by key.
 
     The agreed price and split terms are copied onto each line, so the tanda terima keeps showing
@@ -723,7 +723,7 @@ def _locked_level(product_id: int, sentra_id: int) -> int:
     ) or 0
 
 
-def adjust_stock(actor, product: Product, sentra_id: int, counted_qty: Any, reason: str, client_key: str,
+def adjust_stock(actor, product: Product, sentra_id: int, counted_qty: Any, reason: str | None, client_key: str | None,
                  *, is_discrepancy: bool = False) -> StockMovement | None:
     """Stock-take (opname): set the stock to what was counted, as an ADJUSTMENT with a reason.
 
@@ -762,7 +762,7 @@ def adjust_stock(actor, product: Product, sentra_id: int, counted_qty: Any, reas
 
 
 def transfer_stock(actor, product: Product, from_sentra_id: int, to_sentra_id: int, qty: Any,
-                   client_key: str, reason: str = "") -> tuple[StockMovement, StockMovement]:
+                   client_key: str | None, reason: str = "") -> tuple[StockMovement, StockMovement]:
     """Move pieces between Sentras: TRANSFER_OUT and TRANSFER_IN in one transaction."""
     if not client_key:
         raise ValidationFailed({"client_key": "Kunci formulir hilang. Muat ulang halaman."})

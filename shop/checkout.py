@@ -321,7 +321,7 @@ def cancel_abandoned(now: datetime | None = None, gateway=None) -> int:
 # -- paying ---------------------------------------------------------------------------------------
 
 
-def start_attempt(order: Order, attempt_key: str, payment_method: str) -> tuple[PaymentAttempt, bool]:
+def start_attempt(order: Order, attempt_key: str | None, payment_method: str) -> tuple[PaymentAttempt, bool]:
     """Hold the stock and open a payment attempt for this press of "Bayar".
 
     Returns (attempt, is_new). The same `attempt_key` (a second press of the same form) returns

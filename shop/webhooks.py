@@ -70,7 +70,7 @@ def process_event(event: dict[str, Any]) -> str:
     outcome = _dispatch(event, row)
     row.outcome = outcome
     if outcome in REFUND_OUTCOMES and row.order_id is not None:
-        plan_auto_refund(db.session.get(Order, row.order_id), StripeGateway.intent_from_event(event),
+        plan_auto_refund(db.session.get_one(Order, row.order_id), StripeGateway.intent_from_event(event),
                          REFUND_OUTCOMES[outcome])
     db.session.flush()
     return outcome

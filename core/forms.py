@@ -1,0 +1,44 @@
+"""Required form fields, typed for the checker as what they hold once the form has validated.
+
+WTForms types `field.data` as `... | None` (nothing posted yet) and `field.errors` as a sequence.
+Inside `if form.validate_on_submit():` a field with `DataRequired` holds a value, and views add
+service errors to it with `errors.append`. At run time these names are the WTForms classes
+themselves; use them only for fields that have a `DataRequired` validator.
+"""
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from wtforms import DateField, EmailField, IntegerField, PasswordField, StringField, TelField
+
+if TYPE_CHECKING:
+    class RequiredStringField(StringField):
+        data: str
+        errors: list[str]
+
+    class RequiredPasswordField(PasswordField):
+        data: str
+        errors: list[str]
+
+    class RequiredEmailField(EmailField):
+        data: str
+        errors: list[str]
+
+    class RequiredTelField(TelField):
+        data: str
+        errors: list[str]
+
+    class RequiredDateField(DateField):
+        data: date
+        errors: list[str]
+
+    class RequiredIntegerField(IntegerField):
+        data: int
+        errors: list[str]
+else:
+    RequiredStringField = StringField
+    RequiredPasswordField = PasswordField
+    RequiredEmailField = EmailField
+    RequiredTelField = TelField
+    RequiredDateField = DateField
+    RequiredIntegerField = IntegerField
