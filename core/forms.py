@@ -13,27 +13,45 @@ from wtforms import DateField, EmailField, IntegerField, PasswordField, StringFi
 
 if TYPE_CHECKING:
     class RequiredStringField(StringField):
-        data: str
+        @property
+        def data(self) -> str: ...
+        @data.setter
+        def data(self, value: str | None) -> None: ...
         errors: list[str]
 
     class RequiredPasswordField(PasswordField):
-        data: str
+        @property
+        def data(self) -> str: ...
+        @data.setter
+        def data(self, value: str | None) -> None: ...
         errors: list[str]
 
     class RequiredEmailField(EmailField):
-        data: str
+        @property
+        def data(self) -> str: ...
+        @data.setter
+        def data(self, value: str | None) -> None: ...
         errors: list[str]
 
     class RequiredTelField(TelField):
-        data: str
+        @property
+        def data(self) -> str: ...
+        @data.setter
+        def data(self, value: str | None) -> None: ...
         errors: list[str]
 
     class RequiredDateField(DateField):
-        data: date
+        @property  # type: ignore[override]  # as WTForms' own stub for DateField
+        def data(self) -> date: ...
+        @data.setter
+        def data(self, value: date | None) -> None: ...
         errors: list[str]
 
     class RequiredIntegerField(IntegerField):
-        data: int
+        @property
+        def data(self) -> int: ...
+        @data.setter
+        def data(self, value: int | None) -> None: ...
         errors: list[str]
 else:
     RequiredStringField = StringField

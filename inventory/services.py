@@ -630,7 +630,8 @@ def find_product_by_code(code: str, sentra_ids: set[int] | None = None) -> Produ
 # --- Consignment and stock ---------------------------------------------------------------------
 
 def receive_consignment(actor, sentra: Sentra, maker_or_group: Maker | MakerGroup,
-                        items: Sequence[tuple[Product, int]], client_key: str | None, note: str = "") -> ConsignmentIntake:
+                        items: Sequence[tuple[Product, Any]], client_key: str | None,
+                        note: str = "") -> ConsignmentIntake:
     """Take goods in on consignment: an intake record, one INTAKE movement per line, idempotent by key.
 
     The agreed price and split terms are copied onto each line, so the tanda terima keeps showing
@@ -692,7 +693,7 @@ def receive_consignment(actor, sentra: Sentra, maker_or_group: Maker | MakerGrou
     return intake
 
 
-def _check_same_intake(existing: ConsignmentIntake, owner, items: Sequence[tuple[Product, int]]) -> None:
+def _check_same_intake(existing: ConsignmentIntake, owner, items: Sequence[tuple[Product, Any]]) -> None:
     """A replayed key must describe the same intake; otherwise refuse and leave the original alone."""
     wanted: dict[int, int] = {}
     for product, qty in items:

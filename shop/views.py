@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import (
@@ -72,6 +73,9 @@ from shop.services import (
     search_catalogue,
 )
 from shop.stripe_gateway import LOCAL_TEST_METHODS, PaymentUnavailable, gateway
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response as BaseResponse
 
 CART_COOKIE = "cart"
 
@@ -388,7 +392,7 @@ def order_pay(token: str):
                                                    idempotency_key=stripe_key))
 
 
-def _charge(order: Order, attempt: PaymentAttempt, call) -> Response:
+def _charge(order: Order, attempt: PaymentAttempt, call) -> BaseResponse:
     """Call Stripe (after our own commit), then record what it answered."""
     back = redirect(url_for("shop.order_status", token=order.token))
     try:
