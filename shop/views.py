@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import sqlalchemy as sa
 from flask import (
@@ -398,12 +398,12 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> BaseResponse:
     try:
         result = call()
     except PaymentUnavailable as error:
-        attempt = db.session.get(PaymentAttempt, attempt.id)
+        attempt = db.session.get_one(PaymentAttempt, attempt.id)
         mark_attempt_error(attempt, error.detail)
         db.session.commit()
         flash(error.detail, "error")
         return back
-    attempt = db.session.get(PaymentAttempt, attempt.id)
+    attempt = db.session.get_one(PaymentAttempt, attempt.id)
     try:
         outcome = apply_result(attempt, result)
         db.session.commit()
@@ -415,7 +415,7 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> BaseResponse:
                 "penuh.", why=error.detail), "error")
         return back
     if outcome == "fulfilled":
-        notify_buyer(db.session.get(Order, order.id), "paid")
+        notify_buyer(db.session.get_one(Order, order.id), "paid")
         flash(_("Pembayaran berhasil. Terima kasih!"), "success")
     elif result.succeeded:
         flash(_("Pembayaran berhasil. Terima kasih!"), "success")
@@ -434,7 +434,7 @@ def _cancel_declined(order_id: int, intent_id: str) -> None:
     """A declined intent is cancelled at Stripe so it can never be confirmed later; a new "Bayar"
     makes a new one. If Stripe cannot cancel it, staff are alerted (the decline itself stands)."""
     with contextlib.suppress(DomainError):  # a failure raised a staff alert
-        cancel_intents(db.session.get(Order, order_id), gateway(), only=[intent_id])
+        cancel_intents(db.session.get_one(Order, order_id), gateway(), only=[intent_id])
     db.session.commit()
 
 
@@ -449,6 +449,7 @@ def _action_attempt(order: Order) -> PaymentAttempt:
 def order_3ds(token: str):
     order = _order_or_404(token)
     attempt = _action_attempt(order)
+    assert attempt.payment_intent_id is not None  # Stripe asked for an action on this intent
     gw = gateway()
     try:
         intent = gw.retrieve(attempt.payment_intent_id)
@@ -466,6 +467,7 @@ def order_3ds_complete(token: str):
     """Local mode: the simulated bank page approves or refuses 3-D Secure."""
     order = _order_or_404(token)
     attempt = _action_attempt(order)
+    assert attempt.payment_intent_id is not None  # Stripe asked for an action on this intent
     gw = gateway()
     if not gw.local_mode:
         abort(404)
@@ -484,7 +486,7 @@ def order_return(token: str):
     """Where Stripe.js sends the buyer after 3-D Secure: ask Stripe, fulfil if paid (idempotent)."""
     order = _order_or_404(token)
     attempt = next((a for a in reversed(order.attempts) if a.payment_intent_id), None)
-    if attempt is None or not order.is_payable:
+    if attempt is None or attempt.payment_intent_id is None or not order.is_payable:
         return redirect(url_for("shop.order_status", token=order.token))
     gw = gateway()
     return _charge(order, attempt, lambda: gw.retrieve(attempt.payment_intent_id))
@@ -549,12 +551,12 @@ def send_refunds(intent_id: str | None) -> None:
                 metadata={"order_id": str(refund.order_id), "reason": refund.kind})
         except DomainError as error:
             db.session.rollback()
-            refund_not_sent(db.session.get(PaymentRefund, refund_id), error.detail)
+            refund_not_sent(db.session.get_one(PaymentRefund, refund_id), error.detail)
             db.session.commit()
             continue
-        refund_sent(db.session.get(PaymentRefund, refund_id), stripe_id)
+        refund_sent(db.session.get_one(PaymentRefund, refund_id), stripe_id)
         db.session.commit()
-        refund = db.session.get(PaymentRefund, refund_id)
+        refund = db.session.get_one(PaymentRefund, refund_id)
         notify_buyer(refund.order, "refunded", refund=refund)
 
 
@@ -665,7 +667,7 @@ def _book_instead_of_cancel(order: Order, paid, back):
                 "akan dikembalikan penuh secara otomatis.", why=error.detail), "error")
         return back
     if outcome == "fulfilled":
-        notify_buyer(db.session.get(Order, order.id), "paid")
+        notify_buyer(db.session.get_one(Order, order.id), "paid")
     flash(_("Pesanan tidak dibatalkan: pembeli sudah membayar di Stripe, jadi pesanan dicatat sebagai dibayar. "
             "Siapkan pesanan seperti biasa, atau kembalikan dananya."), "error")
     return back
@@ -707,14 +709,15 @@ def staff_refund_retry(refund_id: int):
 
 
 def _finish_refund(refund_id: int, back):
-    refund = db.session.get(OrderRefund, refund_id)
+    refund = db.session.get_one(OrderRefund, refund_id)
     if refund.status == "succeeded":
         flash(_("Pengembalian dana ini sudah selesai."), "info")
         return back
     try:
         require_manager_for_refund(current_user, refund.fulfilment)
         stripe_id = refund.stripe_refund_id or gateway().refund(
-            intent_id=refund.fulfilment.order.paid_intent_id, amount=refund.amount,
+            # an order is PAID only together with its intent id (checkout.fulfil)
+            intent_id=cast(str, refund.fulfilment.order.paid_intent_id), amount=refund.amount,
             idempotency_key=f"shop-refund-{refund.client_key}",
             metadata={"order_id": str(refund.fulfilment.order_id), "refund_id": str(refund.id)})
         if not refund.stripe_refund_id:
