@@ -12,14 +12,14 @@ from core.forms import RequiredPasswordField, RequiredStringField
 
 class StaffLoginForm(FlaskForm):
     email = RequiredStringField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi.")), Length(max=254)],
-                        render_kw={"autocomplete": "username", "type": "email", "inputmode": "email"})
+                                render_kw={"autocomplete": "username", "type": "email", "inputmode": "email"})
     password = RequiredPasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Kata sandi wajib diisi."))],
-                             render_kw={"autocomplete": "current-password"})
+                                     render_kw={"autocomplete": "current-password"})
 
 
 class MakerLoginForm(FlaskForm):
     phone = RequiredStringField(_l("Nomor HP"), validators=[DataRequired(_l("Nomor HP wajib diisi.")), Length(max=20)],
-                        render_kw={"autocomplete": "tel", "type": "tel", "inputmode": "tel"})
+                                render_kw={"autocomplete": "tel", "type": "tel", "inputmode": "tel"})
     pin = RequiredPasswordField(_l("PIN (6 angka)"), validators=[
         DataRequired(_l("PIN wajib diisi.")), Regexp(r"^\d{6}$", message=_l("PIN harus 6 angka."))],
         render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6, "pattern": r"\d{6}"})
@@ -72,7 +72,7 @@ class StaffUserForm(FlaskForm):
         DataRequired(_l("E-mail wajib diisi.")), Length(max=254, message=_l("E-mail terlalu panjang."))],
         render_kw={"type": "email", "inputmode": "email", "autocomplete": "off"})
     password = RequiredPasswordField(_l("Kata sandi awal"), validators=[DataRequired(_l("Kata sandi wajib diisi."))],
-                             render_kw={"autocomplete": "new-password"})
+                                     render_kw={"autocomplete": "new-password"})
     role = SelectField(_l("Peran"), choices=STAFF_ROLE_CHOICES, validate_choice=False)
     sentra_ids = SentraCheckboxes(_l("Sentra"))
 
@@ -90,7 +90,7 @@ class MakerUserForm(FlaskForm):
         DataRequired(_l("Nomor HP wajib diisi.")), Length(max=20, message=_l("Nomor HP terlalu panjang."))],
         render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "off"})
     pin = RequiredPasswordField(_l("PIN awal (6 angka)"), validators=[DataRequired(_l("PIN wajib diisi."))],
-                        render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6})
+                                render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6})
 
 
 class UserAccessForm(FlaskForm):
@@ -106,4 +106,4 @@ class UserAccessForm(FlaskForm):
 
 class PinResetForm(FlaskForm):
     pin = RequiredPasswordField(_l("PIN baru (6 angka)"), validators=[DataRequired(_l("PIN wajib diisi."))],
-                        render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6})
+                                render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6})

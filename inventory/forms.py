@@ -94,10 +94,10 @@ class ClientKeyForm(FlaskForm):
 
 class SentraForm(FlaskForm):
     code = RequiredStringField(_l("Kode (2–8 huruf kapital)"), validators=[DataRequired(_l("Kode wajib diisi.")),
-                                                                   Length(max=8)])
+                                                                           Length(max=8)])
     name = RequiredStringField(_l("Nama Sentra"), validators=[DataRequired(_l("Nama wajib diisi.")), Length(max=160)])
     balai = RequiredStringField(_l("Balai induk"), validators=[DataRequired(_l("Balai induk wajib diisi.")),
-                                                        Length(max=160)])
+                                                                Length(max=160)])
     city = RequiredStringField(_l("Kota/kabupaten"), validators=[DataRequired(_l("Kota wajib diisi.")), Length(max=80)])
     province = RequiredStringField(_l("Provinsi"),
                                    validators=[DataRequired(_l("Provinsi wajib diisi.")), Length(max=80)])
@@ -118,7 +118,7 @@ class SentraForm(FlaskForm):
 class MakerForm(FlaskForm):
     sentra_id = SelectField(_l("Sentra"), coerce=int, validate_choice=False)
     name = RequiredStringField(_l("Nama lengkap"), validators=[DataRequired(_l("Nama lengkap wajib diisi.")),
-                                                       Length(max=120)])
+                                                               Length(max=120)])
     public_name = StringField(_l("Nama tampilan (mis. Bu Sri)"), validators=[Optional(), Length(max=120)])
     cluster = SelectField(_l("Klaster"), choices=[(c.value, c.label) for c in Cluster])
     program = SelectField(_l("Program"), choices=[(p.value, p.label) for p in Program])
@@ -154,7 +154,7 @@ class MemberForm(Form):
 class GroupForm(FlaskForm):
     sentra_id = SelectField(_l("Sentra"), coerce=int, validate_choice=False)
     name = RequiredStringField(_l("Nama kelompok"), validators=[DataRequired(_l("Nama kelompok wajib diisi.")),
-                                                        Length(max=120)])
+                                                                Length(max=120)])
     kind = SelectField(_l("Jenis"), choices=[(GroupKind.KUBE.value, "KUBE"),
                                              (GroupKind.CO_MAKERS.value, _l("Pembuat bersama"))])
     members = FieldList(FormField(MemberForm), min_entries=6, max_entries=30)
@@ -166,7 +166,7 @@ class ProductForm(FlaskForm):
     barcode = StringField(_l("Barcode EAN-13"), validators=[Optional(), Length(max=20)],
                           render_kw={"inputmode": "numeric", "autocomplete": "off"})
     name = RequiredStringField(_l("Nama produk"), validators=[DataRequired(_l("Nama produk wajib diisi.")),
-                                                      Length(max=160)])
+                                                              Length(max=160)])
     description = TextAreaField(_l("Deskripsi"), validators=[Optional()])
     category = RequiredStringField(_l("Kategori"),
                                    validators=[DataRequired(_l("Kategori wajib diisi.")), Length(max=60)])

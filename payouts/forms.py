@@ -28,7 +28,7 @@ class PayLineForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     reason = RequiredStringField(_l("Alasan pembatalan"), validators=[DataRequired(_l("Alasan wajib diisi.")),
-                                                              Length(max=150)])
+                                                                      Length(max=150)])
 
 
 class SlipUploadForm(FlaskForm):

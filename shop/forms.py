@@ -35,9 +35,9 @@ class CartUpdateForm(FlaskForm):
 class CheckoutForm(FlaskForm):
     name = RequiredStringField(_l("Nama lengkap"), validators=[DataRequired(_l("Nama wajib diisi.")), Length(max=120)])
     phone = RequiredTelField(_l("Nomor HP (WhatsApp)"),
-                     validators=[DataRequired(_l("Nomor HP wajib diisi.")), Length(min=8, max=20)])
+                             validators=[DataRequired(_l("Nomor HP wajib diisi.")), Length(min=8, max=20)])
     email = RequiredEmailField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi.")),
-                                                 Email(_l("Alamat e-mail tidak valid.")), Length(max=254)])
+                                                         Email(_l("Alamat e-mail tidak valid.")), Length(max=254)])
     delivery = RadioField(_l("Cara menerima"), choices=[("pickup", _l("Ambil sendiri di Sentra (gratis)")),
                                                         ("delivery", _l("Dikirim ke alamat saya"))],
                           default="pickup", validators=[DataRequired()])
@@ -58,7 +58,7 @@ class PayForm(FlaskForm):
 
 class TrackingForm(FlaskForm):
     tracking_number = RequiredStringField(_l("Nomor resi"), validators=[DataRequired(_l("Nomor resi wajib diisi.")),
-                                                                 Length(max=80)])
+                                                                         Length(max=80)])
 
 
 class ReasonForm(FlaskForm):
@@ -68,13 +68,13 @@ class ReasonForm(FlaskForm):
 class RefundForm(FlaskForm):
     client_key = HiddenField()
     reason = RequiredStringField(_l("Alasan pengembalian"),
-                         validators=[DataRequired(_l("Alasan wajib diisi.")), Length(max=200)])
+                                 validators=[DataRequired(_l("Alasan wajib diisi.")), Length(max=200)])
 
 
 class BuyerRegisterForm(FlaskForm):
     name = RequiredStringField(_l("Nama lengkap"), validators=[DataRequired(_l("Nama wajib diisi.")), Length(max=120)])
     email = RequiredEmailField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi.")),
-                                                 Email(_l("Alamat e-mail tidak valid.")), Length(max=254)])
+                                                         Email(_l("Alamat e-mail tidak valid.")), Length(max=254)])
     password = RequiredPasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Kata sandi wajib diisi."))])
     confirm = PasswordField(_l("Ulangi kata sandi"),
                             validators=[EqualTo("password", _l("Kata sandi tidak sama."))])
