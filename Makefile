@@ -9,7 +9,7 @@ PIP := $(BIN)/pip --disable-pip-version-check -q
 # pip on these machines prints harmless "Location ... is ignored" warnings; keep logs readable.
 PIP_FILTER := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: lock run test test-fast test-sqlite test-postgresql system-deps venv deps dev-deps node-deps migrate demo translations lint serve bench clean
+.PHONY: lock run test test-fast test-sqlite test-postgresql system-deps venv deps dev-deps node-deps migrate demo translations lint typecheck serve bench clean
 
 # localstripe (loopback :8420, webhook -> the app) stands in for Stripe; STRIPE_LOCAL=0 uses real keys instead.
 run: system-deps deps translations migrate demo
@@ -20,6 +20,7 @@ run: system-deps deps translations migrate demo
 
 test: system-deps dev-deps node-deps translations
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q --db=sqlite
 	$(BIN)/pytest -q --db=postgresql
 
@@ -82,8 +83,12 @@ bench: system-deps dev-deps translations
 lint: dev-deps
 	$(BIN)/ruff check .
 
+# Static types of the application packages (mypy.ini says which); part of `make test`.
+typecheck: dev-deps
+	$(BIN)/mypy
+
 clean:
-	rm -rf $(VENV) instance/*.db .pytest_cache
+	rm -rf $(VENV) instance/*.db .pytest_cache .mypy_cache
 
 # Regenerate the locked requirements (hashes for every package, transitive ones too) from the *.in files.
 PIP_COMPILE := $(BIN)/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links

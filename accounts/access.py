@@ -28,7 +28,7 @@ def roles_required(*roles: Role) -> Callable:
             return view(*args, **kwargs)
 
         # Read by the access sweep test (and by outer decorators through functools.wraps).
-        wrapped.allowed_roles = allowed
+        wrapped.allowed_roles = allowed  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

@@ -1,22 +1,26 @@
 """Login and admin forms (shape only; credentials and account rules are checked in services)."""
 
+from typing import cast
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from core.forms import RequiredPasswordField, RequiredStringField
 
 
 class StaffLoginForm(FlaskForm):
-    email = StringField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi.")), Length(max=254)],
-                        render_kw={"autocomplete": "username", "type": "email", "inputmode": "email"})
-    password = PasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Kata sandi wajib diisi."))],
-                             render_kw={"autocomplete": "current-password"})
+    email = RequiredStringField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi.")), Length(max=254)],
+                                render_kw={"autocomplete": "username", "type": "email", "inputmode": "email"})
+    password = RequiredPasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Kata sandi wajib diisi."))],
+                                     render_kw={"autocomplete": "current-password"})
 
 
 class MakerLoginForm(FlaskForm):
-    phone = StringField(_l("Nomor HP"), validators=[DataRequired(_l("Nomor HP wajib diisi.")), Length(max=20)],
-                        render_kw={"autocomplete": "tel", "type": "tel", "inputmode": "tel"})
-    pin = PasswordField(_l("PIN (6 angka)"), validators=[
+    phone = RequiredStringField(_l("Nomor HP"), validators=[DataRequired(_l("Nomor HP wajib diisi.")), Length(max=20)],
+                                render_kw={"autocomplete": "tel", "type": "tel", "inputmode": "tel"})
+    pin = RequiredPasswordField(_l("PIN (6 angka)"), validators=[
         DataRequired(_l("PIN wajib diisi.")), Regexp(r"^\d{6}$", message=_l("PIN harus 6 angka."))],
         render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6, "pattern": r"\d{6}"})
 
@@ -61,14 +65,14 @@ class UserFilterForm(FlaskForm):
 
 
 class StaffUserForm(FlaskForm):
-    name = StringField(_l("Nama lengkap"), validators=[
+    name = RequiredStringField(_l("Nama lengkap"), validators=[
         DataRequired(_l("Nama wajib diisi.")), Length(max=120, message=_l("Nama maksimal 120 karakter."))],
         render_kw={"autocomplete": "off"})
-    email = StringField(_l("E-mail"), validators=[
+    email = RequiredStringField(_l("E-mail"), validators=[
         DataRequired(_l("E-mail wajib diisi.")), Length(max=254, message=_l("E-mail terlalu panjang."))],
         render_kw={"type": "email", "inputmode": "email", "autocomplete": "off"})
-    password = PasswordField(_l("Kata sandi awal"), validators=[DataRequired(_l("Kata sandi wajib diisi."))],
-                             render_kw={"autocomplete": "new-password"})
+    password = RequiredPasswordField(_l("Kata sandi awal"), validators=[DataRequired(_l("Kata sandi wajib diisi."))],
+                                     render_kw={"autocomplete": "new-password"})
     role = SelectField(_l("Peran"), choices=STAFF_ROLE_CHOICES, validate_choice=False)
     sentra_ids = SentraCheckboxes(_l("Sentra"))
 
@@ -79,14 +83,14 @@ class StaffUserForm(FlaskForm):
 
 class MakerUserForm(FlaskForm):
     maker_id = SelectField(_l("Data pembuat (PM)"), coerce=_int_or_invalid, validate_choice=False)
-    name = StringField(_l("Nama di akun"), validators=[
+    name = RequiredStringField(_l("Nama di akun"), validators=[
         DataRequired(_l("Nama wajib diisi.")), Length(max=120, message=_l("Nama maksimal 120 karakter."))],
         render_kw={"autocomplete": "off"})
-    phone = StringField(_l("Nomor HP"), validators=[
+    phone = RequiredStringField(_l("Nomor HP"), validators=[
         DataRequired(_l("Nomor HP wajib diisi.")), Length(max=20, message=_l("Nomor HP terlalu panjang."))],
         render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "off"})
-    pin = PasswordField(_l("PIN awal (6 angka)"), validators=[DataRequired(_l("PIN wajib diisi."))],
-                        render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6})
+    pin = RequiredPasswordField(_l("PIN awal (6 angka)"), validators=[DataRequired(_l("PIN wajib diisi."))],
+                                render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6})
 
 
 class UserAccessForm(FlaskForm):
@@ -95,10 +99,11 @@ class UserAccessForm(FlaskForm):
     active = BooleanField(_l("Akun aktif (boleh masuk)"))
 
     def validate_role(self, field) -> None:
-        if field.data not in {value for value, _label in self.role.choices}:
+        choices = cast("list[tuple[str, str]]", self.role.choices)  # set by the view as (value, label)
+        if field.data not in {value for value, _label in choices}:
             raise ValidationError(_l("Pilih peran dari daftar."))
 
 
 class PinResetForm(FlaskForm):
-    pin = PasswordField(_l("PIN baru (6 angka)"), validators=[DataRequired(_l("PIN wajib diisi."))],
-                        render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6})
+    pin = RequiredPasswordField(_l("PIN baru (6 angka)"), validators=[DataRequired(_l("PIN wajib diisi."))],
+                                render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -11,7 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.db import UTCDateTime, utcnow
-from core.extensions import db
+from core.extensions import Model, db
+
+if TYPE_CHECKING:
+    from inventory.models import Maker, Sentra
 
 
 class Role(enum.StrEnum):
@@ -42,7 +46,7 @@ user_sentras = sa.Table(
 )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,8 +69,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    sentras: Mapped[list[Sentra]] = relationship(secondary=user_sentras, order_by="Sentra.code")  # noqa: F821
-    maker: Mapped[Maker | None] = relationship(foreign_keys=[maker_id])  # noqa: F821
+    sentras: Mapped[list[Sentra]] = relationship(secondary=user_sentras, order_by="Sentra.code")
+    maker: Mapped[Maker | None] = relationship(foreign_keys=[maker_id])
 
     __table_args__ = (
         sa.CheckConstraint("failed_logins >= 0", name="failed_logins_non_negative"),
@@ -96,16 +100,20 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        if not self.password_hash:
+            return False
+        return check_password_hash(self.password_hash, password)
 
     def set_pin(self, pin: str) -> None:
         self.pin_hash = generate_password_hash(pin)
 
     def check_pin(self, pin: str) -> bool:
-        return bool(self.pin_hash) and check_password_hash(self.pin_hash, pin)
+        if not self.pin_hash:
+            return False
+        return check_password_hash(self.pin_hash, pin)
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """Every failed or successful login, for per-account lock-out and per-address throttling."""
 
     __tablename__ = "login_attempts"
@@ -118,7 +126,7 @@ class LoginAttempt(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """One throttle per key ("account", "account at address", "account on device", "PIN cap").
 
     A secret is checked only after a conditional UPDATE claimed this row (see accounts/throttle.py),

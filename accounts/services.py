@@ -245,7 +245,9 @@ def _reset_account_gates(kind: str, identifier: str, now: datetime) -> None:
 
 def is_pin_blocked(user: User) -> bool:
     if user.role == Role.MAKER:
-        return bool(user.phone) and blocked_at(gate_key("cap", PHONE, user.phone)) is not None
+        if not user.phone:
+            return False
+        return blocked_at(gate_key("cap", PHONE, user.phone)) is not None
     return blocked_at(approval_gate(user).key) is not None
 
 
@@ -358,8 +360,10 @@ def create_user(
 
     user = User(name=name, role=role, email=email, phone=phone, maker_id=maker_id if role == Role.MAKER else None)
     if role == Role.MAKER:
+        assert pin is not None  # checked above
         user.set_pin(pin)
     else:
+        assert password is not None  # checked above
         user.set_password(password)
     user.sentras = sentras
     db.session.add(user)

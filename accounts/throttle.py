@@ -179,7 +179,7 @@ def block_if_capped(gate: Gate, now: datetime) -> bool:
         .where(LoginThrottle.key == gate.key, LoginThrottle.failures >= gate.cap, LoginThrottle.blocked_at.is_(None))
         .values(blocked_at=now).execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def blocked_at(key: str) -> datetime | None:

@@ -17,12 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import UTCDateTime, utcnow
-from core.extensions import db
+from core.extensions import Model, db
 
 log = logging.getLogger("sentra.alerts")
 
 
-class StaffAlert(db.Model):
+class StaffAlert(Model):
     __tablename__ = "staff_alerts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,7 +71,9 @@ def raise_alert(
             db.session.flush()
     except IntegrityError:
         # Raised concurrently by another worker with the same key: theirs is the alert.
-        return db.session.scalar(sa.select(StaffAlert).where(StaffAlert.key == key[:160]))
+        theirs = db.session.scalar(sa.select(StaffAlert).where(StaffAlert.key == key[:160]))
+        assert theirs is not None
+        return theirs
     log.warning("staff alert %s: %s", kind, message)
     return alert
 

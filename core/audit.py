@@ -15,10 +15,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import UTCDateTime, utcnow
-from core.extensions import db
+from core.extensions import Model, db
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -40,6 +40,7 @@ def backup_database(url: str, target: Path) -> Path:
     parsed = make_url(url)
     target.parent.mkdir(parents=True, exist_ok=True)
     if parsed.get_backend_name() == "sqlite":
+        assert parsed.database is not None, "a SQLite URL names its file"
         source = sqlite3.connect(parsed.database)
         destination = sqlite3.connect(target)
         try:
@@ -59,6 +60,7 @@ def restore_database(url: str, source: Path) -> None:
     if not source.exists():
         raise FileNotFoundError(source)
     if parsed.get_backend_name() == "sqlite":
+        assert parsed.database is not None, "a SQLite URL names its file"
         backup = sqlite3.connect(source)
         destination = sqlite3.connect(parsed.database)
         try:

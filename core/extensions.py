@@ -1,5 +1,7 @@
 """Extension instances, bare; bound to the app in `core.create_app`."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -23,6 +25,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # `db.Model` is built at run time (Base plus Flask-SQLAlchemy's mixins) and typed as a variable,
+    # which mypy cannot subclass; to the type checker the models derive from the declarative base.
+    Model = Base
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

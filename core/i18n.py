@@ -22,11 +22,11 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands, background jobs: the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    chosen = session.get("lang")
-    if chosen in languages:
+    chosen: str | None = session.get("lang")
+    if chosen is not None and chosen in languages:
         return chosen
-    user_locale = getattr(current_user, "locale", None) if current_user else None
-    if user_locale in languages:
+    user_locale: str | None = getattr(current_user, "locale", None) if current_user else None
+    if user_locale is not None and user_locale in languages:
         return user_locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 

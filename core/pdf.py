@@ -28,6 +28,7 @@ def _url_fetcher(url: str, *args, **kwargs):
     """
     from weasyprint import default_url_fetcher
 
+    assert current_app.static_folder is not None
     static = Path(current_app.static_folder).resolve()
     if url.startswith("file://"):
         parts = urlsplit(url)
@@ -61,6 +62,7 @@ def _fonts():
 def _document(html: str):
     from weasyprint import HTML
 
+    assert current_app.static_folder is not None
     base_url = Path(current_app.static_folder).resolve().as_uri() + "/"
     return HTML(string=html, base_url=base_url, url_fetcher=_url_fetcher).render(font_config=_fonts())
 

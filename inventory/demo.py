@@ -31,7 +31,7 @@ from inventory.models import (
 ADMIN_EMAIL = "admin@sentra.test"
 
 #: (Sentra code, name, public name, cluster, program, phone, extra)
-MAKERS = [
+MAKERS: list[tuple[str, str, str, str, str, str | None, dict[str, object]]] = [
     ("TMG", "Sri Rahayu", "Bu Sri", "disabilitas", "atensi", "081234560001",
      {"story": "Belajar membatik ciprat di Balai Kartini sejak 2023; motif kesukaannya bunga kopi."}),
     ("TMG", "Wahyu Nugroho", "Mas Wahyu", "disabilitas", "atensi", "081234560002",
@@ -167,8 +167,14 @@ def load_groups() -> int:
     if sentra is None or db.session.scalar(sa.select(MakerGroup.id).where(MakerGroup.name == name)):
         return 0
     services.create_group(_admin(), {"sentra_id": sentra.id, "name": name, "kind": "kube"},
-                          [(_maker(member).id, weight) for member, weight in members])
+                          [(_loaded_maker(member).id, weight) for member, weight in members])
     return 1
+
+
+def _loaded_maker(name: str) -> Maker:
+    maker = _maker(name)
+    assert maker is not None, f"demo maker {name} is loaded first"
+    return maker
 
 
 def _owner(name: str) -> tuple[Maker | None, MakerGroup | None]:
@@ -181,6 +187,7 @@ def _tile(name: str, index: int) -> bytes:
     initials = "".join(word[0] for word in name.split() if word[0].isalpha())[:2].upper()
     image = Image.new("RGB", (600, 600), TILE_COLOURS[index % len(TILE_COLOURS)])
     draw = ImageDraw.Draw(image)
+    assert current_app.static_folder is not None
     font_path = Path(current_app.static_folder) / "fonts" / "DejaVuSans-Bold.ttf"
     font = ImageFont.truetype(str(font_path), 220)
     draw.text((300, 280), initials, font=font, fill=(255, 255, 255), anchor="mm")
@@ -226,6 +233,7 @@ def load_intakes() -> int:
     for owner_name, items in by_owner.items():
         maker, group = _owner(owner_name)
         owner = maker or group
+        assert owner is not None  # the demo makers and group are loaded first
         key = f"demo-intake-{items[0][0].sku}"
         if db.session.scalar(sa.select(ConsignmentIntake.id).where(ConsignmentIntake.client_key == key)):
             continue

@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from core.forms import RequiredStringField
 from core.money import MoneyParseError, parse_rupiah
 from inventory.models import (
     Cluster,
@@ -92,13 +93,14 @@ class ClientKeyForm(FlaskForm):
 
 
 class SentraForm(FlaskForm):
-    code = StringField(_l("Kode (2–8 huruf kapital)"), validators=[DataRequired(_l("Kode wajib diisi.")),
-                                                                   Length(max=8)])
-    name = StringField(_l("Nama Sentra"), validators=[DataRequired(_l("Nama wajib diisi.")), Length(max=160)])
-    balai = StringField(_l("Balai induk"), validators=[DataRequired(_l("Balai induk wajib diisi.")),
-                                                        Length(max=160)])
-    city = StringField(_l("Kota/kabupaten"), validators=[DataRequired(_l("Kota wajib diisi.")), Length(max=80)])
-    province = StringField(_l("Provinsi"), validators=[DataRequired(_l("Provinsi wajib diisi.")), Length(max=80)])
+    code = RequiredStringField(_l("Kode (2–8 huruf kapital)"), validators=[DataRequired(_l("Kode wajib diisi.")),
+                                                                           Length(max=8)])
+    name = RequiredStringField(_l("Nama Sentra"), validators=[DataRequired(_l("Nama wajib diisi.")), Length(max=160)])
+    balai = RequiredStringField(_l("Balai induk"), validators=[DataRequired(_l("Balai induk wajib diisi.")),
+                                                                Length(max=160)])
+    city = RequiredStringField(_l("Kota/kabupaten"), validators=[DataRequired(_l("Kota wajib diisi.")), Length(max=80)])
+    province = RequiredStringField(_l("Provinsi"),
+                                   validators=[DataRequired(_l("Provinsi wajib diisi.")), Length(max=80)])
     timezone = SelectField(_l("Zona waktu"), choices=[
         (TIMEZONES[0], "WIB (Asia/Jakarta)"), (TIMEZONES[1], "WITA (Asia/Makassar)"),
         (TIMEZONES[2], "WIT (Asia/Jayapura)")], validate_choice=False)
@@ -115,8 +117,8 @@ class SentraForm(FlaskForm):
 
 class MakerForm(FlaskForm):
     sentra_id = SelectField(_l("Sentra"), coerce=int, validate_choice=False)
-    name = StringField(_l("Nama lengkap"), validators=[DataRequired(_l("Nama lengkap wajib diisi.")),
-                                                       Length(max=120)])
+    name = RequiredStringField(_l("Nama lengkap"), validators=[DataRequired(_l("Nama lengkap wajib diisi.")),
+                                                               Length(max=120)])
     public_name = StringField(_l("Nama tampilan (mis. Bu Sri)"), validators=[Optional(), Length(max=120)])
     cluster = SelectField(_l("Klaster"), choices=[(c.value, c.label) for c in Cluster])
     program = SelectField(_l("Program"), choices=[(p.value, p.label) for p in Program])
@@ -139,8 +141,9 @@ class ConsentForm(FlaskForm):
     purpose = SelectField(_l("Penggunaan data"), choices=[(p.value, p.label) for p in ConsentPurpose])
     given_by = SelectField(_l("Izin diberikan oleh"), choices=[
         (ConsentGiver.MAKER.value, _l("Pembuat sendiri")), (ConsentGiver.GUARDIAN.value, _l("Wali / pendamping"))])
-    given_by_name = StringField(_l("Nama pemberi izin"), validators=[DataRequired(_l("Nama pemberi izin wajib diisi.")),
-                                                                     Length(max=120)])
+    given_by_name = RequiredStringField(_l("Nama pemberi izin"),
+                                        validators=[DataRequired(_l("Nama pemberi izin wajib diisi.")),
+                                                    Length(max=120)])
 
 
 class MemberForm(Form):
@@ -150,8 +153,8 @@ class MemberForm(Form):
 
 class GroupForm(FlaskForm):
     sentra_id = SelectField(_l("Sentra"), coerce=int, validate_choice=False)
-    name = StringField(_l("Nama kelompok"), validators=[DataRequired(_l("Nama kelompok wajib diisi.")),
-                                                        Length(max=120)])
+    name = RequiredStringField(_l("Nama kelompok"), validators=[DataRequired(_l("Nama kelompok wajib diisi.")),
+                                                                Length(max=120)])
     kind = SelectField(_l("Jenis"), choices=[(GroupKind.KUBE.value, "KUBE"),
                                              (GroupKind.CO_MAKERS.value, _l("Pembuat bersama"))])
     members = FieldList(FormField(MemberForm), min_entries=6, max_entries=30)
@@ -159,13 +162,14 @@ class GroupForm(FlaskForm):
 
 class ProductForm(FlaskForm):
     sentra_id = SelectField(_l("Sentra"), coerce=int, validate_choice=False)
-    sku = StringField(_l("SKU"), validators=[DataRequired(_l("SKU wajib diisi.")), Length(max=40)])
+    sku = RequiredStringField(_l("SKU"), validators=[DataRequired(_l("SKU wajib diisi.")), Length(max=40)])
     barcode = StringField(_l("Barcode EAN-13"), validators=[Optional(), Length(max=20)],
                           render_kw={"inputmode": "numeric", "autocomplete": "off"})
-    name = StringField(_l("Nama produk"), validators=[DataRequired(_l("Nama produk wajib diisi.")),
-                                                      Length(max=160)])
+    name = RequiredStringField(_l("Nama produk"), validators=[DataRequired(_l("Nama produk wajib diisi.")),
+                                                              Length(max=160)])
     description = TextAreaField(_l("Deskripsi"), validators=[Optional()])
-    category = StringField(_l("Kategori"), validators=[DataRequired(_l("Kategori wajib diisi.")), Length(max=60)])
+    category = RequiredStringField(_l("Kategori"),
+                                   validators=[DataRequired(_l("Kategori wajib diisi.")), Length(max=60)])
     kind = SelectField(_l("Jenis"), choices=[(ProductKind.GOODS.value, _l("Barang (pakai stok)")),
                                              (ProductKind.SERVICE.value, _l("Layanan / tiket (tanpa stok)"))])
     price = RupiahField(_l("Harga jual"))

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, utcnow
-from core.extensions import db
+from core.extensions import Model
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def _enum(cls: type[enum.Enum], length: int = 24) -> sa.Enum:
@@ -17,7 +21,7 @@ def _enum(cls: type[enum.Enum], length: int = 24) -> sa.Enum:
                    values_callable=lambda e: [m.value for m in e])
 
 
-class Sentra(db.Model):
+class Sentra(Model):
     """A Sentra Kreasi ATENSI shop; its "day" is in its own time zone."""
 
     __tablename__ = "sentras"
@@ -100,7 +104,7 @@ class PayoutMethod(enum.StrEnum):
                 "savings": "Simpan sebagai tabungan"}[self.value]
 
 
-class Maker(db.Model):
+class Maker(Model):
     """A penerima manfaat who makes goods. Personal data is never public without consent."""
 
     __tablename__ = "makers"
@@ -163,7 +167,7 @@ class ConsentGiver(enum.StrEnum):
     GUARDIAN = "guardian"
 
 
-class Consent(db.Model):
+class Consent(Model):
     """One consent for one use, recorded with who gave it and who recorded it; revocable."""
 
     __tablename__ = "consents"
@@ -186,7 +190,7 @@ class GroupKind(enum.StrEnum):
     CO_MAKERS = "co_makers"
 
 
-class MakerGroup(db.Model):
+class MakerGroup(Model):
     """A KUBE (group business) or co-makers of an item; proceeds split among members by weight."""
 
     __tablename__ = "maker_groups"
@@ -204,7 +208,7 @@ class MakerGroup(db.Model):
     )
 
 
-class MakerGroupMember(db.Model):
+class MakerGroupMember(Model):
     __tablename__ = "maker_group_members"
 
     group_id: Mapped[int] = mapped_column(sa.ForeignKey("maker_groups.id"), primary_key=True)
@@ -230,7 +234,7 @@ class SplitMode(enum.StrEnum):
     FIXED = "fixed"
 
 
-class Product(db.Model):
+class Product(Model):
     __tablename__ = "products"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -277,7 +281,7 @@ class Product(db.Model):
         return self.kind == ProductKind.GOODS
 
 
-class ProductPhoto(db.Model):
+class ProductPhoto(Model):
     __tablename__ = "product_photos"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -288,7 +292,7 @@ class ProductPhoto(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class StockLevel(db.Model):
+class StockLevel(Model):
     """Cached stock of a product at a Sentra; always equals the sum of its movements."""
 
     __tablename__ = "stock_levels"
@@ -317,7 +321,7 @@ class MovementKind(enum.StrEnum):
                 "reservation": "Dipesan online", "release": "Pesanan dilepas"}[self.value]
 
 
-class StockMovement(db.Model):
+class StockMovement(Model):
     """One row per change of stock; never updated or deleted."""
 
     __tablename__ = "stock_movements"
@@ -346,7 +350,7 @@ class StockMovement(db.Model):
     )
 
 
-class ConsignmentIntake(db.Model):
+class ConsignmentIntake(Model):
     """Goods a maker (or group) left at a Sentra on consignment; printed as a tanda terima."""
 
     __tablename__ = "consignment_intakes"
@@ -365,7 +369,7 @@ class ConsignmentIntake(db.Model):
     sentra: Mapped[Sentra] = relationship()
     maker: Mapped[Maker | None] = relationship()
     group: Mapped[MakerGroup | None] = relationship()
-    received_by: Mapped["User"] = relationship()  # noqa: F821, UP037
+    received_by: Mapped[User] = relationship()
     lines: Mapped[list[ConsignmentIntakeLine]] = relationship(
         back_populates="intake", order_by="ConsignmentIntakeLine.id", cascade="all, delete-orphan"
     )
@@ -379,7 +383,7 @@ class ConsignmentIntake(db.Model):
         return f"TT-{self.sentra.code}-{self.id:05d}"
 
 
-class ConsignmentIntakeLine(db.Model):
+class ConsignmentIntakeLine(Model):
     """One product taken in, with the price and split terms agreed at that moment (a snapshot)."""
 
     __tablename__ = "consignment_intake_lines"

@@ -158,11 +158,11 @@ def _maker_values(actor, data: Mapping[str, Any]) -> dict[str, Any]:
         errors["name"] = "Nama lengkap wajib diisi."
     values["public_name"] = _text(data, "public_name") or values["name"].split(" ")[0]
     try:
-        values["cluster"] = Cluster(data.get("cluster"))
+        values["cluster"] = Cluster(data.get("cluster") or "")  # "" is no member: ValueError as for None
     except ValueError:
         errors["cluster"] = "Pilih klaster."
     try:
-        values["program"] = Program(data.get("program"))
+        values["program"] = Program(data.get("program") or "")
     except ValueError:
         errors["program"] = "Pilih program."
     phone = _text(data, "phone")
@@ -264,10 +264,11 @@ def record_consent(actor, maker: Maker, purpose: ConsentPurpose | str, given_by:
     given_by_name = (given_by_name or "").strip()
     if not given_by_name:
         errors["given_by_name"] = "Tulis nama orang yang memberi izin."
-    if not errors and maker.has_consent(purpose):
+    if not errors and maker.has_consent(ConsentPurpose(purpose)):
         errors["purpose"] = "Izin ini sudah tercatat dan masih berlaku."
     if errors:
         raise ValidationFailed(errors)
+    assert isinstance(purpose, ConsentPurpose) and isinstance(given_by, ConsentGiver)  # converted above
     consent = Consent(maker=maker, purpose=purpose, given_by=given_by, given_by_name=given_by_name,
                       recorded_by_id=actor.id, recorded_at=utcnow())
     db.session.add(consent)
@@ -629,7 +630,8 @@ def find_product_by_code(code: str, sentra_ids: set[int] | None = None) -> Produ
 # --- Consignment and stock ---------------------------------------------------------------------
 
 def receive_consignment(actor, sentra: Sentra, maker_or_group: Maker | MakerGroup,
-                        items: Sequence[tuple[Product, int]], client_key: str, note: str = "") -> ConsignmentIntake:
+                        items: Sequence[tuple[Product, Any]], client_key: str | None,
+                        note: str = "") -> ConsignmentIntake:
     """Take goods in on consignment: an intake record, one INTAKE movement per line, idempotent by key.
 
     The agreed price and split terms are copied onto each line, so the tanda terima keeps showing
@@ -691,7 +693,7 @@ def receive_consignment(actor, sentra: Sentra, maker_or_group: Maker | MakerGrou
     return intake
 
 
-def _check_same_intake(existing: ConsignmentIntake, owner, items: Sequence[tuple[Product, int]]) -> None:
+def _check_same_intake(existing: ConsignmentIntake, owner, items: Sequence[tuple[Product, Any]]) -> None:
     """A replayed key must describe the same intake; otherwise refuse and leave the original alone."""
     wanted: dict[int, int] = {}
     for product, qty in items:
@@ -722,7 +724,7 @@ def _locked_level(product_id: int, sentra_id: int) -> int:
     ) or 0
 
 
-def adjust_stock(actor, product: Product, sentra_id: int, counted_qty: Any, reason: str, client_key: str,
+def adjust_stock(actor, product: Product, sentra_id: int, counted_qty: Any, reason: str | None, client_key: str | None,
                  *, is_discrepancy: bool = False) -> StockMovement | None:
     """Stock-take (opname): set the stock to what was counted, as an ADJUSTMENT with a reason.
 
@@ -747,6 +749,7 @@ def adjust_stock(actor, product: Product, sentra_id: int, counted_qty: Any, reas
         errors["product_id"] = f"{product.name} adalah layanan/tiket dan tidak memakai stok."
     if errors:
         raise ValidationFailed(errors)
+    assert counted is not None  # checked above
     current = _locked_level(product.id, sentra_id)
     delta = counted - current
     if delta == 0:
@@ -760,7 +763,7 @@ def adjust_stock(actor, product: Product, sentra_id: int, counted_qty: Any, reas
 
 
 def transfer_stock(actor, product: Product, from_sentra_id: int, to_sentra_id: int, qty: Any,
-                   client_key: str, reason: str = "") -> tuple[StockMovement, StockMovement]:
+                   client_key: str | None, reason: str = "") -> tuple[StockMovement, StockMovement]:
     """Move pieces between Sentras: TRANSFER_OUT and TRANSFER_IN in one transaction."""
     if not client_key:
         raise ValidationFailed({"client_key": "Kunci formulir hilang. Muat ulang halaman."})
@@ -774,6 +777,7 @@ def transfer_stock(actor, product: Product, from_sentra_id: int, to_sentra_id: i
         inbound = db.session.scalar(sa.select(StockMovement).where(
             StockMovement.client_key == client_key, StockMovement.product_id == product.id,
             StockMovement.kind == MovementKind.TRANSFER_IN))
+        assert inbound is not None  # written in the same transaction as `out`
         return out, inbound
     errors: dict[str, str] = {}
     count = _int_or_none(qty)
@@ -788,6 +792,7 @@ def transfer_stock(actor, product: Product, from_sentra_id: int, to_sentra_id: i
         errors["product_id"] = f"{product.name} adalah layanan/tiket dan tidak memakai stok."
     if errors:
         raise ValidationFailed(errors)
+    assert target is not None and count is not None  # checked above
     reference = f"transfer:{from_sentra_id}>{target.id}"
     try:
         out = move_stock(actor, product, from_sentra_id, MovementKind.TRANSFER_OUT, count, reference=reference,

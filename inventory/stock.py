@@ -73,7 +73,7 @@ def move_stock(
             .values(qty=StockLevel.qty + delta)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if result.rowcount != 1:  # type: ignore[attr-defined]
             left = stock_level(product.id, sentra_id)
             raise OutOfStock(
                 f"Stok {product.name} tidak cukup: diminta {-delta}, tersisa {left}.",
@@ -100,4 +100,4 @@ def movements_sum(product_id: int, sentra_id: int) -> int:
             StockMovement.product_id == product_id, StockMovement.sentra_id == sentra_id
         )
     )
-    return int(total)
+    return int(total or 0)  # never None: coalesce

@@ -504,7 +504,7 @@ def product_detail(product_id: int, photo_form: PhotoForm | None = None, status:
                             .order_by(StockMovement.id.desc()), page=request.args.get("page", 1, type=int),
                             per_page=50, error_out=False)
     users = _user_names({m.user_id for m in movements.items})
-    sentra_codes = dict(db.session.execute(sa.select(Sentra.id, Sentra.code)).all())
+    sentra_codes: dict[int, str] = dict(db.session.execute(sa.select(Sentra.id, Sentra.code)).tuples().all())
     return render_template("inventory/product_detail.html", product=product, levels=levels, movements=movements,
                            users=users, sentra_codes=sentra_codes, share_label=format_bps(product.maker_share_bps),
                            photo_form=photo_form or PhotoForm(),
@@ -517,7 +517,7 @@ def _user_names(ids: set[int | None]) -> dict[int, str]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    return dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all())
+    return dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).tuples().all())
 
 
 @bp.post("/produk/<int:product_id>/foto")
@@ -681,7 +681,8 @@ def intake_create():
             items.append((product, qty, index))
         if owner is None:
             _apply_errors(form, {"owner": _("Pilih pembuat atau kelompok yang menitipkan.")})
-        if not form.errors:
+        if not form.errors and owner is not None:
+            intake: ConsignmentIntake | None
             try:
                 intake = services.receive_consignment(current_user, sentra, owner,
                                                       [(p, q) for p, q, _i in items], form.client_key.data,

@@ -52,7 +52,7 @@ def load_run() -> int:
     sentra = db.session.scalar(sa.select(Sentra).where(Sentra.code == "TMG"))
     manager = db.session.scalar(sa.select(User).where(User.email == "manajer.tmg@sentra.test"))
     admin = db.session.scalar(sa.select(User).where(User.email == "admin@sentra.test"))
-    if None in (sentra, manager, admin):
+    if sentra is None or manager is None or admin is None:
         return 0
     if db.session.scalar(sa.select(PayoutRun.id).where(PayoutRun.client_key == RUN_KEY)) is not None:
         return 0

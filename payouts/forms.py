@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
+
+from core.forms import RequiredDateField, RequiredStringField
 
 
 class RunCreateForm(FlaskForm):
     sentra_id = SelectField(_l("Sentra"), coerce=int, validators=[DataRequired(_l("Pilih Sentra."))])
-    cutoff_date = DateField(_l("Tanggal batas"), validators=[DataRequired(_l("Tanggal batas wajib diisi."))])
+    cutoff_date = RequiredDateField(_l("Tanggal batas"), validators=[DataRequired(_l("Tanggal batas wajib diisi."))])
     note = StringField(_l("Catatan (boleh kosong)"), validators=[Optional(), Length(max=200)])
     client_key = HiddenField()
 
@@ -25,8 +27,8 @@ class PayLineForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = StringField(_l("Alasan pembatalan"), validators=[DataRequired(_l("Alasan wajib diisi.")),
-                                                              Length(max=150)])
+    reason = RequiredStringField(_l("Alasan pembatalan"), validators=[DataRequired(_l("Alasan wajib diisi.")),
+                                                                      Length(max=150)])
 
 
 class SlipUploadForm(FlaskForm):

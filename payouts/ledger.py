@@ -256,7 +256,7 @@ def release_online_hold(sale, when: datetime | None = None) -> int:
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 # --- balances ---------------------------------------------------------------------------------
@@ -318,7 +318,7 @@ def all_maker_balances(*, sentra_id: int | None = None, now: datetime | None = N
 
 def ledger_total() -> int:
     """Sum of every entry ever posted: always zero."""
-    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount), 0))))
+    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount), 0))) or 0)
 
 
 def unpaid_entries_query(maker_id: int, sentra_id: int, up_to: datetime):

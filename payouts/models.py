@@ -15,14 +15,19 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, utcnow
-from core.extensions import db
+from core.extensions import Model
 from inventory.models import PayoutMethod, _enum
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from inventory.models import Maker, Sentra
 
 
 class AccountKind(enum.StrEnum):
@@ -64,7 +69,7 @@ class Component(enum.StrEnum):
     PAYOUT = "payout"
 
 
-class LedgerAccount(db.Model):
+class LedgerAccount(Model):
     __tablename__ = "ledger_accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,7 +83,7 @@ class LedgerAccount(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class LedgerTransaction(db.Model):
+class LedgerTransaction(Model):
     """One posting: a sale, a refund or a payout; its entries sum to zero."""
 
     __tablename__ = "ledger_transactions"
@@ -101,7 +106,7 @@ class LedgerTransaction(db.Model):
     entries: Mapped[list[LedgerEntry]] = relationship(back_populates="transaction", order_by="LedgerEntry.id")
 
 
-class LedgerEntry(db.Model):
+class LedgerEntry(Model):
     __tablename__ = "ledger_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,7 +169,7 @@ class LineStatus(enum.StrEnum):
         return {"pending": "Belum dibayar", "paid": "Sudah dibayar", "skipped": "Dilewati"}[self.value]
 
 
-class PayoutRun(db.Model):
+class PayoutRun(Model):
     """A batch of payouts for one Sentra, covering payable earnings up to a cut-off date."""
 
     __tablename__ = "payout_runs"
@@ -186,9 +191,9 @@ class PayoutRun(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    sentra: Mapped[Sentra] = relationship()  # noqa: F821
-    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])  # noqa: F821
-    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])  # noqa: F821
+    sentra: Mapped[Sentra] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     lines: Mapped[list[PayoutLine]] = relationship(back_populates="run", order_by="PayoutLine.id")
 
     __table_args__ = (
@@ -202,7 +207,7 @@ class PayoutRun(db.Model):
         return sum(line.amount for line in self.lines if line.status != LineStatus.SKIPPED)
 
 
-class PayoutLine(db.Model):
+class PayoutLine(Model):
     __tablename__ = "payout_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -225,8 +230,8 @@ class PayoutLine(db.Model):
     slip_uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     run: Mapped[PayoutRun] = relationship(back_populates="lines")
-    maker: Mapped[Maker] = relationship()  # noqa: F821
-    paid_by: Mapped[User | None] = relationship(foreign_keys=[paid_by_id])  # noqa: F821
+    maker: Mapped[Maker] = relationship()
+    paid_by: Mapped[User | None] = relationship(foreign_keys=[paid_by_id])
     items: Mapped[list[PayoutItem]] = relationship(back_populates="line", order_by="PayoutItem.entry_id")
 
     __table_args__ = (
@@ -236,7 +241,7 @@ class PayoutLine(db.Model):
     )
 
 
-class PayoutItem(db.Model):
+class PayoutItem(Model):
     """Links a payout line to the exact maker ledger entry it pays (at most once)."""
 
     __tablename__ = "payout_items"
@@ -253,7 +258,7 @@ class PayoutItem(db.Model):
     __table_args__ = (sa.UniqueConstraint("entry_id", "live_marker", name="uq_payout_items_entry_once"),)
 
 
-class MakerPortalVisit(db.Model):
+class MakerPortalVisit(Model):
     """When a maker last looked, so new sales can be highlighted ("baru terjual")."""
 
     __tablename__ = "maker_portal_visits"

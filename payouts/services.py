@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -86,10 +88,11 @@ def create_run(actor: User, sentra: Sentra, *, cutoff_date: date, client_key: st
         raise Conflict("Pencairan lain untuk Sentra ini sedang dibuat atau belum selesai. "
                        "Selesaikan atau batalkan dulu yang itu.") from None
 
-    maker_ids = db.session.scalars(
+    # A MAKER entry always names its maker.
+    maker_ids = cast("Sequence[int]", db.session.scalars(
         sa.select(LedgerEntry.maker_id).distinct()
         .where(LedgerEntry.sentra_id == sentra.id, LedgerEntry.component == Component.MAKER)
-    ).all()
+    ).all())
     makers = {m.id: m for m in db.session.scalars(sa.select(Maker).where(Maker.id.in_(maker_ids)))}
     for maker_id in sorted(maker_ids, key=lambda i: (makers[i].name, i)):
         maker = makers[maker_id]
@@ -287,6 +290,7 @@ def attach_slip(actor: User, line: PayoutLine, data: bytes, filename: str | None
         content_type, ext = "application/pdf", "pdf"
     elif data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
         image = open_image(data, "slip", allowed=set(SLIP_IMAGES), filename=filename)
+        assert image.format is not None  # open_image accepted it as one of SLIP_IMAGES
         content_type, ext = SLIP_IMAGES[image.format]
         data = _reencode_image(image)
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
@@ -29,6 +30,9 @@ from inventory.models import Maker, PayoutMethod, Sentra
 from payouts import bp, ledger, services
 from payouts.forms import ActionForm, CancelForm, PayLineForm, RunCreateForm, SlipUploadForm
 from payouts.models import LineStatus, PayoutLine, PayoutRun, RunStatus
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response as BaseResponse
 
 add_menu_item("payouts.run_list", "Pencairan untuk pembuat",
               "Saldo pembuat, daftar pencairan, persetujuan, bukti pembayaran", roles={"admin", "manager"},
@@ -91,6 +95,7 @@ def run_list():
     if form.validate_on_submit():
         require_sentra_access(current_user, form.sentra_id.data)
         sentra = db.session.get(Sentra, form.sentra_id.data)
+        assert sentra is not None  # require_sentra_access answered 404 otherwise
         try:
             run = services.create_run(current_user, sentra, cutoff_date=form.cutoff_date.data,
                                       client_key=form.client_key.data or str(uuid.uuid4()),
@@ -108,8 +113,8 @@ def run_list():
         form.client_key.data = str(uuid.uuid4())
         if selected:
             form.sentra_id.data = selected
-            sentra = db.session.get(Sentra, selected)
-            form.cutoff_date.data = services.local_today(sentra) if sentra else None
+            selected_sentra = db.session.get(Sentra, selected)
+            form.cutoff_date.data = services.local_today(selected_sentra) if selected_sentra else None
     if selected:
         require_sentra_access(current_user, selected)
         if db.session.get(Sentra, selected) is None:  # an admin passes the check for any id (was a 500)
@@ -122,7 +127,7 @@ def run_list():
         found = ledger.all_maker_balances(sentra_id=selected)
         makers = {m.id: m for m in db.session.scalars(sa.select(Maker).where(Maker.id.in_(found)))}
         balances = sorted(((makers[i], b) for i, b in found.items()), key=lambda mb: mb[0].name)
-    this_month = services.local_today(db.session.get(Sentra, selected)).strftime("%Y-%m") if selected else ""
+    this_month = services.local_today(db.session.get_one(Sentra, selected)).strftime("%Y-%m") if selected else ""
     return render_template("payouts/run_list.html", form=form, runs=runs, balances=balances, sentras=sentras,
                            selected=selected, this_month=this_month), status
 
@@ -146,7 +151,7 @@ def run_detail(run_id: int):
                            RunStatus=RunStatus, methods=list(PayoutMethod))
 
 
-def _run_action(run_id: int, action) -> Response:
+def _run_action(run_id: int, action) -> BaseResponse:
     run = get_run_or_404(run_id)
     form = ActionForm()
     if not form.validate_on_submit():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import jsonify, request, url_for
@@ -47,12 +48,13 @@ def checked_approver(sentra_id: int, approver_id: object, pin: object):
         raise
 
 
-def get_sentra_or_404(sentra_id: object) -> Sentra:
+def get_sentra_or_404(sentra_id: Any) -> Sentra:
     try:
         sentra = db.session.get(Sentra, int(sentra_id))
     except (TypeError, ValueError):
         sentra = None
     require_sentra_access(current_user, sentra.id if sentra else None)
+    assert sentra is not None  # require_sentra_access answered 404 otherwise
     return sentra
 
 
@@ -156,7 +158,7 @@ def parse_sale_body(body: object) -> tuple[int, list[LineRequest], list[PaymentR
         if not isinstance(p, dict):
             raise ValidationFailed({f"payments[{i}]": "Pembayaran tidak valid."})
         try:
-            method = PaymentMethod(p.get("method"))
+            method = PaymentMethod(p.get("method", ""))
         except ValueError:
             raise ValidationFailed({f"payments[{i}].method": "Cara bayar tidak dikenal."}) from None
         if method == PaymentMethod.STRIPE:
@@ -189,6 +191,7 @@ def api_sale_create():
         raise NotFound("Sesi kasir tidak ditemukan.", field="shift_id")
     require_sentra_access(current_user, shift.sentra_id)
     body = request.get_json(silent=True)
+    assert isinstance(body, dict)  # parse_sale_body refused anything else
     if body.get("offline") is True:
         return _offline_sale_create(key, shift, body, lines, payments)
     approver = None
@@ -286,13 +289,14 @@ def api_refund_create(sale_id: int):
     key = validate_key(request.headers.get("Idempotency-Key"))
     sale = db.session.get(Sale, sale_id)
     require_sentra_access(current_user, sale.sentra_id if sale else None)
+    assert sale is not None  # require_sentra_access answered 404 otherwise
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("lines"), list):
         raise ValidationFailed({"lines": "Pilih baris yang dikembalikan."})
     lines = [(_int(ln.get("sale_line_id"), "sale_line_id"), _int(ln.get("quantity"), "quantity"))
              for ln in body["lines"] if isinstance(ln, dict)]
     try:
-        method = PaymentMethod(body.get("method"))
+        method = PaymentMethod(body.get("method", ""))
     except ValueError:
         raise ValidationFailed({"method": "Cara pengembalian uang tidak dikenal."}) from None
     approver = checked_approver(sale.sentra_id, body.get("approver_id"), body.get("approver_pin"))

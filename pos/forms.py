@@ -7,12 +7,13 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from core.forms import RequiredStringField
 from pos.services import DENOMINATIONS
 
 
 class ShiftOpenForm(FlaskForm):
     sentra_id = SelectField(_l("Sentra"), coerce=int, validate_choice=False)
-    opening_float = StringField(
+    opening_float = RequiredStringField(
         _l("Modal awal kas (uang di laci)"),
         validators=[DataRequired(_l("Modal awal kas wajib diisi (boleh 0).")), Length(max=20)],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},

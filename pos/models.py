@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, utcnow
-from core.extensions import db
+from core.extensions import Model
 from inventory.models import _enum
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from inventory.models import Product, Sentra
+    from sales.models import Sale
 
 
 class ShiftStatus(enum.StrEnum):
@@ -18,7 +24,7 @@ class ShiftStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-class Shift(db.Model):
+class Shift(Model):
     __tablename__ = "pos_shifts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,8 +43,8 @@ class Shift(db.Model):
     #: set only while open, so the unique index allows one open shift per kasir per Sentra
     open_marker: Mapped[int | None] = mapped_column(sa.Integer, default=1)
 
-    sentra: Mapped[Sentra] = relationship()  # noqa: F821
-    cashier: Mapped[User] = relationship()  # noqa: F821
+    sentra: Mapped[Sentra] = relationship()
+    cashier: Mapped[User] = relationship()
 
     __table_args__ = (
         sa.UniqueConstraint("sentra_id", "cashier_id", "open_marker", name="uq_pos_shifts_one_open"),
@@ -47,7 +53,7 @@ class Shift(db.Model):
     )
 
 
-class VisitorTally(db.Model):
+class VisitorTally(Model):
     """Visitors counted at the counter, per Sentra per local day."""
 
     __tablename__ = "visitor_tallies"
@@ -59,7 +65,7 @@ class VisitorTally(db.Model):
     __table_args__ = (sa.CheckConstraint("count >= 0", name="count_non_negative"),)
 
 
-class PosDevice(db.Model):
+class PosDevice(Model):
     """A browser that sells at a Sentra; its short code makes offline receipt numbers unique."""
 
     __tablename__ = "pos_devices"
@@ -74,7 +80,7 @@ class PosDevice(db.Model):
     __table_args__ = (sa.UniqueConstraint("sentra_id", "code", name="uq_pos_devices_sentra_code"),)
 
 
-class StockConflict(db.Model):
+class StockConflict(Model):
     """An offline sale sold more pieces than the server had: the shortfall waits for a manager."""
 
     __tablename__ = "pos_stock_conflicts"
@@ -92,9 +98,9 @@ class StockConflict(db.Model):
     adjustment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stock_movements.id"))
     note: Mapped[str] = mapped_column(sa.String(200), default="")
 
-    sale: Mapped[Sale] = relationship()  # noqa: F821
-    product: Mapped[Product] = relationship()  # noqa: F821
-    resolved_by: Mapped[User | None] = relationship()  # noqa: F821
+    sale: Mapped[Sale] = relationship()
+    product: Mapped[Product] = relationship()
+    resolved_by: Mapped[User | None] = relationship()
 
     __table_args__ = (
         sa.UniqueConstraint("sale_id", "product_id", name="uq_pos_stock_conflicts_sale_product"),
@@ -102,7 +108,7 @@ class StockConflict(db.Model):
     )
 
 
-class PriceDifference(db.Model):
+class PriceDifference(Model):
     """An offline sale charged a unit price other than the server's price at sync time."""
 
     __tablename__ = "pos_price_differences"
@@ -116,5 +122,5 @@ class PriceDifference(db.Model):
     server_price: Mapped[int] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    sale: Mapped[Sale] = relationship()  # noqa: F821
-    product: Mapped[Product] = relationship()  # noqa: F821
+    sale: Mapped[Sale] = relationship()
+    product: Mapped[Product] = relationship()

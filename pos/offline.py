@@ -214,7 +214,7 @@ def resolve_conflict(actor: User, conflict: StockConflict, note: str = "") -> St
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(conflict)
-    if claimed.rowcount != 1:
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return conflict
     sale, product = conflict.sale, conflict.product
     key = f"stock-conflict:{conflict.id}"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -57,7 +59,7 @@ def current_shift(user: User, sentra_id: int | None = None) -> Shift | None:
     return db.session.scalar(query.order_by(Shift.opened_at.desc()).limit(1))
 
 
-def parse_denominations(counts: dict[str, object]) -> dict[str, int]:
+def parse_denominations(counts: Mapping[str, Any]) -> dict[str, int]:
     """{"100000": "3", ...} → {"100000": 3, ...}; every denomination present, blanks as 0."""
     result: dict[str, int] = {}
     errors: dict[str, str] = {}
@@ -144,7 +146,7 @@ def shift_summary(shift: Shift) -> ShiftSummary:
     return summary
 
 
-def close_shift(actor: User, shift: Shift, counts: dict[str, object]) -> Shift:
+def close_shift(actor: User, shift: Shift, counts: Mapping[str, Any]) -> Shift:
     """Close the shift with the cash counted per denomination; stores expected cash and variance."""
     if shift.status != ShiftStatus.OPEN:
         raise ShiftClosed("Sesi kasir ini sudah ditutup.")
@@ -183,7 +185,7 @@ def lock_open_shift(shift: Shift) -> None:
         sa.update(Shift).where(Shift.id == shift.id, Shift.status == ShiftStatus.OPEN)
         .values(status=ShiftStatus.OPEN).execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         db.session.refresh(shift)
         raise ShiftClosed("Sesi kasir ini sudah ditutup. Buka sesi baru untuk menjual.")
 
@@ -200,7 +202,7 @@ def _pin_identifier(user_id: int) -> str:
     return f"approval-pin:{user_id}"
 
 
-def approve_with_pin(sentra_id: int, approver_id: object, pin: str, *, now: datetime | None = None) -> User:
+def approve_with_pin(sentra_id: int, approver_id: Any, pin: str, *, now: datetime | None = None) -> User:
     """The manager (or admin) of this Sentra whose PIN (or password) was typed on the spot.
 
     The check is gated by the manager's approval throttle (accounts.services.approval_gate,
@@ -288,12 +290,12 @@ def count_visitor(sentra: Sentra, delta: int = 1) -> tuple[date, int]:
         )
         count = int(db.session.execute(stmt).scalar_one())
     else:
-        count = db.session.execute(
+        left = db.session.execute(
             sa.update(VisitorTally)
             .where(VisitorTally.sentra_id == sentra.id, VisitorTally.business_date == today, VisitorTally.count > 0)
             .values(count=VisitorTally.count - 1).returning(VisitorTally.count)
         ).scalar()
-        count = int(count) if count is not None else visitor_count(sentra)
+        count = int(left) if left is not None else visitor_count(sentra)
     return today, count
 
 

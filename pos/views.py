@@ -57,12 +57,14 @@ COUNTER_TENDERS = [PaymentMethod.CASH, PaymentMethod.QRIS, PaymentMethod.CARD, P
 def get_shift_or_404(shift_id: int) -> Shift:
     shift = db.session.get(Shift, shift_id)
     require_sentra_access(current_user, shift.sentra_id if shift else None)
+    assert shift is not None  # require_sentra_access answered 404 otherwise
     return shift
 
 
 def get_sale_or_404(sale_id: int) -> Sale:
     sale = db.session.get(Sale, sale_id)
     require_sentra_access(current_user, sale.sentra_id if sale else None)
+    assert sale is not None  # require_sentra_access answered 404 otherwise
     return sale
 
 
@@ -86,6 +88,7 @@ def index():
     if form.validate_on_submit():
         sentra = db.session.get(Sentra, form.sentra_id.data)
         require_sentra_access(current_user, sentra.id if sentra else None)
+        assert sentra is not None  # require_sentra_access answered 404 otherwise
         try:
             opening_float = parse_rupiah(form.opening_float.data)
             shift = open_shift(current_user, sentra, opening_float)
@@ -169,6 +172,7 @@ def sale_history():
     """Sales of one shift (`?shift_id=`) or of one day at a Sentra (today by default)."""
     sentras = _user_sentras()
     shift = None
+    sentra: Sentra | None
     query = sa.select(Sale).order_by(Sale.id.desc())
     if request.args.get("shift_id", "").isdigit():
         shift = get_shift_or_404(int(request.args["shift_id"]))
@@ -322,6 +326,7 @@ def manifest():
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, from /pos/ so its scope covers every counter page; never cached."""
+    assert current_app.static_folder is not None
     static = Path(current_app.static_folder)
     digest = hashlib.sha256()
     for name in ("js/pos/sw.js", *SHELL_FILES):
@@ -354,6 +359,7 @@ def stock_conflicts():
 def stock_conflict_resolve(conflict_id: int):
     conflict = db.session.get(StockConflict, conflict_id)
     require_sentra_access(current_user, conflict.sentra_id if conflict else None)
+    assert conflict is not None  # require_sentra_access answered 404 otherwise
     with refusals_flashed():
         resolve_conflict(current_user, conflict, request.form.get("note", ""))
         flash(_("Konflik stok %(sale)s diselesaikan: stok disesuaikan %(qty)s.",

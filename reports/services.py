@@ -228,7 +228,9 @@ def build_report(*, start: date, end: date, dimension: str, sentra_ids: Iterable
         r.refunds += int(values[width + 1])
     if dimension in (*TIME_DIMENSIONS, "channel"):
         for day, channel, count in counts:
-            row(*key_of((day,) if dimension in TIME_DIMENSIONS else (channel,))).sales_count += int(count)
+            r = row(*key_of((day,) if dimension in TIME_DIMENSIONS else (channel,)))
+            assert r.sales_count is not None  # counted for these dimensions (see `row`)
+            r.sales_count += int(count)
     visitors_total = 0
     payouts_total = 0
     for day, count in visits:
@@ -273,7 +275,7 @@ def beneficiary_income(*, start: date, end: date, sentra_ids: list[int] | None) 
     )
     if sentra_ids is not None:
         query = query.where(LedgerTransaction.sentra_id.in_(sentra_ids))
-    amounts = dict(db.session.execute(query).all())
+    amounts: dict[int | None, int] = dict(db.session.execute(query).tuples().all())
     makers = db.session.scalars(sa.select(Maker).where(Maker.id.in_(list(amounts)))).all() if amounts else []
     return sorted((Income(m.id, m.name, Cluster(m.cluster).label, Program(m.program).label, -int(amounts[m.id]))
                    for m in makers), key=lambda i: i.name)
@@ -315,7 +317,7 @@ COLUMNS = [
 
 
 def table_rows(report: Report) -> list[list[object]]:
-    out = [[title for _n, title in COLUMNS]]
+    out: list[list[object]] = [[title for _n, title in COLUMNS]]
     for r in [*report.rows, report.total]:
         out.append([getattr(r, name) for name, _t in COLUMNS])
     return out

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, utcnow
-from core.extensions import db
+from core.extensions import Model
 from inventory.models import SplitMode, _enum
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from inventory.models import Maker, MakerGroup, Product, Sentra
 
 
 class Channel(enum.StrEnum):
@@ -47,11 +51,11 @@ class PaymentMethod(enum.StrEnum):
                 "stripe": "Kartu online (Stripe)"}[self.value]
 
 
-class Sale(db.Model):
+class Sale(Model):
     __tablename__ = "sales"
 
     #: not stored: True on the instance `record_sale` returns for a replayed key (the API says so)
-    replayed: ClassVar[bool] = False
+    replayed = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: readable, unique per Sentra: <SENTRA>-<YYYYMMDD local>-<seq>, e.g. TMG-20261123-0042
@@ -82,8 +86,8 @@ class Sale(db.Model):
     #: when an offline device made the sale (its clock, clamped to the shift); None when online
     offline_sold_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    sentra: Mapped[Sentra] = relationship()  # noqa: F821
-    cashier: Mapped[User | None] = relationship(foreign_keys=[cashier_id])  # noqa: F821
+    sentra: Mapped[Sentra] = relationship()
+    cashier: Mapped[User | None] = relationship(foreign_keys=[cashier_id])
     lines: Mapped[list[SaleLine]] = relationship(back_populates="sale", order_by="SaleLine.id")
     payments: Mapped[list[Payment]] = relationship(back_populates="sale", order_by="Payment.id")
     refunds: Mapped[list[Refund]] = relationship(back_populates="sale", order_by="Refund.id")
@@ -100,7 +104,7 @@ class Sale(db.Model):
         return self.total + self.rounding
 
 
-class SaleLine(db.Model):
+class SaleLine(Model):
     __tablename__ = "sale_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,9 +132,9 @@ class SaleLine(db.Model):
     service_date: Mapped[date | None] = mapped_column(sa.Date)
 
     sale: Mapped[Sale] = relationship(back_populates="lines")
-    product: Mapped[Product] = relationship()  # noqa: F821
-    maker: Mapped[Maker | None] = relationship()  # noqa: F821
-    group: Mapped[MakerGroup | None] = relationship()  # noqa: F821
+    product: Mapped[Product] = relationship()
+    maker: Mapped[Maker | None] = relationship()
+    group: Mapped[MakerGroup | None] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
@@ -141,7 +145,7 @@ class SaleLine(db.Model):
     )
 
 
-class Payment(db.Model):
+class Payment(Model):
     __tablename__ = "payments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,11 +168,11 @@ class Payment(db.Model):
     )
 
 
-class Refund(db.Model):
+class Refund(Model):
     __tablename__ = "refunds"
 
     #: not stored: True on the instance `refund_sale` returns for a replayed key (the API says so)
-    replayed: ClassVar[bool] = False
+    replayed = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id"), index=True)
@@ -191,7 +195,7 @@ class Refund(db.Model):
     __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
 
 
-class RefundLine(db.Model):
+class RefundLine(Model):
     __tablename__ = "refund_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -209,7 +213,7 @@ class RefundLine(db.Model):
     )
 
 
-class SaleNumberCounter(db.Model):
+class SaleNumberCounter(Model):
     """Last sale number issued per Sentra per local business day.
 
     Incremented by one atomic upsert inside the sale's own transaction, so numbers are gap-free

@@ -196,7 +196,7 @@ def record_sale(
         business_date=business_date, client_key=client_key, subtotal=subtotal,
         discount_total=discount_total, total=total, rounding=rounding,
         receipt_token=secrets.token_urlsafe(32),
-        discount_approved_by_id=discount_approver.id if approval_needed else None,
+        discount_approved_by_id=discount_approver.id if approval_needed and discount_approver else None,
         created_at=now,
         offline_number=offline.number if offline else None,
         offline_sold_at=offline.sold_at if offline else None,
@@ -533,7 +533,7 @@ def refund_sale(
             if rl.sale_line.is_stock_tracked:
                 back[rl.sale_line.product_id] += rl.quantity
         for product_id in sorted(back):
-            product = db.session.get(Product, product_id)
+            product = db.session.get_one(Product, product_id)
             move_stock(actor, product, sale.sentra_id, MovementKind.RETURN, back[product_id],
                        reference=f"refund:{refund.id}", reason=f"Retur {sale.number}: {reason}"[:200],
                        client_key=client_key)

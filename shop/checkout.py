@@ -168,7 +168,7 @@ def _set_held(order: Order, held: bool) -> bool:
                                Order.status == OrderStatus.PENDING)
         .values(stock_held=held).execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:
+    if result.rowcount == 1:  # type: ignore[attr-defined]
         set_committed_value(order, "stock_held", held)
         return True
     return False
@@ -183,7 +183,7 @@ def reserve(order: Order, minutes: int | None = None) -> None:
         return  # already held (a second "Bayar"): just extended
     lines = sorted(((f, ln) for f in order.fulfilments for ln in f.lines), key=lambda p: p[1].product_id)
     for fulfilment, line in lines:
-        product = db.session.get(Product, line.product_id)
+        product = db.session.get_one(Product, line.product_id)
         if line.is_stock_tracked:
             move_stock(None, product, fulfilment.sentra_id, MovementKind.RESERVATION, line.quantity,
                        reference=fulfilment.reservation_reference, reason=f"Pesanan online {order.number}")
@@ -205,7 +205,7 @@ def release(order: Order, reason: str) -> bool:
     for fulfilment in order.fulfilments:
         for line in sorted(fulfilment.lines, key=lambda ln: ln.product_id):
             if line.is_stock_tracked:
-                product = db.session.get(Product, line.product_id)
+                product = db.session.get_one(Product, line.product_id)
                 move_stock(None, product, fulfilment.sentra_id, MovementKind.RELEASE, line.quantity,
                            reference=fulfilment.reservation_reference, reason=reason[:200])
     db.session.flush()
@@ -310,7 +310,7 @@ def cancel_abandoned(now: datetime | None = None, gateway=None) -> int:
                     cancel_reason="Tidak dibayar dalam batas waktu; pesanan dibatalkan otomatis.")
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:
+        if result.rowcount == 1:  # type: ignore[attr-defined]
             db.session.execute(sa.update(Fulfilment).where(Fulfilment.order_id == order_id)
                                .values(status=FulfilmentStatus.CANCELLED).execution_options(synchronize_session=False))
             record_audit(None, "order.abandoned", entity_type="Order", entity_id=order_id)
@@ -321,7 +321,7 @@ def cancel_abandoned(now: datetime | None = None, gateway=None) -> int:
 # -- paying ---------------------------------------------------------------------------------------
 
 
-def start_attempt(order: Order, attempt_key: str, payment_method: str) -> tuple[PaymentAttempt, bool]:
+def start_attempt(order: Order, attempt_key: str | None, payment_method: str) -> tuple[PaymentAttempt, bool]:
     """Hold the stock and open a payment attempt for this press of "Bayar".
 
     Returns (attempt, is_new). The same `attempt_key` (a second press of the same form) returns
@@ -433,7 +433,7 @@ def fulfil_order(order: Order, result: IntentResult) -> str:
         .values(status=OrderStatus.PAID, paid_intent_id=result.intent_id, paid_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return "already_paid"
     db.session.refresh(order)
     if not order.stock_held:
@@ -466,7 +466,7 @@ def _hold_again(order: Order) -> None:
     lines = sorted(((f, ln) for f in order.fulfilments for ln in f.lines), key=lambda p: p[1].product_id)
     for fulfilment, line in lines:
         if line.is_stock_tracked:
-            product = db.session.get(Product, line.product_id)
+            product = db.session.get_one(Product, line.product_id)
             move_stock(None, product, fulfilment.sentra_id, MovementKind.RESERVATION, line.quantity,
                        reference=fulfilment.reservation_reference,
                        reason=f"Pesanan online {order.number} dibayar setelah waktu habis")
@@ -474,7 +474,7 @@ def _hold_again(order: Order) -> None:
 
 def order_available_now(order: Order) -> list[str]:
     """Problems that would stop "Bayar" right now (shown on the pay page before pressing)."""
-    problems = []
+    problems: list[str] = []
     if order.stock_held:
         return problems
     for fulfilment in order.fulfilments:

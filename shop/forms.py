@@ -6,20 +6,25 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    EmailField,
     HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
-    StringField,
-    TelField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional, ValidationError
 
+from core.forms import (
+    RequiredEmailField,
+    RequiredIntegerField,
+    RequiredPasswordField,
+    RequiredStringField,
+    RequiredTelField,
+)
+
 
 class AddToCartForm(FlaskForm):
-    quantity = IntegerField(_l("Jumlah"), default=1, validators=[DataRequired(), NumberRange(min=1, max=99)])
+    quantity = RequiredIntegerField(_l("Jumlah"), default=1, validators=[DataRequired(), NumberRange(min=1, max=99)])
     service_date = DateField(_l("Tanggal kunjungan"), validators=[Optional()])
 
 
@@ -28,11 +33,11 @@ class CartUpdateForm(FlaskForm):
 
 
 class CheckoutForm(FlaskForm):
-    name = StringField(_l("Nama lengkap"), validators=[DataRequired(_l("Nama wajib diisi.")), Length(max=120)])
-    phone = TelField(_l("Nomor HP (WhatsApp)"),
-                     validators=[DataRequired(_l("Nomor HP wajib diisi.")), Length(min=8, max=20)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi.")),
-                                                 Email(_l("Alamat e-mail tidak valid.")), Length(max=254)])
+    name = RequiredStringField(_l("Nama lengkap"), validators=[DataRequired(_l("Nama wajib diisi.")), Length(max=120)])
+    phone = RequiredTelField(_l("Nomor HP (WhatsApp)"),
+                             validators=[DataRequired(_l("Nomor HP wajib diisi.")), Length(min=8, max=20)])
+    email = RequiredEmailField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi.")),
+                                                         Email(_l("Alamat e-mail tidak valid.")), Length(max=254)])
     delivery = RadioField(_l("Cara menerima"), choices=[("pickup", _l("Ambil sendiri di Sentra (gratis)")),
                                                         ("delivery", _l("Dikirim ke alamat saya"))],
                           default="pickup", validators=[DataRequired()])
@@ -52,29 +57,29 @@ class PayForm(FlaskForm):
 
 
 class TrackingForm(FlaskForm):
-    tracking_number = StringField(_l("Nomor resi"), validators=[DataRequired(_l("Nomor resi wajib diisi.")),
-                                                                 Length(max=80)])
+    tracking_number = RequiredStringField(_l("Nomor resi"), validators=[DataRequired(_l("Nomor resi wajib diisi.")),
+                                                                         Length(max=80)])
 
 
 class ReasonForm(FlaskForm):
-    reason = StringField(_l("Alasan"), validators=[DataRequired(_l("Alasan wajib diisi.")), Length(max=200)])
+    reason = RequiredStringField(_l("Alasan"), validators=[DataRequired(_l("Alasan wajib diisi.")), Length(max=200)])
 
 
 class RefundForm(FlaskForm):
     client_key = HiddenField()
-    reason = StringField(_l("Alasan pengembalian"),
-                         validators=[DataRequired(_l("Alasan wajib diisi.")), Length(max=200)])
+    reason = RequiredStringField(_l("Alasan pengembalian"),
+                                 validators=[DataRequired(_l("Alasan wajib diisi.")), Length(max=200)])
 
 
 class BuyerRegisterForm(FlaskForm):
-    name = StringField(_l("Nama lengkap"), validators=[DataRequired(_l("Nama wajib diisi.")), Length(max=120)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi.")),
-                                                 Email(_l("Alamat e-mail tidak valid.")), Length(max=254)])
-    password = PasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Kata sandi wajib diisi."))])
+    name = RequiredStringField(_l("Nama lengkap"), validators=[DataRequired(_l("Nama wajib diisi.")), Length(max=120)])
+    email = RequiredEmailField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi.")),
+                                                         Email(_l("Alamat e-mail tidak valid.")), Length(max=254)])
+    password = RequiredPasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Kata sandi wajib diisi."))])
     confirm = PasswordField(_l("Ulangi kata sandi"),
                             validators=[EqualTo("password", _l("Kata sandi tidak sama."))])
 
 
 class BuyerLoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi."))])
-    password = PasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Kata sandi wajib diisi."))])
+    email = RequiredEmailField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi."))])
+    password = RequiredPasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Kata sandi wajib diisi."))])

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, utcnow
-from core.extensions import db
+from core.extensions import Model
 from inventory.models import _enum
 
+if TYPE_CHECKING:
+    from inventory.models import Product, Sentra
+    from sales.models import Sale
 
-class Cart(db.Model):
+
+class Cart(Model):
     """A server-side cart: a guest's is found by the token in their session, a buyer's by user."""
 
     __tablename__ = "shop_carts"
@@ -32,7 +37,7 @@ class Cart(db.Model):
                                                  cascade="all, delete-orphan")
 
 
-class CartItem(db.Model):
+class CartItem(Model):
     __tablename__ = "shop_cart_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,7 +49,7 @@ class CartItem(db.Model):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cart: Mapped[Cart] = relationship(back_populates="items")
-    product: Mapped[Product] = relationship()  # noqa: F821
+    product: Mapped[Product] = relationship()
 
     __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
 
@@ -96,7 +101,7 @@ FULFILMENT_TRANSITIONS: dict[FulfilmentStatus, set[FulfilmentStatus]] = {
 }
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "shop_orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,7 +143,7 @@ class Order(db.Model):
         return self.status == OrderStatus.PENDING
 
 
-class Fulfilment(db.Model):
+class Fulfilment(Model):
     """The part of an order one Sentra sends or hands over; becomes its own `Sale` when paid."""
 
     __tablename__ = "shop_fulfilments"
@@ -160,8 +165,8 @@ class Fulfilment(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship(back_populates="fulfilments")
-    sentra: Mapped[Sentra] = relationship()  # noqa: F821
-    sale: Mapped[Sale | None] = relationship()  # noqa: F821
+    sentra: Mapped[Sentra] = relationship()
+    sale: Mapped[Sale | None] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(back_populates="fulfilment", order_by="OrderLine.id")
 
     __table_args__ = (
@@ -179,7 +184,7 @@ class Fulfilment(db.Model):
         return self.total - self.refunded_amount
 
 
-class OrderLine(db.Model):
+class OrderLine(Model):
     __tablename__ = "shop_order_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -195,7 +200,7 @@ class OrderLine(db.Model):
     refunded_qty: Mapped[int] = mapped_column(sa.Integer, default=0)
 
     fulfilment: Mapped[Fulfilment] = relationship(back_populates="lines")
-    product: Mapped[Product] = relationship()  # noqa: F821
+    product: Mapped[Product] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
@@ -204,7 +209,7 @@ class OrderLine(db.Model):
     )
 
 
-class PaymentAttempt(db.Model):
+class PaymentAttempt(Model):
     """One press of "Bayar": one PaymentIntent, created with its own idempotency key."""
 
     __tablename__ = "shop_payment_attempts"
@@ -227,7 +232,7 @@ class PaymentAttempt(db.Model):
     order: Mapped[Order] = relationship(back_populates="attempts")
 
 
-class WebhookEvent(db.Model):
+class WebhookEvent(Model):
     """Every verified Stripe event, stored once by id: a redelivery finds its row and stops."""
 
     __tablename__ = "shop_webhook_events"
@@ -242,7 +247,7 @@ class WebhookEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class OrderRefund(db.Model):
+class OrderRefund(Model):
     """A staff refund of (part of) one fulfilment; Stripe first, then `refund_sale`, by one key."""
 
     __tablename__ = "shop_order_refunds"
@@ -267,7 +272,7 @@ class OrderRefund(db.Model):
     __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
 
 
-class PaymentRefund(db.Model):
+class PaymentRefund(Model):
     """Money that arrived where it must not stay (an intent for a cancelled order, a wrong amount,
     a second charge, an order that cannot be booked), given back in full, once per intent.
 

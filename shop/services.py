@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -150,11 +151,12 @@ def catalogue_query(filters: CatalogueFilters) -> sa.Select:
         stmt = stmt.where(Product.maker_id == filters.maker_id)
     if filters.in_stock:
         stmt = stmt.where(sa.or_(Product.kind == ProductKind.SERVICE, StockLevel.qty > 0))
-    order = {
+    orderings: dict[str, tuple[sa.UnaryExpression[Any], ...]] = {
         "harga_naik": (Product.price.asc(), Product.id.desc()),
         "harga_turun": (Product.price.desc(), Product.id.desc()),
         "nama": (Product.name.asc(), Product.id.asc()),
-    }.get(filters.sort, (Product.created_at.desc(), Product.id.desc()))
+    }
+    order = orderings.get(filters.sort, (Product.created_at.desc(), Product.id.desc()))
     return stmt.order_by(*order)
 
 
@@ -213,7 +215,7 @@ def _move(actor: User, fulfilment: Fulfilment, to: FulfilmentStatus, **changes) 
         sa.update(Fulfilment).where(Fulfilment.id == fulfilment.id, Fulfilment.status == before)
         .values(status=to, **changes).execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("Pesanan ini baru saja diubah oleh orang lain. Muat ulang halaman.")
     db.session.refresh(fulfilment)
     record_audit(actor, f"fulfilment.{to.value}", fulfilment,
@@ -270,7 +272,7 @@ def cancel_order(actor: User, order: Order, reason: str) -> Order:
         .values(status=OrderStatus.CANCELLED, cancelled_at=utcnow(), cancel_reason=reason[:200])
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("Pesanan ini baru saja dibayar atau diubah. Muat ulang halaman.")
     db.session.refresh(order)
     for fulfilment in order.fulfilments:
@@ -285,7 +287,7 @@ def cancel_order(actor: User, order: Order, reason: str) -> Order:
 
 
 def plan_refund(actor: User, fulfilment: Fulfilment, *, lines: dict[int, int], include_shipping: bool,
-                reason: str, client_key: str) -> OrderRefund:
+                reason: str, client_key: str | None) -> OrderRefund:
     """Step 1 of a refund: validate and store it as pending (the same key returns the same refund)."""
     existing = db.session.scalar(sa.select(OrderRefund).where(OrderRefund.client_key == client_key))
     if existing is not None:
@@ -363,12 +365,13 @@ def complete_refund(actor: User, refund: OrderRefund, stripe_refund_id: str) -> 
     from sales.models import PaymentMethod
     from sales.services import refund_sale
 
-    refund = db.session.scalar(sa.select(OrderRefund).where(OrderRefund.id == refund.id).with_for_update()
-                               .execution_options(populate_existing=True))
+    refund = db.session.execute(sa.select(OrderRefund).where(OrderRefund.id == refund.id).with_for_update()
+                                .execution_options(populate_existing=True)).scalar_one()
     if refund.status == "succeeded":
         return refund
     fulfilment = refund.fulfilment
     sale = fulfilment.sale
+    assert sale is not None  # only a paid (sold) fulfilment is refunded
     if refund.lines:
         sale_lines = []
         for line in fulfilment.lines:

@@ -151,7 +151,7 @@ class StripeGateway:
             raise PaymentUnavailable(UNAVAILABLE) from None
         return self._result(intent)
 
-    def authenticate_test(self, intent_id: str, client_secret: str, success: bool) -> IntentResult:
+    def authenticate_test(self, intent_id: str, client_secret: str | None, success: bool) -> IntentResult:
         """Local mode only: complete (or fail) 3-D Secure the way localstripe's Stripe.js would."""
         if not self.local_mode:
             raise DomainError("Simulasi 3-D Secure hanya tersedia di mode uji lokal.")

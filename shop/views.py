@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING, cast
 
 import sqlalchemy as sa
 from flask import (
@@ -73,6 +74,9 @@ from shop.services import (
     search_catalogue,
 )
 from shop.stripe_gateway import LOCAL_TEST_METHODS, PaymentUnavailable, gateway
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response as BaseResponse
 
 CART_COOKIE = "cart"
 
@@ -381,17 +385,17 @@ def order_pay(token: str):
                                                    idempotency_key=stripe_key))
 
 
-def _charge(order: Order, attempt: PaymentAttempt, call) -> Response:
+def _charge(order: Order, attempt: PaymentAttempt, call) -> BaseResponse:
     """Call Stripe (after our own commit), then record what it answered."""
     back = redirect(url_for("shop.order_status", token=order.token))
     try:
         result = call()
     except PaymentUnavailable as error:
-        attempt = db.session.get(PaymentAttempt, attempt.id)
+        attempt = db.session.get_one(PaymentAttempt, attempt.id)
         mark_attempt_error(attempt, error.detail)
         flash(error.detail, "error")
         return back
-    attempt = db.session.get(PaymentAttempt, attempt.id)
+    attempt = db.session.get_one(PaymentAttempt, attempt.id)
     try:
         outcome = apply_result(attempt, result)
     except DomainError as error:
@@ -403,7 +407,7 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> Response:
         return back
     if outcome == "fulfilled":
         order_id = order.id
-        after_commit(lambda: notify_buyer(db.session.get(Order, order_id), "paid"))
+        after_commit(lambda: notify_buyer(db.session.get_one(Order, order_id), "paid"))
         flash(_("Pembayaran berhasil. Terima kasih!"), "success")
     elif result.succeeded:
         flash(_("Pembayaran berhasil. Terima kasih!"), "success")
@@ -423,7 +427,7 @@ def _cancel_declined(order_id: int, intent_id: str) -> None:
     makes a new one. If Stripe cannot cancel it, staff are alerted (the decline itself stands)."""
     commit_now()  # the decline is on record before Stripe is asked to cancel the intent
     with contextlib.suppress(DomainError):  # a failure raised a staff alert
-        cancel_intents(db.session.get(Order, order_id), gateway(), only=[intent_id])
+        cancel_intents(db.session.get_one(Order, order_id), gateway(), only=[intent_id])
 
 
 def _action_attempt(order: Order) -> PaymentAttempt:
@@ -437,6 +441,7 @@ def _action_attempt(order: Order) -> PaymentAttempt:
 def order_3ds(token: str):
     order = _order_or_404(token)
     attempt = _action_attempt(order)
+    assert attempt.payment_intent_id is not None  # Stripe asked for an action on this intent
     gw = gateway()
     try:
         intent = gw.retrieve(attempt.payment_intent_id)
@@ -454,6 +459,7 @@ def order_3ds_complete(token: str):
     """Local mode: the simulated bank page approves or refuses 3-D Secure."""
     order = _order_or_404(token)
     attempt = _action_attempt(order)
+    assert attempt.payment_intent_id is not None  # Stripe asked for an action on this intent
     gw = gateway()
     if not gw.local_mode:
         abort(404)
@@ -472,7 +478,7 @@ def order_return(token: str):
     """Where Stripe.js sends the buyer after 3-D Secure: ask Stripe, fulfil if paid (idempotent)."""
     order = _order_or_404(token)
     attempt = next((a for a in reversed(order.attempts) if a.payment_intent_id), None)
-    if attempt is None or not order.is_payable:
+    if attempt is None or attempt.payment_intent_id is None or not order.is_payable:
         return redirect(url_for("shop.order_status", token=order.token))
     gw = gateway()
     return _charge(order, attempt, lambda: gw.retrieve(attempt.payment_intent_id))
@@ -538,12 +544,12 @@ def send_refunds(intent_id: str | None) -> None:
                 metadata={"order_id": str(refund.order_id), "reason": refund.kind})
         except DomainError as error:
             rollback_now()
-            refund_not_sent(db.session.get(PaymentRefund, refund_id), error.detail)
+            refund_not_sent(db.session.get_one(PaymentRefund, refund_id), error.detail)
             commit_now()  # Stripe's answer is kept at once, before the next refund is sent
             continue
-        refund_sent(db.session.get(PaymentRefund, refund_id), stripe_id)
+        refund_sent(db.session.get_one(PaymentRefund, refund_id), stripe_id)
         commit_now()  # Stripe's answer is kept at once: a retry never refunds twice
-        refund = db.session.get(PaymentRefund, refund_id)
+        refund = db.session.get_one(PaymentRefund, refund_id)
         notify_buyer(refund.order, "refunded", refund=refund)
 
 
@@ -648,7 +654,7 @@ def _book_instead_of_cancel(order: Order, paid, back):
         return back
     if outcome == "fulfilled":
         order_id = order.id
-        after_commit(lambda: notify_buyer(db.session.get(Order, order_id), "paid"))
+        after_commit(lambda: notify_buyer(db.session.get_one(Order, order_id), "paid"))
     flash(_("Pesanan tidak dibatalkan: pembeli sudah membayar di Stripe, jadi pesanan dicatat sebagai dibayar. "
             "Siapkan pesanan seperti biasa, atau kembalikan dananya."), "error")
     return back
@@ -690,14 +696,15 @@ def staff_refund_retry(refund_id: int):
 
 
 def _finish_refund(refund_id: int, back):
-    refund = db.session.get(OrderRefund, refund_id)
+    refund = db.session.get_one(OrderRefund, refund_id)
     if refund.status == "succeeded":
         flash(_("Pengembalian dana ini sudah selesai."), "info")
         return back
     try:
         require_manager_for_refund(current_user, refund.fulfilment)
         stripe_id = refund.stripe_refund_id or gateway().refund(
-            intent_id=refund.fulfilment.order.paid_intent_id, amount=refund.amount,
+            # an order is PAID only together with its intent id (checkout.fulfil)
+            intent_id=cast(str, refund.fulfilment.order.paid_intent_id), amount=refund.amount,
             idempotency_key=f"shop-refund-{refund.client_key}",
             metadata={"order_id": str(refund.fulfilment.order_id), "refund_id": str(refund.id)})
         if not refund.stripe_refund_id:

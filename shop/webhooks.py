@@ -70,7 +70,7 @@ def process_event(event: dict[str, Any]) -> str:
     outcome = _dispatch(event, row)
     row.outcome = outcome
     if outcome in REFUND_OUTCOMES and row.order_id is not None:
-        plan_auto_refund(db.session.get(Order, row.order_id), StripeGateway.intent_from_event(event),
+        plan_auto_refund(db.session.get_one(Order, row.order_id), StripeGateway.intent_from_event(event),
                          REFUND_OUTCOMES[outcome])
     db.session.flush()
     return outcome
@@ -203,7 +203,7 @@ def claim_refund(refund_id: int, now: datetime | None = None) -> PaymentRefund |
             PaymentRefund.id == refund_id, PaymentRefund.status == "pending",
             sa.or_(PaymentRefund.attempted_at.is_(None), PaymentRefund.attempted_at < now - STALE_REFUND))
         .values(attempted_at=now).execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return None
     return db.session.get(PaymentRefund, refund_id, populate_existing=True)
 
