@@ -5,7 +5,7 @@ import os
 from werkzeug.middleware.proxy_fix import ProxyFix
 from whitenoise import WhiteNoise
 
-from core import create_app
+from app import create_app
 
 app = create_app()
 # Static files straight from the WSGI layer, with caching headers, before Flask is involved.

@@ -1,5 +1,13 @@
 """Users, roles, login (staff: e-mail + password; makers: phone + PIN)."""
 
-from flask import Blueprint
+from flask import Blueprint, Flask
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+
+def init_app(app: Flask) -> None:
+    """Staff-menu entries."""
+    from core.menu import add_menu_item
+
+    add_menu_item("accounts.user_list", "Pengguna & peran",
+                  "Buat akun staf dan pembuat, atur peran, Sentra, dan PIN.", roles={"admin"}, order=90)

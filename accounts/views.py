@@ -25,7 +25,6 @@ from accounts.throttle import DEVICE_COOKIE, set_device_cookie
 from core.db import utcnow
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db, login_manager
-from core.menu import add_menu_item
 from core.unit_of_work import commit_before_refusal, rollback_now
 from core.urls import safe_next
 from inventory.models import Maker, Sentra
@@ -38,7 +37,7 @@ login_manager.session_protection = "strong"
 
 
 def _home_for(user) -> str:
-    return url_for("payouts.portal_home") if user.role == Role.MAKER else url_for("core.staff_home")
+    return url_for("payouts.portal_home") if user.role == Role.MAKER else url_for("app.staff_home")
 
 
 def _start_session(user) -> None:
@@ -124,12 +123,8 @@ def unauthorized():
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
-
-
 # --- Admin: users, roles, Sentras, maker PINs ---------------------------------------------------
 
-add_menu_item("accounts.user_list", "Pengguna & peran",
-              "Buat akun staf dan pembuat, atur peran, Sentra, dan PIN.", roles={"admin"}, order=90)
 
 ROLE_LABELS = {role.value: role.label for role in Role}
 

@@ -95,8 +95,8 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite file)")
     args = parser.parse_args()
 
+    from app import create_app
     from config import TestConfig
-    from core import create_app
     from core.extensions import db
 
     url = args.db or f"sqlite:///{tempfile.mkdtemp(prefix='bench-cat-')}/bench.db"

@@ -246,7 +246,7 @@ def measure(db, label: str) -> None:
 
 @contextmanager
 def app_for(url: str):
-    from core import create_app
+    from app import create_app
     from core.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "REQUEST_LOG": False})

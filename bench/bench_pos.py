@@ -28,8 +28,8 @@ def main() -> None:
     import sqlalchemy as sa
 
     from accounts.models import Role, User
+    from app import create_app
     from config import TestConfig
-    from core import create_app
     from core.extensions import db
     from inventory.models import Maker, MovementKind, Product, Sentra
     from inventory.stock import move_stock

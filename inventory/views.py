@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from accounts.access import admin_required, manager_required, require_sentra_access, scoped_sentra_ids, staff_required
 from core.errors import ValidationFailed
 from core.extensions import db
-from core.menu import add_menu_item
 from core.unit_of_work import refusals_flashed, rollback_now
 from inventory import bp, services
 from inventory.forms import (
@@ -51,20 +50,6 @@ from inventory.models import (
     StockLevel,
     StockMovement,
 )
-
-add_menu_item("inventory.product_list", "Produk", "Cari produk, harga, barcode dan stok",
-              {"admin", "manager", "kasir"}, order=20)
-add_menu_item("inventory.stock_list", "Stok per Sentra", "Sisa barang di rak", {"admin", "manager", "kasir"}, order=21)
-add_menu_item("inventory.intake_list", "Barang titipan", "Terima titipan dan cetak tanda terima",
-              {"admin", "manager"}, order=22)
-add_menu_item("inventory.adjust", "Opname stok", "Sesuaikan stok dengan hasil hitung", {"admin", "manager"}, order=23)
-add_menu_item("inventory.transfer", "Transfer stok", "Kirim barang ke Sentra lain", {"admin", "manager"}, order=24)
-add_menu_item("inventory.maker_list", "Pembuat (PM)", "Data pembuat, izin data dan pembayaran",
-              {"admin", "manager"}, order=25)
-add_menu_item("inventory.group_list", "Kelompok (KUBE)", "Anggota dan bobot bagian", {"admin", "manager"}, order=26)
-add_menu_item("inventory.label_select", "Cetak label", "Lembar label barcode A4", {"admin", "manager", "kasir"},
-              order=27)
-add_menu_item("inventory.sentra_list", "Sentra", "Data Sentra dan zona waktu", {"admin"}, order=80)
 
 PER_PAGE = 25
 

@@ -1,7 +1,8 @@
 """Posting to the ledger: sales, refunds, payouts; and balances computed from entries.
 
-The receivers at the bottom are connected when this module is imported (payouts/__init__.py
-imports it), so every `record_sale` / `refund_sale` posts its split in the same transaction.
+The receivers at the bottom are connected by `payouts.init_app` (`connect_receivers`), so every
+`record_sale` / `refund_sale` posts its split, and every delivered online sale releases its held
+earnings, in the same transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from payouts.models import (
     PayoutLine,
     TransactionKind,
 )
+from sales.signals import online_sale_delivered, sale_recorded, sale_refunded
 
 
 class UnbalancedPosting(RuntimeError):
@@ -362,12 +364,13 @@ def _on_sale_refunded(refund, **_extra) -> None:
     post_refund(refund)
 
 
-def connect_receivers() -> None:
-    from sales.signals import sale_recorded, sale_refunded
+def _on_online_sale_delivered(sale, **_extra) -> None:
+    release_online_hold(sale)
 
+
+def connect_receivers() -> None:
+    """Called by `payouts.init_app`; connecting the same receiver twice is a no-op."""
     # weak=False: module-level functions, but be explicit that they live as long as the app.
     sale_recorded.connect(_on_sale_recorded, weak=False)
     sale_refunded.connect(_on_sale_refunded, weak=False)
-
-
-connect_receivers()
+    online_sale_delivered.connect(_on_online_sale_delivered, weak=False)

@@ -22,7 +22,6 @@ from core.db import utcnow
 from core.errors import DomainError, ValidationFailed
 from core.exports import csv_text
 from core.extensions import db
-from core.menu import add_menu_item
 from core.money import terbilang
 from core.pdf import render_pdf
 from core.unit_of_work import refusals_flashed
@@ -33,10 +32,6 @@ from payouts.models import LineStatus, PayoutLine, PayoutRun, RunStatus
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response as BaseResponse
-
-add_menu_item("payouts.run_list", "Pencairan untuk pembuat",
-              "Saldo pembuat, daftar pencairan, persetujuan, bukti pembayaran", roles={"admin", "manager"},
-              order=60)
 
 
 # --- loaders ----------------------------------------------------------------------------------

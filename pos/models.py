@@ -52,6 +52,11 @@ class Shift(Model):
         sa.CheckConstraint("(status = 'open') = (open_marker IS NOT NULL)", name="open_marker_matches_status"),
     )
 
+    @property
+    def is_open(self) -> bool:
+        """Sales may be booked to it (`sales.services.CounterShift`)."""
+        return self.status == ShiftStatus.OPEN
+
 
 class VisitorTally(Model):
     """Visitors counted at the counter, per Sentra per local day."""

@@ -19,7 +19,6 @@ from accounts.access import manager_required, require_sentra_access, staff_requi
 from core.db import utcnow
 from core.errors import Conflict, DomainError
 from core.extensions import db
-from core.menu import add_menu_item
 from core.money import MoneyParseError, parse_rupiah
 from core.pdf import render_pdf
 from core.unit_of_work import refusals_flashed, rollback_now
@@ -41,13 +40,6 @@ from pos.services import (
 from sales.models import PaymentMethod, Sale
 from sales.numbering import business_date_for
 from sales.services import refund_sale, refundable_quantities
-
-add_menu_item("pos.index", "Kasir (POS)", "Buka sesi kasir, jual, cetak struk, tutup sesi",
-              {"admin", "manager", "kasir"}, order=10)
-add_menu_item("pos.stock_conflicts", "Konflik stok offline",
-              "Penjualan offline yang melebihi stok tercatat, dan harga yang berbeda", {"admin", "manager"}, order=12)
-add_menu_item("pos.sale_history", "Riwayat penjualan", "Penjualan hari ini, cetak ulang struk, retur",
-              {"admin", "manager", "kasir"}, order=11)
 
 #: a receipt printed later than this after the sale is a copy ("SALINAN")
 ORIGINAL_PRINT_WINDOW = timedelta(minutes=15)

@@ -12,13 +12,9 @@ from flask_login import current_user
 from accounts.access import manager_required, require_sentra_access, scoped_sentra_ids
 from core.db import utcnow
 from core.extensions import db
-from core.menu import add_menu_item
 from core.pdf import render_pdf
 from inventory.models import Sentra
 from reports import bp, services
-
-add_menu_item("reports.summary", "Laporan", "Omset, laba kotor, barang terjual, pengunjung, pencairan",
-              roles={"admin", "manager"}, order=70)
 
 MAX_DAYS = 400
 

@@ -10,7 +10,7 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask import current_app
@@ -46,8 +46,18 @@ from sales.models import (
 from sales.numbering import business_date_for, issue_number
 from sales.signals import sale_recorded, sale_refunded
 
-if TYPE_CHECKING:
-    from pos.models import Shift
+
+class CounterShift(Protocol):
+    """What a sale needs to know of the counter's shift (pos's `Shift` is one); sales never imports pos."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def sentra_id(self) -> int: ...
+    @property
+    def cashier_id(self) -> int: ...
+    @property
+    def is_open(self) -> bool: ...
 
 #: more pieces than this on one line is a typo (e.g. a barcode scanned into the quantity field)
 MAX_LINE_QUANTITY = 9_999
@@ -155,7 +165,7 @@ def record_sale(
     lines: list[LineRequest],
     payments: list[PaymentRequest],
     client_key: str,
-    shift: Shift | None = None,
+    shift: CounterShift | None = None,
     discount_approver: User | None = None,
     reserved_reference: str | None = None,
     offline: OfflineSale | None = None,
@@ -238,10 +248,10 @@ def record_sale(
     return sale
 
 
-def _check_shift(actor: User | None, sentra: Sentra, shift: Shift | None, *, allow_closed: bool = False) -> None:
+def _check_shift(actor: User | None, sentra: Sentra, shift: CounterShift | None, *, allow_closed: bool = False) -> None:
     if shift is None:
         raise ShiftClosed("Belum ada sesi kasir yang dibuka. Buka sesi kasir dulu.")
-    if str(shift.status) != "open" and not allow_closed:
+    if not shift.is_open and not allow_closed:
         raise ShiftClosed("Sesi kasir ini sudah ditutup. Buka sesi baru untuk menjual.")
     if shift.sentra_id != sentra.id or actor is None or shift.cashier_id != actor.id:
         raise ShiftClosed("Sesi kasir ini bukan milik Anda di Sentra ini.")
@@ -442,7 +452,7 @@ def refund_sale(
     approver: User,
     restock: bool = True,
     reference: str = "",
-    shift: Shift | None = None,
+    shift: CounterShift | None = None,
 ) -> Refund:
     """Refund some or all pieces of a sale, with a manager's approval; idempotent by `client_key`.
 
@@ -475,7 +485,7 @@ def refund_sale(
         raise ValidationFailed({"method": "Cara pengembalian uang tidak dikenal."}) from None
     if not is_manager_of(approver, sale.sentra_id):
         raise Forbidden("Pengembalian perlu persetujuan manajer Sentra ini.", field="approver")
-    if shift is not None and (str(shift.status) != "open" or shift.sentra_id != sale.sentra_id):
+    if shift is not None and (not shift.is_open or shift.sentra_id != sale.sentra_id):
         raise ShiftClosed("Sesi kasir untuk pengembalian ini sudah ditutup.")
 
     # Lock the sale row, then re-read its refunds: two refunds of the last piece racing each

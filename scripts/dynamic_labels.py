@@ -2,9 +2,10 @@
 
 `pybabel extract` only sees literal `_("…")` calls, so labels kept in enums (`.label`) and in
 label dictionaries (catalogue sort order, report dimensions, Stripe test cards) would never reach
-the catalogue; neither would staff-menu titles and hints (`core.menu.add_menu_item`, translated
-with `lazy_gettext` when the menu is shown). `scripts/update-translations.sh` adds them to the
-extracted template with this module, and `tests/core/test_english_ui.py` checks each one has an English translation.
+the catalogue; neither would staff-menu titles and hints (`core.menu.add_menu_item`, called by each
+package's `init_app`, translated with `lazy_gettext` when the menu is shown).
+`scripts/update-translations.sh` adds them to the extracted template with this module, and
+`tests/core/test_english_ui.py` checks each one has an English translation.
 
 Run as a script it appends the labels to a POT file: `python -m scripts.dynamic_labels FILE.pot`.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import enum
 import importlib
-import importlib.util
 import sys
 
 #: modules whose enums carry a user-facing Indonesian `label`
@@ -27,8 +27,6 @@ LABEL_SOURCES = (
     ("reports.services", "CHANNEL_LABELS"),
     ("reports.services", "GROUP_BUCKET"),
 )
-#: packages whose `views` module registers staff-menu entries at import
-MENU_PACKAGES = ("core", "accounts", "inventory", "pos", "shop", "payouts", "reports")
 
 
 def dynamic_labels() -> dict[str, str]:
@@ -48,14 +46,13 @@ def dynamic_labels() -> dict[str, str]:
         values = [source] if isinstance(source, str) else list((source or {}).values())
         for text in values:
             found.setdefault(str(text), f"{module_name}.{attribute}")
-    for package in MENU_PACKAGES:
-        if importlib.util.find_spec(f"{package}.views") is not None:
-            importlib.import_module(f"{package}.views")
+    from app import create_app
     from core.menu import _ITEMS
 
+    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})  # each package's init_app adds its menu entries
     for item in _ITEMS.values():
         for text in (item.title, item.hint):
-            found.setdefault(str(text), f"{item.endpoint.split('.')[0]}.views.menu")
+            found.setdefault(str(text), f"{item.endpoint.split('.')[0]}.__init__.menu")
     return found
 
 

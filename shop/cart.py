@@ -16,7 +16,8 @@ from core.errors import DomainError, NotFound, OutOfStock, ValidationFailed
 from core.extensions import db
 from inventory.models import Product, Sentra
 from inventory.stock import stock_level
-from shop.models import Cart, CartItem
+from sales.models import RefundLine, SaleLine
+from shop.models import Cart, CartItem, Fulfilment, Order, OrderLine, OrderStatus
 
 MAX_QUANTITY = 99
 
@@ -67,14 +68,33 @@ def sellable_product(product_id: int) -> Product:
     return product
 
 
+def tickets_taken(product_id: int, service_date: date) -> int:
+    """Tickets sold (all channels, net of refunds) plus held by unpaid online orders for that day."""
+    sold = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(SaleLine.quantity), 0))
+        .where(SaleLine.product_id == product_id, SaleLine.service_date == service_date)
+    ) or 0
+    refunded = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(RefundLine.quantity), 0))
+        .join(SaleLine, SaleLine.id == RefundLine.sale_line_id)
+        .where(SaleLine.product_id == product_id, SaleLine.service_date == service_date)
+    ) or 0
+    held = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(OrderLine.quantity), 0))
+        .join(Fulfilment, Fulfilment.id == OrderLine.fulfilment_id)
+        .join(Order, Order.id == Fulfilment.order_id)
+        .where(OrderLine.product_id == product_id, OrderLine.service_date == service_date,
+               Order.status == OrderStatus.PENDING, Order.stock_held.is_(True))
+    ) or 0
+    return int(sold) - int(refunded) + int(held)
+
+
 def available_quantity(product: Product, service_date: date | None = None) -> int | None:
     """Pieces left (goods) or tickets left on `service_date` (services); None = unlimited."""
     if product.is_stock_tracked:
         return stock_level(product.id, product.sentra_id)
     if product.daily_capacity is None or service_date is None:
         return None
-    from shop.checkout import tickets_taken
-
     return max(product.daily_capacity - tickets_taken(product.id, service_date), 0)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -25,7 +25,7 @@ from core.extensions import db
 from core.money import format_rupiah
 from inventory.models import MovementKind, Product
 from inventory.stock import move_stock
-from shop.cart import CartGroup, available_quantity, cart_groups, clear
+from shop.cart import CartGroup, available_quantity, cart_groups, clear, tickets_taken
 from shop.models import (
     Cart,
     DeliveryMethod,
@@ -73,29 +73,6 @@ def lock_order(order_id: int) -> Order:
     if order is None:
         raise NotFound("Pesanan tidak ditemukan.")
     return order
-
-
-def tickets_taken(product_id: int, service_date: date) -> int:
-    """Tickets sold (all channels, net of refunds) plus held by unpaid online orders for that day."""
-    from sales.models import RefundLine, SaleLine
-
-    sold = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(SaleLine.quantity), 0))
-        .where(SaleLine.product_id == product_id, SaleLine.service_date == service_date)
-    ) or 0
-    refunded = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(RefundLine.quantity), 0))
-        .join(SaleLine, SaleLine.id == RefundLine.sale_line_id)
-        .where(SaleLine.product_id == product_id, SaleLine.service_date == service_date)
-    ) or 0
-    held = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(OrderLine.quantity), 0))
-        .join(Fulfilment, Fulfilment.id == OrderLine.fulfilment_id)
-        .join(Order, Order.id == Fulfilment.order_id)
-        .where(OrderLine.product_id == product_id, OrderLine.service_date == service_date,
-               Order.status == OrderStatus.PENDING, Order.stock_held.is_(True))
-    ) or 0
-    return int(sold) - int(refunded) + int(held)
 
 
 # -- creating the order --------------------------------------------------------------------------

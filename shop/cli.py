@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 
 from core.unit_of_work import transactional
-from shop import bp
+
+#: added to `app.cli` by `shop.init_app`
+shop_cli = AppGroup("shop", help="Online shop maintenance.")
 
 
-@bp.cli.command("expire-reservations")
+@shop_cli.command("expire-reservations")
 @transactional
 def expire_reservations_command() -> None:
     """Release the stock held by unpaid online orders whose payment time is up."""

@@ -26,6 +26,7 @@ from inventory.models import (
     Sentra,
     StockLevel,
 )
+from sales.signals import online_sale_delivered
 from shop.checkout import lock_order, release
 from shop.models import (
     FULFILMENT_TRANSITIONS,
@@ -239,11 +240,9 @@ def mark_shipped(actor: User, fulfilment: Fulfilment, tracking_number: str) -> N
 
 def mark_completed(actor: User, fulfilment: Fulfilment) -> None:
     """Picked up or delivered: the order is done, and the makers' online earnings become payable."""
-    from payouts.ledger import release_online_hold
-
     _move(actor, fulfilment, FulfilmentStatus.COMPLETED, completed_at=utcnow())
     if fulfilment.sale_id is not None:
-        release_online_hold(fulfilment.sale)
+        online_sale_delivered.send(fulfilment.sale)  # payouts releases the held earnings
 
 
 def check_cancellable(order: Order, reason: str) -> str:

@@ -30,7 +30,6 @@ from accounts.services import remember_device
 from accounts.throttle import DEVICE_COOKIE, set_device_cookie
 from core.errors import DomainError, problem
 from core.extensions import csrf, db
-from core.menu import add_menu_item
 from core.money import parse_rupiah
 from core.pdf import render_pdf
 from core.security import allow_stripe_js
@@ -38,7 +37,6 @@ from core.unit_of_work import after_commit, commit_before_refusal, commit_now, r
 from inventory.models import Maker, Product, Sentra
 from shop import bp
 from shop import cart as carts
-from shop import cli as _cli  # noqa: F401  (registers `flask shop ...`)
 from shop.checkout import (
     BuyerDetails,
     apply_result,
@@ -79,9 +77,6 @@ if TYPE_CHECKING:
     from werkzeug.wrappers import Response as BaseResponse
 
 CART_COOKIE = "cart"
-
-add_menu_item("shop.staff_orders", "Pesanan online", "Antrean pesanan toko online: siapkan, kirim, kembalikan dana",
-              roles={"admin", "manager", "kasir"}, order=30)
 
 
 # -- helpers ---------------------------------------------------------------------------------------

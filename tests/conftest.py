@@ -23,8 +23,8 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
 
+from app import create_app
 from config import TestConfig
-from core import create_app
 from core.extensions import db
 
 

@@ -23,8 +23,8 @@ from werkzeug.routing import Rule
 from werkzeug.routing.converters import AnyConverter, IntegerConverter, PathConverter, UUIDConverter
 
 from accounts.models import Role
+from app import create_app
 from config import TestConfig
-from core import create_app
 from tests.conftest import csrf_token, login
 from tests.factories import MakerFactory, MakerUserFactory, SentraFactory, UserFactory
 
@@ -145,4 +145,4 @@ def test_sweep_covers_the_protected_pages_of_every_package():
 
 def test_roles_required_records_allowed_roles(app):
     assert app.view_functions["accounts.user_list"].allowed_roles == frozenset({Role.ADMIN})
-    assert app.view_functions["core.staff_home"].allowed_roles == frozenset({Role.ADMIN, Role.MANAGER, Role.KASIR})
+    assert app.view_functions["app.staff_home"].allowed_roles == frozenset({Role.ADMIN, Role.MANAGER, Role.KASIR})

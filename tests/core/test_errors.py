@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from app import create_app
 from config import TestConfig
-from core import create_app
 from core.errors import NotFound, OutOfStock, ValidationFailed
 
 SECRET = "psycopg-password=hunter2 at line 42"

@@ -18,8 +18,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import make_url
 
 import config as app_config
+from app import create_app
 from config import TestConfig
-from core import create_app
 from core.extensions import db
 
 

@@ -10,8 +10,8 @@ import pytest
 
 import config as app_config
 from accounts.models import Role
+from app import create_app
 from config import DEV_SECRET_KEY, ProductionConfig
-from core import create_app
 from tests.core.test_security import assert_security_headers, session_cookie_header
 from tests.factories import UserFactory
 
@@ -98,7 +98,7 @@ def test_the_local_defaults_from_the_environment_do_not_start_production():
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SECRET_KEY", "STRIPE_", "PUBLIC_BASE_URL", "FLASK_DEBUG"))}
     env["APP_CONFIG"] = "production"
-    result = subprocess.run([sys.executable, "-c", "from core import create_app; create_app()"],
+    result = subprocess.run([sys.executable, "-c", "from app import create_app; create_app()"],
                             cwd=app_config.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "Unsafe production configuration" in result.stderr

@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from accounts.models import LoginAttempt, Role, User
+from app import create_app
 from config import TestConfig
-from core import create_app
 from core.extensions import db
 from tests.factories import TEST_PASSWORD, UserFactory
 

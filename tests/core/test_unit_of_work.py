@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 from flask import get_flashed_messages, redirect
 
+from app import create_app
 from config import TestConfig
-from core import create_app
 from core.alerts import StaffAlert, raise_alert
 from core.errors import Conflict, ValidationFailed
 from core.extensions import db

@@ -69,8 +69,8 @@ def _base_env(workdir: Path, database_url: str) -> dict[str, str]:
 @contextmanager
 def running_stack() -> Iterator[PgStack]:
     """PostgreSQL with the schema and the app role, and a Flask app on the owner's URL."""
+    from app import create_app
     from config import TestConfig
-    from core import create_app
 
     server = PostgresServer().start()
     workdir = Path(tempfile.mkdtemp(prefix="sentra-ops-"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from accounts.models import User
-from core.demo import load_demo_data
+from app.demo import load_demo_data
 from core.extensions import db
 from inventory.stock import movements_sum, stock_level
 from pos.demo import DEMO_MANAGER_PIN

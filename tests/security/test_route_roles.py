@@ -33,11 +33,11 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "accounts.user_create": ADMIN,
     "accounts.user_list": ADMIN,
     "accounts.user_pin_reset": ADMIN,
-    "core.alert_list": MANAGERS,
-    "core.alert_resolve": MANAGERS,
-    "core.health": PUBLIC,
-    "core.language_set": PUBLIC,
-    "core.staff_home": STAFF,
+    "app.alert_list": MANAGERS,
+    "app.alert_resolve": MANAGERS,
+    "app.health": PUBLIC,
+    "app.language_set": PUBLIC,
+    "app.staff_home": STAFF,
     "inventory.adjust": MANAGERS,
     "inventory.api_product_lookup": STAFF,
     "inventory.consent_create": MANAGERS,
@@ -151,7 +151,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
 # Public routes that accept a POST: each changes only the visitor's own state (session, cart,
 # order by token) or is authenticated otherwise (webhook signature).
 PUBLIC_POSTS = {
-    "accounts.login", "accounts.logout", "accounts.maker_login", "core.language_set",
+    "accounts.login", "accounts.logout", "accounts.maker_login", "app.language_set",
     "shop.buyer_login", "shop.buyer_register", "shop.cart_add", "shop.cart_remove", "shop.cart_update",
     "shop.checkout", "shop.order_3ds_complete", "shop.order_pay", "shop.stripe_webhook",
 }

@@ -1,4 +1,4 @@
-"""Site-wide routes: health check, language switch, staff home."""
+"""Site-wide routes: health check, language switch, staff home, staff alerts."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from flask_login import current_user
 
 from accounts.access import manager_required, require_sentra_access, scoped_sentra_ids, staff_required
 from accounts.models import Role
-from core import bp
+from app import bp
 from core.alerts import StaffAlert, open_alerts, resolve_alert
 from core.extensions import db
-from core.menu import add_menu_item
 from core.urls import safe_next
 
 
@@ -38,18 +37,14 @@ def language_set():
 @staff_required
 def staff_home():
     alert_count = len(open_alerts(scoped_sentra_ids(current_user))) if current_user.role != Role.KASIR else 0
-    return render_template("core/staff_home.html", alert_count=alert_count)
-
-
-add_menu_item("core.alert_list", "Peringatan", "Uang yang dikembalikan otomatis, pembatalan yang gagal, PIN diblokir",
-              {"admin", "manager"}, order=5)
+    return render_template("app/staff_home.html", alert_count=alert_count)
 
 
 @bp.get("/staf/peringatan")
 @manager_required
 def alert_list():
     alerts = open_alerts(scoped_sentra_ids(current_user))
-    return render_template("core/alerts.html", alerts=alerts)
+    return render_template("app/alerts.html", alerts=alerts)
 
 
 @bp.post("/staf/peringatan/<int:alert_id>/selesai")
@@ -63,4 +58,4 @@ def alert_resolve(alert_id: int):
         require_sentra_access(current_user, alert.sentra_id)
     resolve_alert(current_user, alert)
     flash(_("Peringatan ditandai selesai."), "success")
-    return redirect(url_for("core.alert_list"))
+    return redirect(url_for("app.alert_list"))

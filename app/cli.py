@@ -21,7 +21,7 @@ ledger_cli = AppGroup("ledger", help="Stock and money ledger checks.")
 @transactional
 def demo_load() -> None:
     """Load the demo Sentras, users, makers and goods (idempotent)."""
-    from core.demo import load_demo_data
+    from app.demo import load_demo_data
 
     summary = load_demo_data()
     for name, count in summary.items():
