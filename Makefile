@@ -9,7 +9,7 @@ PIP := $(BIN)/pip --disable-pip-version-check -q
 # pip on these machines prints harmless "Location ... is ignored" warnings; keep logs readable.
 PIP_FILTER := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: lock run test test-fast test-sqlite test-postgresql system-deps venv deps dev-deps node-deps migrate demo translations lint typecheck serve bench clean
+.PHONY: lock run test test-fast test-sqlite test-postgresql system-deps venv deps dev-deps node-deps migrate demo translations lint typecheck imports serve bench clean
 
 # localstripe (loopback :8420, webhook -> the app) stands in for Stripe; STRIPE_LOCAL=0 uses real keys instead.
 run: system-deps deps translations migrate demo
@@ -21,6 +21,7 @@ run: system-deps deps translations migrate demo
 test: system-deps dev-deps node-deps translations
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q --db=sqlite
 	$(BIN)/pytest -q --db=postgresql
 
@@ -86,6 +87,11 @@ lint: dev-deps
 # Static types of the application packages (mypy.ini says which); part of `make test`.
 typecheck: dev-deps
 	$(BIN)/mypy
+
+# Import contracts (.importlinter): the layering of DESIGN.md, the independent channels, no
+# imports of another package's private names; part of `make test`.
+imports: dev-deps
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache .mypy_cache
