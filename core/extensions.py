@@ -1,4 +1,4 @@
-"""Extension instances, bare; bound to the app in `core.create_app`."""
+"""Extension instances, bare; bound to the app in `app.create_app`."""
 
 from typing import TYPE_CHECKING
 

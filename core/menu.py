@@ -1,4 +1,4 @@
-"""The staff home menu: each package adds its entries when its views are imported."""
+"""The staff home menu: each package adds its entries in its `init_app(app)`."""
 
 from __future__ import annotations
 
