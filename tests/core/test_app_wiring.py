@@ -37,3 +37,14 @@ def test_importing_wires_nothing_and_create_app_wires_every_package_once():
     _word, receivers, menu_items, shop_cli = created.split()
     assert receivers == "3"  # payouts: sale recorded, sale refunded, online sale delivered
     assert int(menu_items) >= 10 and shop_cli == "True"
+
+
+def test_every_views_and_api_module_is_a_route_module():
+    """A package's new views or api module left out of `ROUTE_MODULES` would serve no routes."""
+    import importlib.util
+
+    from app import DOMAIN_PACKAGES, ROUTE_MODULES
+
+    existing = {f"{package}.{module}" for package in ("app", *DOMAIN_PACKAGES) for module in ("views", "api")
+                if importlib.util.find_spec(f"{package}.{module}") is not None}
+    assert existing == set(ROUTE_MODULES)
