@@ -316,7 +316,8 @@ def create_user(
     sentra_ids: list[int] | None = None,
 ) -> User:
     """Create a staff user (e-mail + password) or a maker login (phone + PIN)."""
-    from inventory.models import Maker, Sentra
+    from makers.models import Maker
+    from sentras.models import Sentra
 
     errors: dict[str, str] = {}
     role = Role(role)
@@ -375,7 +376,7 @@ def create_user(
 
 def update_user_access(actor: User, user: User, *, role: Role, sentra_ids: list[int], active: bool) -> User:
     """Change a user's role, Sentras and active flag; any change ends the user's sessions."""
-    from inventory.models import Sentra
+    from sentras.models import Sentra
 
     role = Role(role)
     if (role == Role.MAKER) != (user.role == Role.MAKER):

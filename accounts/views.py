@@ -28,7 +28,8 @@ from core.extensions import db, login_manager
 from core.menu import add_menu_item
 from core.unit_of_work import commit_before_refusal, rollback_now
 from core.urls import safe_next
-from inventory.models import Maker, Sentra
+from makers.models import Maker
+from sentras.models import Sentra
 
 login_manager.user_loader(services.load_user)
 login_manager.login_view = "accounts.login"

@@ -68,9 +68,11 @@ def import_models() -> None:
     import core.alerts
     import core.audit  # noqa: F401
     import inventory.models  # noqa: F401
+    import makers.models  # noqa: F401
     import payouts.models  # noqa: F401
     import pos.models  # noqa: F401
     import sales.models  # noqa: F401
+    import sentras.models  # noqa: F401
     import shop.models  # noqa: F401
 
 
@@ -79,7 +81,7 @@ def register_blueprints(app: Flask) -> None:
     import importlib.util
 
     # Importing a package's views (and api) module attaches its routes to the package's blueprint.
-    for package in ("core", "accounts", "inventory", "pos", "shop", "payouts", "reports"):
+    for package in ("core", "sentras", "accounts", "makers", "inventory", "pos", "shop", "payouts", "reports"):
         for module in ("views", "api"):
             if importlib.util.find_spec(f"{package}.{module}") is not None:
                 importlib.import_module(f"{package}.{module}")

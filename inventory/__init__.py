@@ -1,4 +1,4 @@
-"""Sentras, makers and groups, products, consigned stock and its movements."""
+"""Products, consigned stock and its movements, intakes, labels."""
 
 from flask import Blueprint
 

@@ -11,11 +11,12 @@ import sqlalchemy as sa
 
 from accounts.models import User
 from core.extensions import db
-from inventory.models import Product, Sentra
+from inventory.models import Product
 from payouts import ledger, services
 from payouts.models import PayoutRun
 from sales.models import Channel, PaymentMethod
 from sales.services import LineRequest, PaymentRequest, find_sale_by_key, record_sale
+from sentras.models import Sentra
 
 ORDERS = [
     ("demo-payout-order-1", [("TMG-BTK-001", 2), ("TMG-BTK-007", 1)], True),

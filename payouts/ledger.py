@@ -127,7 +127,7 @@ def line_terms(line, members: list[tuple[int, int]] | None = None) -> LineTerms:
 
 
 def group_members(group_id: int) -> list[tuple[int, int]]:
-    from inventory.models import MakerGroupMember
+    from makers.models import MakerGroupMember
 
     rows = db.session.execute(
         sa.select(MakerGroupMember.maker_id, MakerGroupMember.share_weight)

@@ -22,7 +22,8 @@ from core.exports import csv_text
 from core.extensions import db
 from core.money import format_rupiah
 from core.uploads import check_extension, open_image, refuse_markup
-from inventory.models import Maker, MakerGroupMember, PayoutMethod, Product, Sentra, StockLevel
+from inventory.models import Product, StockLevel
+from makers.models import Maker, MakerGroupMember, PayoutMethod
 from payouts import ledger
 from payouts.models import (
     Component,
@@ -36,6 +37,7 @@ from payouts.models import (
     RunStatus,
     TransactionKind,
 )
+from sentras.models import Sentra
 
 SLIP_DIR = "payout-slips"
 #: Pillow format of an accepted slip photo → (stored content type, extension, Pillow save format)

@@ -26,10 +26,11 @@ from core.menu import add_menu_item
 from core.money import terbilang
 from core.pdf import render_pdf
 from core.unit_of_work import refusals_flashed
-from inventory.models import Maker, PayoutMethod, Sentra
+from makers.models import Maker, PayoutMethod
 from payouts import bp, ledger, services
 from payouts.forms import ActionForm, CancelForm, PayLineForm, RunCreateForm, SlipUploadForm
 from payouts.models import LineStatus, PayoutLine, PayoutRun, RunStatus
+from sentras.models import Sentra
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response as BaseResponse

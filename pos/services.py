@@ -22,11 +22,11 @@ from core.audit import record_audit
 from core.db import utcnow
 from core.errors import Conflict, DomainError, Forbidden, ShiftClosed, ValidationFailed
 from core.extensions import db
-from inventory.models import Sentra
 from pos.models import Shift, ShiftStatus, VisitorTally
 from sales.models import Payment, PaymentMethod, Refund, Sale, SaleLine
 from sales.numbering import business_date_for
 from sales.services import is_manager_of
+from sentras.models import Sentra
 
 #: Indonesian banknotes and coins counted at shift close, largest first
 DENOMINATIONS = (100_000, 50_000, 20_000, 10_000, 5_000, 2_000, 1_000, 500, 200, 100)

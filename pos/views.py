@@ -23,7 +23,7 @@ from core.menu import add_menu_item
 from core.money import MoneyParseError, parse_rupiah
 from core.pdf import render_pdf
 from core.unit_of_work import refusals_flashed, rollback_now
-from inventory.models import ConsentPurpose, Sentra
+from makers.models import ConsentPurpose
 from pos import bp
 from pos.api import checked_approver
 from pos.forms import ShiftCloseForm, ShiftOpenForm
@@ -41,6 +41,7 @@ from pos.services import (
 from sales.models import PaymentMethod, Sale
 from sales.numbering import business_date_for
 from sales.services import refund_sale, refundable_quantities
+from sentras.models import Sentra
 
 add_menu_item("pos.index", "Kasir (POS)", "Buka sesi kasir, jual, cetak struk, tutup sesi",
               {"admin", "manager", "kasir"}, order=10)

@@ -14,8 +14,8 @@ from core.db import utcnow
 from core.extensions import db
 from core.menu import add_menu_item
 from core.pdf import render_pdf
-from inventory.models import Sentra
 from reports import bp, services
+from sentras.models import Sentra
 
 add_menu_item("reports.summary", "Laporan", "Omset, laba kotor, barang terjual, pengunjung, pencairan",
               roles={"admin", "manager"}, order=70)

@@ -31,7 +31,7 @@ from core.errors import (
 )
 from core.extensions import db
 from core.money import apply_bps, format_rupiah, round_cash
-from inventory.models import MovementKind, Product, Sentra
+from inventory.models import MovementKind, Product
 from inventory.stock import move_stock, stock_level
 from sales.models import (
     Channel,
@@ -45,6 +45,7 @@ from sales.models import (
 )
 from sales.numbering import business_date_for, issue_number
 from sales.signals import sale_recorded, sale_refunded
+from sentras.models import Sentra
 
 if TYPE_CHECKING:
     from pos.models import Shift

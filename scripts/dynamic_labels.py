@@ -17,7 +17,7 @@ import importlib.util
 import sys
 
 #: modules whose enums carry a user-facing Indonesian `label`
-ENUM_MODULES = ("inventory.models", "sales.models", "shop.models", "payouts.models", "pos.models",
+ENUM_MODULES = ("makers.models", "inventory.models", "sales.models", "shop.models", "payouts.models", "pos.models",
                 "accounts.models")
 #: (module, attribute) of dicts whose values, or strings, are shown through `_()`
 LABEL_SOURCES = (
@@ -28,7 +28,7 @@ LABEL_SOURCES = (
     ("reports.services", "GROUP_BUCKET"),
 )
 #: packages whose `views` module registers staff-menu entries at import
-MENU_PACKAGES = ("core", "accounts", "inventory", "pos", "shop", "payouts", "reports")
+MENU_PACKAGES = ("core", "sentras", "accounts", "makers", "inventory", "pos", "shop", "payouts", "reports")
 
 
 def dynamic_labels() -> dict[str, str]:

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 
 from core.errors import DomainError, NotFound, OutOfStock, ValidationFailed
 from core.extensions import db
-from inventory.models import Product, Sentra
+from inventory.models import Product
 from inventory.stock import stock_level
+from sentras.models import Sentra
 from shop.models import Cart, CartItem
 
 MAX_QUANTITY = 99

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from core.money import round_cash
-from inventory.models import PayoutMethod
+from makers.models import PayoutMethod
 from ops.integrity import verify
 from payouts import services as payout_services
 from payouts.models import LineStatus

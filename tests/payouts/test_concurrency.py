@@ -23,7 +23,7 @@ def test_concurrent_runs_for_one_sentra(app):
 
     def create(user_id: int) -> None:
         from accounts.models import User
-        from inventory.models import Sentra
+        from sentras.models import Sentra
 
         with app.app_context():
             try:

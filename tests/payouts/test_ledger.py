@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.extensions import db
-from inventory.models import PayoutMethod, SplitMode
+from inventory.models import SplitMode
+from makers.models import PayoutMethod
 from payouts import ledger, services
 from payouts.models import Component, LedgerEntry, LedgerTransaction, LineStatus, PayoutItem, RunStatus
 from sales.models import Channel

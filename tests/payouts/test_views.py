@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from core.extensions import db
-from inventory.models import PayoutMethod
+from makers.models import PayoutMethod
 from payouts import services
 from payouts.models import LineStatus, PayoutLine, PayoutRun, RunStatus
 from tests.factories import MakerFactory, MakerUserFactory

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from accounts.models import Role
 from core.exports import csv_cell, csv_text, is_formula_like
 from core.extensions import db
-from inventory.models import PayoutMethod
+from makers.models import PayoutMethod
 from payouts import services
 from tests.factories import MakerFactory, MakerUserFactory, UserFactory
 from tests.factories.payouts import key, product, refund, sell, shop

@@ -20,7 +20,8 @@ from werkzeug.datastructures import MultiDict
 
 from accounts.models import Role, User
 from core.extensions import db
-from inventory.models import PayoutMethod, Product
+from inventory.models import Product
+from makers.models import PayoutMethod
 from payouts import services as payout_services
 from sales.models import Sale
 from tests.conftest import csrf_token, login

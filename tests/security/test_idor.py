@@ -18,7 +18,9 @@ from PIL import Image
 from accounts.models import Role
 from core.extensions import db
 from inventory import services as inventory_services
-from inventory.models import PayoutMethod, Product
+from inventory.models import Product
+from makers import services as maker_services
+from makers.models import PayoutMethod
 from payouts import services as payout_services
 from payouts.models import PayoutLine, PayoutRun, RunStatus
 from pos.models import Shift, ShiftStatus
@@ -73,7 +75,7 @@ def world(app) -> World:
     payout_services.mark_run_paid(bks.manager2, run_b, references={ln.id: "TRF-B" for ln in run_b.lines})
     intake_b = inventory_services.receive_consignment(bks.manager, bks.sentra, maker_b, [(product_b, 3)],
                                                       client_key=key())
-    inventory_services.set_maker_photo(bks.manager, maker_b, _png())
+    maker_services.set_maker_photo(bks.manager, maker_b, _png())
     db.session.commit()
     guest = app.test_client()
     order_b = place_order(guest, lambda: csrf_token(guest),

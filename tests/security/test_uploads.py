@@ -14,9 +14,9 @@ from PIL import Image
 
 from core.errors import ValidationFailed
 from core.extensions import db
+from core.images import save_image
 from core.pdf import _url_fetcher
 from core.uploads import MAX_PIXELS
-from inventory.images import save_image
 from inventory.models import ProductPhoto
 from payouts import services as payouts
 from payouts.models import PayoutLine
