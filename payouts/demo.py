@@ -62,7 +62,7 @@ def load_run() -> int:
         return 0
     if not any(b.payable > 0 for b in ledger.all_maker_balances(sentra_id=sentra.id).values()):
         return 0
-    run = services.create_run(manager, sentra, cutoff_date=services.local_today(sentra), client_key=RUN_KEY,
+    run = services.create_run(manager, sentra, cutoff_date=sentra.local_date(), client_key=RUN_KEY,
                               note="Pencairan contoh (data demo)")
     services.approve_run(admin, run)
     services.mark_run_paid(admin, run, references={line.id: f"DEMO-TRF-{line.id:04d}" for line in run.lines})

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -109,10 +108,6 @@ def post(kind: TransactionKind, *, reference: str, client_key: str, actor_id: in
     ])
     db.session.flush()
     return txn
-
-
-def local_date(when: datetime, tz_name: str) -> date:
-    return when.astimezone(ZoneInfo(tz_name)).date()
 
 
 def line_terms(line, members: list[tuple[int, int]] | None = None) -> LineTerms:
@@ -226,7 +221,7 @@ def post_refund(refund, actor_id: int | None = None) -> LedgerTransaction:
                                  Component.ROUNDING))
     return post(TransactionKind.REFUND, reference=f"refund:{sale.number}:{refund.id}",
                 client_key=f"refund:{refund.id}", actor_id=actor_id or refund.created_by_id, sentra_id=sentra_id,
-                business_date=local_date(now, sale.sentra.timezone), entries=entries, sale_id=sale.id,
+                business_date=sale.sentra.local_date(now), entries=entries, sale_id=sale.id,
                 refund_id=refund.id, when=now)
 
 
@@ -348,7 +343,7 @@ def post_payout(line: PayoutLine, actor_id: int, when: datetime) -> LedgerTransa
         EntrySpec(credit, -line.amount, Component.PAYOUT, payout_line_id=line.id),
     ]
     return post(TransactionKind.PAYOUT, reference=f"payout:{run.id}:{line.id}", client_key=f"payout-line:{line.id}",
-                actor_id=actor_id, sentra_id=run.sentra_id, business_date=local_date(when, run.sentra.timezone),
+                actor_id=actor_id, sentra_id=run.sentra_id, business_date=run.sentra.local_date(when),
                 entries=entries, payout_line_id=line.id, when=when)
 
 

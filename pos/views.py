@@ -39,7 +39,6 @@ from pos.services import (
     visitor_count,
 )
 from sales.models import PaymentMethod, Sale
-from sales.numbering import business_date_for
 from sales.services import refund_sale, refundable_quantities
 from sentras.models import Sentra
 
@@ -184,7 +183,7 @@ def sale_history():
         sentra = next((s for s in sentras if str(s.id) == sentra_id), sentras[0] if sentras else None)
         if sentra is None:
             abort(404)
-        day = business_date_for(sentra.timezone, utcnow())
+        day = sentra.local_date(utcnow())
         if request.args.get("date"):
             from datetime import date
 

@@ -43,7 +43,7 @@ from sales.models import (
     SaleLine,
     SaleStatus,
 )
-from sales.numbering import business_date_for, issue_number
+from sales.numbering import issue_number
 from sales.signals import sale_recorded, sale_refunded
 from sentras.models import Sentra
 
@@ -190,7 +190,7 @@ def record_sale(
     payment_rows, rounding = _build_payments(total, payments)
 
     now = utcnow()
-    business_date = business_date_for(sentra.timezone or "Asia/Jakarta", offline.sold_at if offline else now)
+    business_date = sentra.local_date(offline.sold_at if offline else now)
     sale = Sale(
         sentra_id=sentra.id, channel=channel, status=SaleStatus.COMPLETED,
         cashier_id=getattr(actor, "id", None), shift_id=getattr(shift, "id", None),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -67,4 +67,4 @@ class Sentra(Model):
         """The Sentra's local `day` as UTC bounds `[start, end)`."""
         start = datetime.combine(day, time.min, tzinfo=self.zone)
         end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=self.zone)
-        return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+        return start.astimezone(UTC), end.astimezone(UTC)

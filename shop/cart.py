@@ -96,10 +96,7 @@ def _check_quantity(product: Product, quantity: int, service_date: date | None) 
 
 
 def _today(product: Product) -> date:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(product.sentra.timezone or "Asia/Jakarta")).date()
+    return product.sentra.local_date()
 
 
 def add_item(cart: Cart, product_id: int, quantity: int, service_date: date | None = None) -> CartItem:

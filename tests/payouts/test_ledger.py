@@ -98,7 +98,7 @@ def test_ledger_rows_are_immutable():
 
 
 def _run(s, **kw):
-    return services.create_run(s.manager, s.sentra, cutoff_date=services.local_today(s.sentra), client_key=key(), **kw)
+    return services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(), client_key=key(), **kw)
 
 
 def test_payout_run_pays_exact_entries_once_and_clawback_nets():
@@ -157,7 +157,7 @@ def test_bad_runs_are_refused_and_ledger_unchanged():
     sell(s, [(item, 1)])
     snapshot = ledger_snapshot()
     with pytest.raises(ValidationFailed) as error:
-        services.create_run(s.manager, s.sentra, cutoff_date=services.local_today(s.sentra) + timedelta(days=1),
+        services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date() + timedelta(days=1),
                             client_key=key())
     assert "masa depan" in error.value.errors["cutoff_date"]
     db.session.rollback()

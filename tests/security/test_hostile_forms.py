@@ -128,7 +128,7 @@ def world(app):
     bank = product(s.sentra, maker=MakerFactory(sentra=s.sentra, payout_method=PayoutMethod.BANK, bank_name="BRI",
                                                 account_number="123", account_holder="Siti"), price=50_000)
     sell(s, [(bank, 1)])
-    run = payout_services.create_run(s.manager, s.sentra, cutoff_date=payout_services.local_today(s.sentra),
+    run = payout_services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(),
                                      client_key=str(uuid.uuid4()))
     payout_services.approve_run(s.manager2, run)
     db.session.commit()

@@ -69,7 +69,7 @@ def world(app) -> World:
     sell(tmg, [(product_a, 1)])
     sale_b = sell(bks, [(product_b, 2)])
     refund(bks, sale_b, [(sale_b.lines[0].id, 1)])
-    run_b = payout_services.create_run(bks.manager, bks.sentra, cutoff_date=payout_services.local_today(bks.sentra),
+    run_b = payout_services.create_run(bks.manager, bks.sentra, cutoff_date=bks.sentra.local_date(),
                                        client_key=key())
     payout_services.approve_run(bks.manager2, run_b)
     payout_services.mark_run_paid(bks.manager2, run_b, references={ln.id: "TRF-B" for ln in run_b.lines})
@@ -80,7 +80,7 @@ def world(app) -> World:
     guest = app.test_client()
     order_b = place_order(guest, lambda: csrf_token(guest),
                           [(ShopProductFactory(sentra=bks.sentra, stock=2, name="Tenun Beta Online"), 1)])
-    month = payout_services.local_today(bks.sentra).strftime("%Y-%m")
+    month = bks.sentra.local_date().strftime("%Y-%m")
     return World(tmg, bks, maker_a, maker_b, user_a, user_b, product_a, product_b, sale_b, run_b,
                  run_b.lines[0], intake_b, order_b.fulfilments[0], order_b, month)
 

@@ -113,7 +113,7 @@ def test_a_refused_photo_upload_leaves_nothing_behind(client, login_as, csrf, ap
 def _payout_line() -> PayoutLine:
     s = shop()
     sell(s, [(product(s.sentra, price=10_000), 1)])
-    run = payouts.create_run(s.manager, s.sentra, cutoff_date=payouts.local_today(s.sentra), client_key=key())
+    run = payouts.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(), client_key=key())
     db.session.commit()
     return run.lines[0]
 
