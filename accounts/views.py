@@ -28,6 +28,7 @@ from core.extensions import db, login_manager
 from core.menu import add_menu_item
 from core.unit_of_work import commit_before_refusal, rollback_now
 from core.urls import safe_next
+from makers import services as maker_services
 from makers.models import Maker
 from sentras.models import Sentra
 
@@ -225,9 +226,8 @@ def maker_user_create():
     if form.validate_on_submit():
         maker_id = form.maker_id.data if isinstance(form.maker_id.data, int) and form.maker_id.data > 0 else None
         try:
-            user = services.create_user(
-                current_user, name=form.name.data, role=Role.MAKER, phone=form.phone.data,
-                pin=form.pin.data, maker_id=maker_id,
+            user = maker_services.create_maker_login(
+                current_user, name=form.name.data, phone=form.phone.data, pin=form.pin.data, maker_id=maker_id,
             )
             db.session.flush()
         except ValidationFailed as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from accounts.models import Role, User
+from accounts.models import User
 from core.extensions import db
 from makers import services
 from makers.models import ConsentGiver, ConsentPurpose, Maker, MakerGroup
@@ -100,7 +100,7 @@ def _loaded_maker(name: str) -> Maker:
 
 
 def load_maker_logins() -> int:
-    from accounts.services import create_user, normalise_phone
+    from accounts.services import normalise_phone
 
     created = 0
     for name, phone, pin in MAKER_LOGINS:
@@ -108,7 +108,7 @@ def load_maker_logins() -> int:
         if maker is None or db.session.scalar(sa.select(User.id).where(
                 sa.or_(User.maker_id == maker.id, User.phone == normalise_phone(phone)))):
             continue
-        create_user(None, name=name, role=Role.MAKER, phone=phone, pin=pin, maker_id=maker.id)
+        services.create_maker_login(None, name=name, phone=phone, pin=pin, maker_id=maker.id)
         created += 1
     return created
 

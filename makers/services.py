@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from accounts.models import Role, User
 from core.audit import record_audit
 from core.db import utcnow
 from core.errors import ValidationFailed
@@ -329,3 +330,38 @@ def update_group(actor, group: MakerGroup, data: Mapping[str, Any],
     if before != after:
         record_audit(actor, "group.update", group, before=before, after=after)
     return group
+
+
+# --- Maker logins ------------------------------------------------------------------------------
+
+def create_maker_login(actor, *, name: str, phone: str | None, pin: str | None, maker_id: int | None) -> User:
+    """A maker's login (phone + PIN) for an existing maker without one; the PIN must not be guessable."""
+    from accounts.services import maker_pin_problems, normalise_phone
+
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Nama wajib diisi."
+    try:
+        phone = normalise_phone(phone or "")
+    except ValueError as exc:
+        errors["phone"] = str(exc)
+    maker = db.session.get(Maker, maker_id) if maker_id is not None else None
+    if problem := maker_pin_problems(pin or "", maker, phone):
+        errors["pin"] = problem
+    if maker is None:
+        errors["maker_id"] = "Pilih data pembuat (PM) yang sudah terdaftar."
+    elif db.session.scalar(sa.select(User.id).where(User.maker_id == maker_id)):
+        errors["maker_id"] = "Pembuat ini sudah punya akun."
+    if phone and "phone" not in errors and db.session.scalar(sa.select(User.id).where(User.phone == phone)):
+        errors["phone"] = "Nomor HP ini sudah dipakai akun lain."
+    if errors:
+        raise ValidationFailed(errors)
+    assert pin is not None  # checked above
+    user = User(name=name, role=Role.MAKER, email=None, phone=phone, maker_id=maker_id)
+    user.set_pin(pin)
+    db.session.add(user)
+    db.session.flush()
+    record_audit(actor, "user.create", user, after={"name": name, "role": Role.MAKER.value, "email": None,
+                                                     "phone": phone, "sentras": []})
+    return user
