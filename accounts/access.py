@@ -6,32 +6,20 @@ Someone else's object answers 404, not 403, so ids cannot be probed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 
-from flask import abort
-from flask_login import current_user, login_required
+import sqlalchemy as sa
+from flask import abort, request
+from flask_login import current_user
 
 from accounts.models import Role, User
+from core.access import roles_required as core_roles_required
+from core.extensions import db
+from sentras.models import Sentra
 
 
 def roles_required(*roles: Role) -> Callable:
     """Login required, and the user must have one of `roles`; otherwise 403."""
-
-    allowed = frozenset(Role(r) for r in roles)
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if current_user.role not in allowed:
-                abort(403)
-            return view(*args, **kwargs)
-
-        # Read by the access sweep test (and by outer decorators through functools.wraps).
-        wrapped.allowed_roles = allowed  # type: ignore[attr-defined]
-        return wrapped
-
-    return decorator
+    return core_roles_required(*(Role(r) for r in roles))
 
 
 staff_required = roles_required(Role.ADMIN, Role.MANAGER, Role.KASIR)
@@ -57,3 +45,39 @@ def scoped_sentra_ids(user: User) -> set[int] | None:
     if user.role == Role.ADMIN:
         return None
     return user.sentra_ids
+
+
+def scope_to_user(query, column):
+    """`query` limited to rows whose `column` (a sentra id) the current user may see."""
+    ids = scoped_sentra_ids(current_user)
+    return query if ids is None else query.where(column.in_(ids))
+
+
+def my_sentras() -> list[Sentra]:
+    """The active Sentras the current user works at (admins: all), by code."""
+    return list(db.session.scalars(scope_to_user(sa.select(Sentra).where(Sentra.is_active.is_(True)), Sentra.id)
+                                   .order_by(Sentra.code)))
+
+
+def current_sentra() -> Sentra:
+    """The Sentra a page works on: `?sentra=<id>` (checked: 404 otherwise) or the user's first one."""
+    raw = request.values.get("sentra", type=int)
+    if raw is not None:
+        require_sentra_access(current_user, raw)
+        sentra = db.session.get(Sentra, raw)
+        if sentra is None:
+            abort(404)
+        return sentra
+    sentras = my_sentras()
+    if not sentras:
+        abort(404)
+    return sentras[0]
+
+
+def get_scoped_or_404(model, ident: int):
+    """A row with a `sentra_id` by primary key; 404 when missing or at another Sentra."""
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    require_sentra_access(current_user, obj.sentra_id)
+    return obj

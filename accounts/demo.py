@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from accounts.models import Role, User
 from core.extensions import db
-from inventory.models import Sentra
+from sentras.models import Sentra
 
 DEMO_PASSWORD = "sentra-demo-2026"
 STAFF = [

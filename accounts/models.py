@@ -15,7 +15,8 @@ from core.db import UTCDateTime, utcnow
 from core.extensions import Model, db
 
 if TYPE_CHECKING:
-    from inventory.models import Maker, Sentra
+    from makers.models import Maker
+    from sentras.models import Sentra
 
 
 class Role(enum.StrEnum):

@@ -130,7 +130,8 @@ def pin_problems(pin: str, *, birth_date: date | None = None, phones: tuple[str 
     return None
 
 
-def _maker_pin_problems(pin: str, maker, phone: str | None) -> str | None:
+def maker_pin_problems(pin: str, maker, phone: str | None) -> str | None:
+    """Why a maker's PIN is refused (guessable from their birth date or phone numbers), or None."""
     return pin_problems(pin, birth_date=maker.birth_date if maker else None,
                         phones=(phone, maker.phone if maker else None))
 
@@ -310,13 +311,10 @@ def create_user(
     role: Role,
     email: str | None = None,
     password: str | None = None,
-    phone: str | None = None,
-    pin: str | None = None,
-    maker_id: int | None = None,
     sentra_ids: list[int] | None = None,
 ) -> User:
-    """Create a staff user (e-mail + password) or a maker login (phone + PIN)."""
-    from inventory.models import Maker, Sentra
+    """Create a staff or buyer user (e-mail + password). Maker logins: `makers.services.create_maker_login`."""
+    from sentras.models import Sentra
 
     errors: dict[str, str] = {}
     role = Role(role)
@@ -324,29 +322,14 @@ def create_user(
     if not name:
         errors["name"] = "Nama wajib diisi."
     if role == Role.MAKER:
-        try:
-            phone = normalise_phone(phone or "")
-        except ValueError as exc:
-            errors["phone"] = str(exc)
-        maker = db.session.get(Maker, maker_id) if maker_id is not None else None
-        if problem := _maker_pin_problems(pin or "", maker, phone):
-            errors["pin"] = problem
-        if maker is None:
-            errors["maker_id"] = "Pilih data pembuat (PM) yang sudah terdaftar."
-        elif db.session.scalar(sa.select(User.id).where(User.maker_id == maker_id)):
-            errors["maker_id"] = "Pembuat ini sudah punya akun."
-        if phone and "phone" not in errors and db.session.scalar(sa.select(User.id).where(User.phone == phone)):
-            errors["phone"] = "Nomor HP ini sudah dipakai akun lain."
-        email = None
-    else:
-        email = (email or "").strip().lower()
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-            errors["email"] = "Alamat e-mail tidak valid."
-        elif db.session.scalar(sa.select(User.id).where(User.email == email)):
-            errors["email"] = "E-mail ini sudah dipakai akun lain."
-        if problem := password_problems(password or "", (name, email)):
-            errors["password"] = problem
-        phone = None
+        raise ValueError("maker logins are created by makers.services.create_maker_login")
+    email = (email or "").strip().lower()
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        errors["email"] = "Alamat e-mail tidak valid."
+    elif db.session.scalar(sa.select(User.id).where(User.email == email)):
+        errors["email"] = "E-mail ini sudah dipakai akun lain."
+    if problem := password_problems(password or "", (name, email)):
+        errors["password"] = problem
     sentras = []
     if role in (Role.MANAGER, Role.KASIR):
         if not sentra_ids:
@@ -358,24 +341,20 @@ def create_user(
     if errors:
         raise ValidationFailed(errors)
 
-    user = User(name=name, role=role, email=email, phone=phone, maker_id=maker_id if role == Role.MAKER else None)
-    if role == Role.MAKER:
-        assert pin is not None  # checked above
-        user.set_pin(pin)
-    else:
-        assert password is not None  # checked above
-        user.set_password(password)
+    assert password is not None  # checked above
+    user = User(name=name, role=role, email=email, phone=None, maker_id=None)
+    user.set_password(password)
     user.sentras = sentras
     db.session.add(user)
     db.session.flush()
     record_audit(actor, "user.create", user, after={"name": name, "role": role.value, "email": email,
-                                                     "phone": phone, "sentras": [s.code for s in sentras]})
+                                                     "phone": None, "sentras": [s.code for s in sentras]})
     return user
 
 
 def update_user_access(actor: User, user: User, *, role: Role, sentra_ids: list[int], active: bool) -> User:
     """Change a user's role, Sentras and active flag; any change ends the user's sessions."""
-    from inventory.models import Sentra
+    from sentras.models import Sentra
 
     role = Role(role)
     if (role == Role.MAKER) != (user.role == Role.MAKER):
@@ -407,7 +386,7 @@ def reset_maker_pin(actor: User, user: User, new_pin: str, *, now: datetime | No
     """Give a maker a new PIN: lifts a PIN block and any wait, ends the maker's sessions."""
     if user.role != Role.MAKER:
         raise ValidationFailed({"pin": "PIN hanya untuk akun pembuat."})
-    if problem := _maker_pin_problems(new_pin, user.maker, user.phone):
+    if problem := maker_pin_problems(new_pin, user.maker, user.phone):
         raise ValidationFailed({"pin": problem})
     was_blocked = is_pin_blocked(user)
     user.set_pin(new_pin)

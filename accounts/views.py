@@ -13,7 +13,6 @@ from accounts.access import admin_required
 from accounts.forms import (
     STAFF_ROLE_CHOICES,
     MakerLoginForm,
-    MakerUserForm,
     PinResetForm,
     StaffLoginForm,
     StaffUserForm,
@@ -27,7 +26,7 @@ from core.errors import DomainError, ValidationFailed
 from core.extensions import db, login_manager
 from core.unit_of_work import commit_before_refusal, rollback_now
 from core.urls import safe_next
-from inventory.models import Maker, Sentra
+from sentras.models import Sentra
 
 login_manager.user_loader(services.load_user)
 login_manager.login_view = "accounts.login"
@@ -161,8 +160,10 @@ def user_list():
     if (form.sentra.data or "").isdigit():
         sentra_id = int(form.sentra.data)
         # Staff are assigned to Sentras; a maker login belongs to its maker's Sentra.
-        query = query.where(sa.or_(User.sentras.any(Sentra.id == sentra_id),
-                                   User.maker.has(Maker.sentra_id == sentra_id)))
+        # (makers sit above accounts: the makers table is read through the metadata)
+        makers = db.metadata.tables["makers"]
+        of_sentra = sa.select(makers.c.id).where(makers.c.sentra_id == sentra_id)
+        query = query.where(sa.or_(User.sentras.any(Sentra.id == sentra_id), User.maker_id.in_(of_sentra)))
     search = (form.q.data or "").strip()[:120]
     if search:
         pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -202,42 +203,6 @@ def user_create():
     elif request.method == "POST":
         status = 422
     return render_template("accounts/user_form.html", form=form), status
-
-
-@bp.route("/pengguna/baru-pembuat", methods=["GET", "POST"])
-@admin_required
-def maker_user_create():
-    form = MakerUserForm()
-    with_login = sa.select(User.maker_id).where(User.maker_id.is_not(None))
-    makers = db.session.scalars(
-        sa.select(Maker).where(Maker.id.not_in(with_login), Maker.is_active.is_(True)).order_by(Maker.name)
-    )
-    form.maker_id.choices = [("", _("— pilih pembuat —"))] + [
-        (m.id, f"{m.name} ({m.sentra.code})") for m in makers
-    ]
-    status = 200
-    if form.validate_on_submit():
-        maker_id = form.maker_id.data if isinstance(form.maker_id.data, int) and form.maker_id.data > 0 else None
-        try:
-            user = services.create_user(
-                current_user, name=form.name.data, role=Role.MAKER, phone=form.phone.data,
-                pin=form.pin.data, maker_id=maker_id,
-            )
-            db.session.flush()
-        except ValidationFailed as error:
-            _apply_errors(form, error)
-            status = 422
-        except IntegrityError:
-            rollback_now()
-            form.phone.errors.append(_("Nomor HP atau pembuat ini sudah punya akun."))
-            status = 422
-        else:
-            flash(_("Akun pembuat %(name)s dibuat. Berikan PIN secara langsung, jangan lewat pesan.",
-                    name=user.name), "success")
-            return redirect(url_for("accounts.user_list"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("accounts/maker_user_form.html", form=form), status
 
 
 @bp.route("/pengguna/<int:user_id>/akses", methods=["GET", "POST"])

@@ -15,11 +15,11 @@ from flask import Blueprint, Flask
 import config as app_config
 
 #: every domain package, lowest layer first (core ← … ← app)
-DOMAIN_PACKAGES = ("accounts", "inventory", "sales", "pos", "shop", "payouts", "reports", "ops")
+DOMAIN_PACKAGES = ("sentras", "accounts", "makers", "inventory", "sales", "pos", "shop", "payouts", "reports", "ops")
 
 #: the modules that attach routes to a blueprint; nothing else imports a view
-ROUTE_MODULES = ("app.views", "accounts.views", "inventory.views", "inventory.api", "pos.views", "pos.api",
-                 "shop.views", "payouts.views", "reports.views")
+ROUTE_MODULES = ("app.views", "sentras.views", "accounts.views", "makers.views", "inventory.views", "inventory.api",
+                 "pos.views", "pos.api", "shop.views", "payouts.views", "reports.views")
 
 #: site-wide routes: health check, language switch, staff home, staff alerts
 bp = Blueprint("app", __name__)

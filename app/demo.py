@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import importlib
 
-DEMO_MODULES = ("inventory.demo_sentras", "accounts.demo", "inventory.demo", "shop.demo", "pos.demo", "payouts.demo")
+DEMO_MODULES = ("sentras.demo", "accounts.demo", "makers.demo", "inventory.demo", "shop.demo", "pos.demo",
+                "payouts.demo")
 
 
 def load_demo_data() -> dict[str, int]:

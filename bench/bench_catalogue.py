@@ -29,17 +29,9 @@ def seed(db, n_products: int) -> None:
     import sqlalchemy as sa
 
     from accounts.models import Role, User
-    from inventory.models import (
-        Cluster,
-        Consent,
-        ConsentGiver,
-        ConsentPurpose,
-        Maker,
-        Product,
-        Program,
-        Sentra,
-        StockLevel,
-    )
+    from inventory.models import Product, StockLevel
+    from makers.models import Cluster, Consent, ConsentGiver, ConsentPurpose, Maker, Program
+    from sentras.models import Sentra
 
     admin = User(name="Admin", role=Role.ADMIN, email="admin@bench.local")
     db.session.add(admin)

@@ -32,9 +32,11 @@ CHUNK_SALES = 20_000
 
 
 def generate(db, n_lines: int, n_makers: int, seed: int = 7) -> None:
-    from inventory.models import Maker, Product, Sentra
+    from inventory.models import Product
+    from makers.models import Maker
     from payouts.models import LedgerAccount, LedgerEntry, LedgerTransaction
     from sales.models import Sale, SaleLine
+    from sentras.models import Sentra
 
     rng = random.Random(seed)
     session = db.session

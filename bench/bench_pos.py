@@ -31,10 +31,12 @@ def main() -> None:
     from app import create_app
     from config import TestConfig
     from core.extensions import db
-    from inventory.models import Maker, MovementKind, Product, Sentra
+    from inventory.models import MovementKind, Product
     from inventory.stock import move_stock
+    from makers.models import Maker
     from pos.models import Shift
     from sales.models import Sale
+    from sentras.models import Sentra
     from tests.conftest import csrf_token, login
 
     url = args.db or f"sqlite:///{tempfile.mkdtemp(prefix='bench-pos-')}/bench.db"

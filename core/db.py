@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -12,6 +13,12 @@ from sqlalchemy.types import TypeDecorator
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def enum_column(cls: type[enum.Enum], length: int = 24) -> sa.Enum:
+    """A string enum column storing member values (VARCHAR + validation, no native ENUM type)."""
+    return sa.Enum(cls, native_enum=False, length=length, validate_strings=True,
+                   values_callable=lambda e: [m.value for m in e])
 
 
 class UTCDateTime(TypeDecorator):

@@ -9,7 +9,15 @@ themselves; use them only for fields that have a `DataRequired` validator.
 from datetime import date
 from typing import TYPE_CHECKING
 
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import DateField, EmailField, IntegerField, PasswordField, StringField, TelField
+from wtforms.validators import ValidationError
+
+from core.errors import ValidationFailed
+from core.money import MoneyParseError, parse_rupiah
 
 if TYPE_CHECKING:
     class RequiredStringField(StringField):
@@ -60,3 +68,71 @@ else:
     RequiredTelField = TelField
     RequiredDateField = DateField
     RequiredIntegerField = IntegerField
+
+
+class RupiahField(StringField):
+    """Text as typed ("150.000", "150rb"); the parsed integer rupiah is in `.amount` after validation."""
+
+    amount: int | None = None
+
+    def __init__(self, *args, required: bool = True, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
+        super().__init__(*args, **kwargs)
+        self.required = required
+
+    def pre_validate(self, form):
+        self.amount = None
+        # A field missing from the POST keeps the edited object's value (an int): never crash on it.
+        text = "" if self.data is None else str(self.data).strip()
+        if not text:
+            if self.required:
+                raise ValidationError(_l("Wajib diisi."))
+            self.amount = 0
+            return
+        try:
+            self.amount = parse_rupiah(text)
+        except MoneyParseError as error:
+            raise ValidationError(str(error)) from None
+
+
+def apply_errors(form, errors: dict[str, str], aliases: dict[str, str] | None = None) -> None:
+    """Show service errors (field → message) next to the matching field, or at the top of the form.
+
+    `lines-3` / `members-3` name row 3 of the `lines` / `members` field list (its `qty` /
+    `share_weight`); `aliases` maps a service field name to a form field name.
+    """
+    for name, message in errors.items():
+        field = None
+        if name.startswith(("lines-", "members-")):
+            list_name, index = name.split("-", 1)
+            entries = form._fields[list_name].entries
+            if index.isdigit() and int(index) < len(entries):
+                field = entries[int(index)].form._fields.get("qty" if list_name == "lines" else "share_weight")
+        else:
+            field = form._fields.get((aliases or {}).get(name, name))
+        if field is None:
+            form.form_errors.append(message)
+        else:
+            field.errors = [*field.errors, message]
+    form._errors = None
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("Foto produk (JPEG, PNG atau WebP)"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
+
+
+def save_photo_upload(form: PhotoForm, save) -> bool:
+    """Read the upload (at most one byte over the cap, so the service can refuse it) and save.
+
+    False, with the errors on the form and nothing written, when the form or the image is refused.
+    """
+    if form.validate_on_submit():
+        upload = form.photo.data
+        data = upload.read(int(current_app.config["UPLOAD_IMAGE_MAX_BYTES"]) + 1) if upload else b""
+        try:
+            save(data, upload.filename if upload else None)
+        except ValidationFailed as error:
+            apply_errors(form, error.errors)
+        else:
+            return True
+    return False

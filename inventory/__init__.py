@@ -1,4 +1,4 @@
-"""Sentras, makers and groups, products, consigned stock and its movements."""
+"""Products, consigned stock and its movements, intakes, labels."""
 
 from flask import Blueprint, Flask
 
@@ -19,9 +19,5 @@ def init_app(app: Flask) -> None:
                   {"admin", "manager"}, order=23)
     add_menu_item("inventory.transfer", "Transfer stok", "Kirim barang ke Sentra lain",
                   {"admin", "manager"}, order=24)
-    add_menu_item("inventory.maker_list", "Pembuat (PM)", "Data pembuat, izin data dan pembayaran",
-                  {"admin", "manager"}, order=25)
-    add_menu_item("inventory.group_list", "Kelompok (KUBE)", "Anggota dan bobot bagian", {"admin", "manager"}, order=26)
     add_menu_item("inventory.label_select", "Cetak label", "Lembar label barcode A4", {"admin", "manager", "kasir"},
                   order=27)
-    add_menu_item("inventory.sentra_list", "Sentra", "Data Sentra dan zona waktu", {"admin"}, order=80)

@@ -9,6 +9,7 @@ from accounts.access import scoped_sentra_ids, staff_required
 from core.errors import NotFound
 from inventory import bp, services
 from inventory.stock import stock_level
+from makers.services import public_maker_name
 
 
 @bp.get("/api/produk")
@@ -29,5 +30,5 @@ def api_product_lookup():
         id=product.id, sku=product.sku, barcode=product.barcode, name=product.name, price=product.price,
         kind=product.kind.value, sentra_id=product.sentra_id,
         stock=stock_level(product.id, sentra_id) if product.is_stock_tracked else None,
-        maker_name=services.public_maker_name(product),
+        maker_name=public_maker_name(product),
     )

@@ -1,4 +1,4 @@
-"""Inventory forms: shape only (types, required fields, money parsing); rules live in services."""
+"""Product, photo, intake and stock forms: shape only (types, required fields, money parsing)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -21,19 +19,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from core.forms import RequiredStringField
-from core.money import MoneyParseError, parse_rupiah
-from inventory.models import (
-    Cluster,
-    ConsentGiver,
-    ConsentPurpose,
-    GroupKind,
-    PayoutMethod,
-    ProductKind,
-    Program,
-    SplitMode,
-)
-from inventory.services import TIMEZONES
+from core.forms import RequiredStringField, RupiahField
+from inventory.models import ProductKind, SplitMode
 
 
 def parse_percent_bps(text: str) -> int:
@@ -58,31 +45,6 @@ def new_client_key() -> str:
     return str(uuid.uuid4())
 
 
-class RupiahField(StringField):
-    """Text as typed ("150.000", "150rb"); the parsed integer rupiah is in `.amount` after validation."""
-
-    amount: int | None = None
-
-    def __init__(self, *args, required: bool = True, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
-        super().__init__(*args, **kwargs)
-        self.required = required
-
-    def pre_validate(self, form):
-        self.amount = None
-        # A field missing from the POST keeps the edited object's value (an int): never crash on it.
-        text = "" if self.data is None else str(self.data).strip()
-        if not text:
-            if self.required:
-                raise ValidationError(_l("Wajib diisi."))
-            self.amount = 0
-            return
-        try:
-            self.amount = parse_rupiah(text)
-        except MoneyParseError as error:
-            raise ValidationError(str(error)) from None
-
-
 class ClientKeyForm(FlaskForm):
     #: idempotency key generated when the form is shown; a double submit replays the first result
     client_key = HiddenField()
@@ -90,74 +52,6 @@ class ClientKeyForm(FlaskForm):
     def ensure_client_key(self) -> None:
         if not self.client_key.data:
             self.client_key.data = new_client_key()
-
-
-class SentraForm(FlaskForm):
-    code = RequiredStringField(_l("Kode (2–8 huruf kapital)"), validators=[DataRequired(_l("Kode wajib diisi.")),
-                                                                           Length(max=8)])
-    name = RequiredStringField(_l("Nama Sentra"), validators=[DataRequired(_l("Nama wajib diisi.")), Length(max=160)])
-    balai = RequiredStringField(_l("Balai induk"), validators=[DataRequired(_l("Balai induk wajib diisi.")),
-                                                                Length(max=160)])
-    city = RequiredStringField(_l("Kota/kabupaten"), validators=[DataRequired(_l("Kota wajib diisi.")), Length(max=80)])
-    province = RequiredStringField(_l("Provinsi"),
-                                   validators=[DataRequired(_l("Provinsi wajib diisi.")), Length(max=80)])
-    timezone = SelectField(_l("Zona waktu"), choices=[
-        (TIMEZONES[0], "WIB (Asia/Jakarta)"), (TIMEZONES[1], "WITA (Asia/Makassar)"),
-        (TIMEZONES[2], "WIT (Asia/Jayapura)")], validate_choice=False)
-    address = TextAreaField(_l("Alamat"), validators=[Optional()])
-    opening_hours = StringField(_l("Jam buka"), validators=[Optional(), Length(max=200)])
-    about = TextAreaField(_l("Tentang Sentra"), validators=[Optional()])
-    receipt_header = TextAreaField(_l("Kepala struk"), validators=[Optional()])
-    receipt_footer = TextAreaField(_l("Kaki struk"), validators=[Optional()])
-    tax_bps = StringField(_l("Pajak (basis poin, 0 = harga tanpa pajak)"), default="0")
-    hold_days = StringField(_l("Masa tahan pendapatan (hari)"), default="7")
-    shipping_fee = RupiahField(_l("Ongkos kirim pesanan online"), required=False, default="0")
-    is_active = BooleanField(_l("Aktif"), default=True)
-
-
-class MakerForm(FlaskForm):
-    sentra_id = SelectField(_l("Sentra"), coerce=int, validate_choice=False)
-    name = RequiredStringField(_l("Nama lengkap"), validators=[DataRequired(_l("Nama lengkap wajib diisi.")),
-                                                               Length(max=120)])
-    public_name = StringField(_l("Nama tampilan (mis. Bu Sri)"), validators=[Optional(), Length(max=120)])
-    cluster = SelectField(_l("Klaster"), choices=[(c.value, c.label) for c in Cluster])
-    program = SelectField(_l("Program"), choices=[(p.value, p.label) for p in Program])
-    phone = StringField(_l("Nomor HP"), validators=[Optional(), Length(max=20)],
-                        render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "off"})
-    birth_date = DateField(_l("Tanggal lahir"), validators=[Optional()])
-    is_minor = BooleanField(_l("Di bawah 18 tahun (perlu wali)"))
-    guardian_name = StringField(_l("Nama wali / pendamping"), validators=[Optional(), Length(max=120)])
-    guardian_relation = StringField(_l("Hubungan wali"), validators=[Optional(), Length(max=60)])
-    story = TextAreaField(_l("Cerita pembuat"), validators=[Optional()])
-    payout_method = SelectField(_l("Cara pembayaran pendapatan"), choices=[(m.value, m.label) for m in PayoutMethod])
-    bank_name = StringField(_l("Nama bank"), validators=[Optional(), Length(max=80)])
-    account_number = StringField(_l("Nomor rekening"), validators=[Optional(), Length(max=40)])
-    account_holder = StringField(_l("Nama pemilik rekening"), validators=[Optional(), Length(max=120)])
-    ewallet_provider = StringField(_l("Dompet digital"), validators=[Optional(), Length(max=40)])
-    ewallet_number = StringField(_l("Nomor dompet digital"), validators=[Optional(), Length(max=20)])
-
-
-class ConsentForm(FlaskForm):
-    purpose = SelectField(_l("Penggunaan data"), choices=[(p.value, p.label) for p in ConsentPurpose])
-    given_by = SelectField(_l("Izin diberikan oleh"), choices=[
-        (ConsentGiver.MAKER.value, _l("Pembuat sendiri")), (ConsentGiver.GUARDIAN.value, _l("Wali / pendamping"))])
-    given_by_name = RequiredStringField(_l("Nama pemberi izin"),
-                                        validators=[DataRequired(_l("Nama pemberi izin wajib diisi.")),
-                                                    Length(max=120)])
-
-
-class MemberForm(Form):
-    maker_id = SelectField(_l("Anggota"), validate_choice=False)
-    share_weight = StringField(_l("Bobot bagian"), render_kw={"inputmode": "numeric"})
-
-
-class GroupForm(FlaskForm):
-    sentra_id = SelectField(_l("Sentra"), coerce=int, validate_choice=False)
-    name = RequiredStringField(_l("Nama kelompok"), validators=[DataRequired(_l("Nama kelompok wajib diisi.")),
-                                                                Length(max=120)])
-    kind = SelectField(_l("Jenis"), choices=[(GroupKind.KUBE.value, "KUBE"),
-                                             (GroupKind.CO_MAKERS.value, _l("Pembuat bersama"))])
-    members = FieldList(FormField(MemberForm), min_entries=6, max_entries=30)
 
 
 class ProductForm(FlaskForm):
@@ -198,10 +92,6 @@ class ProductForm(FlaskForm):
     def validate_daily_capacity(self, field):
         if field.data and not re.fullmatch(r"\d{1,6}", field.data.strip()):
             raise ValidationError(_l("Kapasitas harian harus bilangan bulat."))
-
-
-class PhotoForm(FlaskForm):
-    photo = FileField(_l("Foto produk (JPEG, PNG atau WebP)"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
 
 
 class IntakeLineForm(Form):

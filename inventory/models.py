@@ -1,225 +1,21 @@
-"""Sentras, makers (penerima manfaat) and their groups, products, and the stock ledger."""
+"""Products (goods and services/tickets), their photos, consignment intakes and the stock ledger."""
 
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import UTCDateTime, utcnow
+from core.db import UTCDateTime, enum_column, utcnow
 from core.extensions import Model
+from makers.models import Maker, MakerGroup
+from sentras.models import Sentra
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-
-def _enum(cls: type[enum.Enum], length: int = 24) -> sa.Enum:
-    return sa.Enum(cls, native_enum=False, length=length, validate_strings=True,
-                   values_callable=lambda e: [m.value for m in e])
-
-
-class Sentra(Model):
-    """A Sentra Kreasi ATENSI shop; its "day" is in its own time zone."""
-
-    __tablename__ = "sentras"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: short code used in sale numbers, e.g. TMG in TMG-20261123-0042
-    code: Mapped[str] = mapped_column(sa.String(8), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(160))
-    #: the parent Balai / Balai Besar / Loka
-    balai: Mapped[str] = mapped_column(sa.String(160))
-    city: Mapped[str] = mapped_column(sa.String(80))
-    province: Mapped[str] = mapped_column(sa.String(80))
-    #: IANA zone: Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT)
-    timezone: Mapped[str] = mapped_column(sa.String(40), default="Asia/Jakarta")
-    address: Mapped[str] = mapped_column(sa.Text, default="")
-    opening_hours: Mapped[str] = mapped_column(sa.String(200), default="")
-    about: Mapped[str] = mapped_column(sa.Text, default="")
-    receipt_header: Mapped[str] = mapped_column(sa.Text, default="")
-    receipt_footer: Mapped[str] = mapped_column(sa.Text, default="")
-    #: VAT in basis points added on top of prices; 0 = prices include no tax (the default)
-    tax_bps: Mapped[int] = mapped_column(sa.Integer, default=0)
-    #: days before counter earnings become payable to makers
-    hold_days: Mapped[int] = mapped_column(sa.Integer, default=7)
-    #: flat delivery fee for online orders from this Sentra
-    shipping_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    __table_args__ = (
-        sa.CheckConstraint("tax_bps >= 0 AND tax_bps <= 10000", name="tax_bps_range"),
-        sa.CheckConstraint("hold_days >= 0", name="hold_days_non_negative"),
-        sa.CheckConstraint("shipping_fee >= 0", name="shipping_fee_non_negative"),
-    )
-
-    @property
-    def timezone_label(self) -> str:
-        from core.i18n import TIMEZONE_LABELS
-
-        return TIMEZONE_LABELS.get(self.timezone, self.timezone)
-
-
-class Cluster(enum.StrEnum):
-    ANAK = "anak"
-    LANSIA = "lanjut_usia"
-    DISABILITAS = "disabilitas"
-    NAPZA = "napza"
-    TUNA_SOSIAL = "tuna_sosial"
-
-    @property
-    def label(self) -> str:
-        return {
-            "anak": "Anak",
-            "lanjut_usia": "Lanjut usia",
-            "disabilitas": "Penyandang disabilitas",
-            "napza": "Korban penyalahgunaan NAPZA",
-            "tuna_sosial": "Tuna sosial & korban perdagangan orang",
-        }[self.value]
-
-
-class Program(enum.StrEnum):
-    ATENSI = "atensi"
-    PKH = "pkh"
-    KUBE = "kube"
-    PROKUS = "prokus"
-
-    @property
-    def label(self) -> str:
-        return {"atensi": "ATENSI", "pkh": "PKH", "kube": "KUBE", "prokus": "Prokus"}[self.value]
-
-
-class PayoutMethod(enum.StrEnum):
-    CASH = "cash"
-    BANK = "bank"
-    EWALLET = "ewallet"
-    SAVINGS = "savings"
-
-    @property
-    def label(self) -> str:
-        return {"cash": "Tunai", "bank": "Transfer bank", "ewallet": "Dompet digital",
-                "savings": "Simpan sebagai tabungan"}[self.value]
-
-
-class Maker(Model):
-    """A penerima manfaat who makes goods. Personal data is never public without consent."""
-
-    __tablename__ = "makers"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(120))
-    #: the name shown publicly (receipts, shop) when consent is given, e.g. "Bu Sri"
-    public_name: Mapped[str] = mapped_column(sa.String(120))
-    cluster: Mapped[Cluster] = mapped_column(_enum(Cluster))
-    program: Mapped[Program] = mapped_column(_enum(Program))
-    phone: Mapped[str | None] = mapped_column(sa.String(20))
-    birth_date: Mapped[date | None] = mapped_column(sa.Date)
-    is_minor: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    #: guardian or pendamping (required for a minor)
-    guardian_name: Mapped[str] = mapped_column(sa.String(120), default="")
-    guardian_relation: Mapped[str] = mapped_column(sa.String(60), default="")
-    story: Mapped[str] = mapped_column(sa.Text, default="")
-    photo_path: Mapped[str | None] = mapped_column(sa.String(200))
-    payout_method: Mapped[PayoutMethod] = mapped_column(_enum(PayoutMethod), default=PayoutMethod.CASH)
-    bank_name: Mapped[str] = mapped_column(sa.String(80), default="")
-    account_number: Mapped[str] = mapped_column(sa.String(40), default="")
-    account_holder: Mapped[str] = mapped_column(sa.String(120), default="")
-    ewallet_provider: Mapped[str] = mapped_column(sa.String(40), default="")
-    ewallet_number: Mapped[str] = mapped_column(sa.String(20), default="")
-    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    sentra: Mapped[Sentra] = relationship()
-    consents: Mapped[list[Consent]] = relationship(back_populates="maker", order_by="Consent.id")
-
-    __table_args__ = (
-        sa.CheckConstraint("NOT is_minor OR guardian_name <> ''", name="minor_has_guardian"),
-    )
-
-    def has_consent(self, purpose: ConsentPurpose) -> bool:
-        """True while a valid, unrevoked consent for `purpose` exists (a guardian's for a minor)."""
-        return any(
-            consent.purpose == purpose
-            and consent.revoked_at is None
-            and (not self.is_minor or consent.given_by == ConsentGiver.GUARDIAN)
-            for consent in self.consents
-        )
-
-
-class ConsentPurpose(enum.StrEnum):
-    RECEIPT_NAME = "receipt_name"
-    SHOP_NAME = "shop_name"
-    SHOP_STORY = "shop_story"
-    SHOP_PHOTO = "shop_photo"
-
-    @property
-    def label(self) -> str:
-        return {"receipt_name": "Nama di struk", "shop_name": "Nama di toko online",
-                "shop_story": "Cerita di toko online", "shop_photo": "Foto di toko online"}[self.value]
-
-
-class ConsentGiver(enum.StrEnum):
-    MAKER = "maker"
-    GUARDIAN = "guardian"
-
-
-class Consent(Model):
-    """One consent for one use, recorded with who gave it and who recorded it; revocable."""
-
-    __tablename__ = "consents"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    maker_id: Mapped[int] = mapped_column(sa.ForeignKey("makers.id"), index=True)
-    purpose: Mapped[ConsentPurpose] = mapped_column(_enum(ConsentPurpose))
-    given_by: Mapped[ConsentGiver] = mapped_column(_enum(ConsentGiver))
-    given_by_name: Mapped[str] = mapped_column(sa.String(120))
-    recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-
-    maker: Mapped[Maker] = relationship(back_populates="consents")
-
-
-class GroupKind(enum.StrEnum):
-    KUBE = "kube"
-    CO_MAKERS = "co_makers"
-
-
-class MakerGroup(Model):
-    """A KUBE (group business) or co-makers of an item; proceeds split among members by weight."""
-
-    __tablename__ = "maker_groups"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(120))
-    kind: Mapped[GroupKind] = mapped_column(_enum(GroupKind), default=GroupKind.KUBE)
-    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    sentra: Mapped[Sentra] = relationship()
-    members: Mapped[list[MakerGroupMember]] = relationship(
-        back_populates="group", order_by="MakerGroupMember.maker_id", cascade="all, delete-orphan"
-    )
-
-
-class MakerGroupMember(Model):
-    __tablename__ = "maker_group_members"
-
-    group_id: Mapped[int] = mapped_column(sa.ForeignKey("maker_groups.id"), primary_key=True)
-    maker_id: Mapped[int] = mapped_column(sa.ForeignKey("makers.id"), primary_key=True)
-    #: relative share of the group's proceeds (e.g. 1, 1, 2)
-    share_weight: Mapped[int] = mapped_column(sa.Integer)
-
-    group: Mapped[MakerGroup] = relationship(back_populates="members")
-    maker: Mapped[Maker] = relationship()
-
-    __table_args__ = (sa.CheckConstraint("share_weight > 0", name="share_weight_positive"),)
 
 
 class ProductKind(enum.StrEnum):
@@ -246,11 +42,11 @@ class Product(Model):
     name: Mapped[str] = mapped_column(sa.String(160))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     category: Mapped[str] = mapped_column(sa.String(60), index=True)
-    kind: Mapped[ProductKind] = mapped_column(_enum(ProductKind), default=ProductKind.GOODS)
+    kind: Mapped[ProductKind] = mapped_column(enum_column(ProductKind), default=ProductKind.GOODS)
     price: Mapped[int] = mapped_column(sa.BigInteger)
     maker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("makers.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("maker_groups.id"), index=True)
-    split_mode: Mapped[SplitMode] = mapped_column(_enum(SplitMode), default=SplitMode.PERCENT)
+    split_mode: Mapped[SplitMode] = mapped_column(enum_column(SplitMode), default=SplitMode.PERCENT)
     maker_share_bps: Mapped[int] = mapped_column(sa.Integer, default=0)
     maker_price: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     #: per unit, recovered by the Sentra before the split
@@ -329,7 +125,7 @@ class StockMovement(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
     sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
-    kind: Mapped[MovementKind] = mapped_column(_enum(MovementKind))
+    kind: Mapped[MovementKind] = mapped_column(enum_column(MovementKind))
     #: signed: positive into the Sentra's stock, negative out of it
     qty_delta: Mapped[int] = mapped_column(sa.Integer)
     reason: Mapped[str] = mapped_column(sa.String(200), default="")
@@ -393,7 +189,7 @@ class ConsignmentIntakeLine(Model):
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
     qty: Mapped[int] = mapped_column(sa.Integer)
     price: Mapped[int] = mapped_column(sa.BigInteger)
-    split_mode: Mapped[SplitMode] = mapped_column(_enum(SplitMode))
+    split_mode: Mapped[SplitMode] = mapped_column(enum_column(SplitMode))
     maker_share_bps: Mapped[int] = mapped_column(sa.Integer, default=0)
     maker_price: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     material_cost: Mapped[int] = mapped_column(sa.BigInteger, default=0)

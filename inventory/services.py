@@ -1,4 +1,4 @@
-"""Inventory rules: Sentras, makers and consent, groups, products, photos, consignment and stock.
+"""Inventory rules: products, photos, consignment and stock.
 
 Every function takes the acting user and plain values, adds and flushes, never commits, and
 raises `ValidationFailed` (field → Indonesian message) or another `DomainError`. Every stock
@@ -9,395 +9,34 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
 from core.audit import record_audit
-from core.db import utcnow
 from core.errors import DomainError, IdempotencyConflict, NotFound, ValidationFailed
 from core.extensions import db
+from core.parsing import int_or_none, text_value
 from inventory.barcodes import is_valid_ean13, random_in_store_code
 from inventory.models import (
-    Cluster,
-    Consent,
-    ConsentGiver,
-    ConsentPurpose,
     ConsignmentIntake,
     ConsignmentIntakeLine,
-    GroupKind,
-    Maker,
-    MakerGroup,
-    MakerGroupMember,
     MovementKind,
-    PayoutMethod,
     Product,
     ProductKind,
     ProductPhoto,
-    Program,
-    Sentra,
     SplitMode,
     StockLevel,
     StockMovement,
 )
 from inventory.stock import _ensure_level_row, move_stock
+from makers.models import Maker, MakerGroup
+from makers.services import public_maker_name
+from sentras.models import Sentra
 
-TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 MAX_PRICE = 1_000_000_000  # Rp 1 miliar per unit: anything above is a typing mistake
 MAX_QTY = 100_000
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$")
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    return str(data.get(key) or "").strip()
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    text = str(value).strip()
-    return int(text) if re.fullmatch(r"-?\d{1,12}", text) else None
-
-
-# --- Sentras -----------------------------------------------------------------------------------
-
-SENTRA_FIELDS = ("code", "name", "balai", "city", "province", "timezone", "address", "opening_hours", "about",
-                 "receipt_header", "receipt_footer", "tax_bps", "hold_days", "shipping_fee", "is_active")
-
-
-def _sentra_values(data: Mapping[str, Any], sentra: Sentra | None) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    code = _text(data, "code")
-    if not re.fullmatch(r"[A-Z]{2,8}", code):
-        errors["code"] = "Kode harus 2–8 huruf kapital, misalnya TMG."
-    else:
-        clash = db.session.scalar(sa.select(Sentra.id).where(Sentra.code == code))
-        if clash is not None and (sentra is None or clash != sentra.id):
-            errors["code"] = "Kode ini sudah dipakai Sentra lain."
-    values["code"] = code
-    for key, label in (("name", "Nama"), ("balai", "Balai induk"), ("city", "Kota/kabupaten"),
-                       ("province", "Provinsi")):
-        values[key] = _text(data, key)
-        if not values[key]:
-            errors[key] = f"{label} wajib diisi."
-    timezone = _text(data, "timezone")
-    if timezone not in TIMEZONES:
-        errors["timezone"] = "Pilih zona waktu: WIB (Asia/Jakarta), WITA (Asia/Makassar) atau WIT (Asia/Jayapura)."
-    values["timezone"] = timezone
-    for key in ("address", "opening_hours", "about", "receipt_header", "receipt_footer"):
-        values[key] = _text(data, key)
-    for key, low, high, message in (
-        ("tax_bps", 0, 10000, "Pajak antara 0 dan 10000 basis poin (0–100%)."),
-        ("hold_days", 0, 365, "Masa tahan antara 0 dan 365 hari."),
-        ("shipping_fee", 0, 10_000_000, "Ongkos kirim antara Rp 0 dan Rp 10.000.000."),
-    ):
-        number = _int_or_none(data.get(key, 0) if data.get(key) not in (None, "") else 0)
-        if number is None or not low <= number <= high:
-            errors[key] = message
-        values[key] = number
-    values["is_active"] = bool(data.get("is_active", True))
-    if errors:
-        raise ValidationFailed(errors)
-    return values
-
-
-def create_sentra(actor, data: Mapping[str, Any]) -> Sentra:
-    values = _sentra_values(data, None)
-    sentra = Sentra(**values)
-    db.session.add(sentra)
-    db.session.flush()
-    record_audit(actor, "sentra.create", sentra, sentra_id=sentra.id, after=values)
-    return sentra
-
-
-def update_sentra(actor, sentra: Sentra, data: Mapping[str, Any]) -> Sentra:
-    values = _sentra_values(data, sentra)
-    before = {key: getattr(sentra, key) for key in values}
-    for key, value in values.items():
-        setattr(sentra, key, value)
-    db.session.flush()
-    changed = {k: v for k, v in values.items() if before[k] != v}
-    if changed:
-        record_audit(actor, "sentra.update", sentra, sentra_id=sentra.id,
-                     before={k: before[k] for k in changed}, after=changed)
-    return sentra
-
-
-# --- Makers ------------------------------------------------------------------------------------
-
-MAKER_FIELDS = ("sentra_id", "name", "public_name", "cluster", "program", "phone", "birth_date", "is_minor",
-                "guardian_name", "guardian_relation", "story", "payout_method", "bank_name", "account_number",
-                "account_holder", "ewallet_provider", "ewallet_number")
-PAYOUT_FIELDS = ("payout_method", "bank_name", "account_number", "account_holder", "ewallet_provider",
-                 "ewallet_number")
-
-
-def _age_on(birth: date, today: date) -> int:
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-
-
-def _maker_values(actor, data: Mapping[str, Any]) -> dict[str, Any]:
-    from accounts.services import normalise_phone
-
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    sentra_id = _int_or_none(data.get("sentra_id"))
-    if sentra_id is None or db.session.get(Sentra, sentra_id) is None:
-        errors["sentra_id"] = "Pilih Sentra."
-    elif actor is not None and not actor.can_access_sentra(sentra_id):
-        errors["sentra_id"] = "Anda tidak bertugas di Sentra ini."
-    values["sentra_id"] = sentra_id
-    values["name"] = _text(data, "name")
-    if not values["name"]:
-        errors["name"] = "Nama lengkap wajib diisi."
-    values["public_name"] = _text(data, "public_name") or values["name"].split(" ")[0]
-    try:
-        values["cluster"] = Cluster(data.get("cluster") or "")  # "" is no member: ValueError as for None
-    except ValueError:
-        errors["cluster"] = "Pilih klaster."
-    try:
-        values["program"] = Program(data.get("program") or "")
-    except ValueError:
-        errors["program"] = "Pilih program."
-    phone = _text(data, "phone")
-    if phone:
-        try:
-            phone = normalise_phone(phone)
-        except ValueError as exc:
-            errors["phone"] = str(exc)
-    values["phone"] = phone or None
-    birth = data.get("birth_date")
-    if birth in ("", None):
-        birth = None
-    elif not isinstance(birth, date):
-        errors["birth_date"] = "Tanggal lahir tidak valid."
-        birth = None
-    today = utcnow().date()
-    if birth is not None and (birth > today or birth.year < 1900):
-        errors["birth_date"] = "Tanggal lahir tidak masuk akal."
-    values["birth_date"] = birth
-    is_minor = bool(data.get("is_minor")) or (birth is not None and _age_on(birth, today) < 18)
-    values["is_minor"] = is_minor
-    values["guardian_name"] = _text(data, "guardian_name")
-    values["guardian_relation"] = _text(data, "guardian_relation")
-    if is_minor and not values["guardian_name"]:
-        errors["guardian_name"] = "Pembuat di bawah 18 tahun: nama wali/pendamping wajib diisi."
-    values["story"] = _text(data, "story")
-    try:
-        method = PayoutMethod(data.get("payout_method") or PayoutMethod.CASH)
-    except ValueError:
-        errors["payout_method"] = "Pilih cara pembayaran."
-        method = PayoutMethod.CASH
-    values["payout_method"] = method
-    for key in PAYOUT_FIELDS[1:]:
-        values[key] = _text(data, key)
-    if method == PayoutMethod.BANK:
-        if not values["bank_name"]:
-            errors["bank_name"] = "Nama bank wajib diisi untuk transfer bank."
-        if not re.fullmatch(r"\d{5,20}", values["account_number"].replace(" ", "").replace("-", "")):
-            errors["account_number"] = "Nomor rekening harus 5–20 angka."
-        else:
-            values["account_number"] = values["account_number"].replace(" ", "").replace("-", "")
-        if not values["account_holder"]:
-            errors["account_holder"] = "Nama pemilik rekening wajib diisi."
-    elif method == PayoutMethod.EWALLET:
-        if not values["ewallet_provider"]:
-            errors["ewallet_provider"] = "Nama dompet digital wajib diisi (mis. GoPay, OVO, DANA)."
-        try:
-            values["ewallet_number"] = normalise_phone(values["ewallet_number"])
-        except ValueError:
-            errors["ewallet_number"] = "Nomor dompet digital harus nomor HP yang valid."
-    if errors:
-        raise ValidationFailed(errors)
-    return values
-
-
-def create_maker(actor, data: Mapping[str, Any]) -> Maker:
-    values = _maker_values(actor, data)
-    maker = Maker(**values)
-    db.session.add(maker)
-    db.session.flush()
-    record_audit(actor, "maker.create", maker, after={k: values[k] for k in ("name", "cluster", "program")})
-    return maker
-
-
-def update_maker(actor, maker: Maker, data: Mapping[str, Any]) -> Maker:
-    values = _maker_values(actor, data)
-    if values["sentra_id"] != maker.sentra_id and (
-            db.session.scalar(sa.select(Product.id).where(Product.maker_id == maker.id).limit(1))
-            or db.session.scalar(sa.select(MakerGroupMember.group_id)
-                                 .where(MakerGroupMember.maker_id == maker.id).limit(1))):
-        raise ValidationFailed({"sentra_id": "Pembuat yang sudah punya produk atau kelompok tidak bisa pindah Sentra."})
-    before = {key: getattr(maker, key) for key in values}
-    for key, value in values.items():
-        setattr(maker, key, value)
-    db.session.flush()
-    changed = [k for k in values if before[k] != values[k]]
-    if changed:
-        # payout details are sensitive: keep before/after of exactly what changed
-        record_audit(actor, "maker.update", maker, before={k: before[k] for k in changed},
-                     after={k: values[k] for k in changed})
-    return maker
-
-
-def record_consent(actor, maker: Maker, purpose: ConsentPurpose | str, given_by: ConsentGiver | str,
-                   given_by_name: str) -> Consent:
-    """Record that the maker (or, for a minor, the guardian) agreed to one use of their data."""
-    errors: dict[str, str] = {}
-    try:
-        purpose = ConsentPurpose(purpose)
-    except ValueError:
-        errors["purpose"] = "Pilih penggunaan data yang disetujui."
-    try:
-        given_by = ConsentGiver(given_by)
-    except ValueError:
-        errors["given_by"] = "Pilih siapa yang memberi izin."
-    else:
-        if maker.is_minor and given_by != ConsentGiver.GUARDIAN:
-            errors["given_by"] = "Pembuat masih di bawah umur: izin harus diberikan oleh wali/pendamping."
-    given_by_name = (given_by_name or "").strip()
-    if not given_by_name:
-        errors["given_by_name"] = "Tulis nama orang yang memberi izin."
-    if not errors and maker.has_consent(ConsentPurpose(purpose)):
-        errors["purpose"] = "Izin ini sudah tercatat dan masih berlaku."
-    if errors:
-        raise ValidationFailed(errors)
-    assert isinstance(purpose, ConsentPurpose) and isinstance(given_by, ConsentGiver)  # converted above
-    consent = Consent(maker=maker, purpose=purpose, given_by=given_by, given_by_name=given_by_name,
-                      recorded_by_id=actor.id, recorded_at=utcnow())
-    db.session.add(consent)
-    db.session.flush()
-    record_audit(actor, "consent.record", consent, sentra_id=maker.sentra_id,
-                 after={"maker_id": maker.id, "purpose": purpose.value, "given_by": given_by.value,
-                        "given_by_name": given_by_name})
-    return consent
-
-
-def revoke_consent(actor, consent: Consent) -> Consent:
-    """Withdraw a consent: from now on `maker.has_consent` is False, so the name disappears at once."""
-    if consent.revoked_at is not None:
-        raise ValidationFailed({"consent": "Izin ini sudah dicabut."})
-    consent.revoked_at = utcnow()
-    consent.revoked_by_id = actor.id
-    db.session.flush()
-    # Names are read through has_consent at render time; make sure no stale list is kept around.
-    db.session.expire(consent.maker, ["consents"])
-    record_audit(actor, "consent.revoke", consent, sentra_id=consent.maker.sentra_id,
-                 before={"revoked_at": None}, after={"maker_id": consent.maker_id,
-                                                     "purpose": consent.purpose.value,
-                                                     "revoked_at": consent.revoked_at})
-    return consent
-
-
-def public_maker_name(product: Product, purpose: ConsentPurpose = ConsentPurpose.RECEIPT_NAME) -> str | None:
-    """The name that may be shown for this product's maker for `purpose`, or None without consent.
-
-    A group (KUBE) is shown by its group name; a person only with a valid consent (a guardian's
-    for a minor). Call it at render time: nothing is cached.
-    """
-    if product.group is not None:
-        return product.group.name
-    maker = product.maker
-    if maker is not None and maker.has_consent(purpose):
-        return maker.public_name
-    return None
-
-
-# --- Groups ------------------------------------------------------------------------------------
-
-def _group_members(sentra_id: int | None, members: Sequence[tuple[Any, Any]]) -> list[tuple[Maker, int]]:
-    errors: dict[str, str] = {}
-    result: list[tuple[Maker, int]] = []
-    seen: set[int] = set()
-    rows = [(m, w) for m, w in members if not (m in (None, "") and w in (None, ""))]
-    if not rows:
-        raise ValidationFailed({"members": "Kelompok harus punya minimal satu anggota."})
-    for maker_id, weight in rows:
-        maker_id_int = _int_or_none(maker_id)
-        weight_int = _int_or_none(weight)
-        maker = db.session.get(Maker, maker_id_int) if maker_id_int is not None else None
-        if maker is None:
-            errors["members"] = "Pilih anggota dari daftar pembuat."
-            continue
-        if maker.id in seen:
-            errors["members"] = f"{maker.name} tercantum lebih dari sekali."
-            continue
-        if maker.sentra_id != sentra_id:
-            errors["members"] = f"{maker.name} bukan pembuat di Sentra kelompok ini."
-            continue
-        if weight_int is None or not 1 <= weight_int <= 1000:
-            errors["members"] = "Bobot bagian harus bilangan bulat 1–1000 untuk setiap anggota."
-            continue
-        seen.add(maker.id)
-        result.append((maker, weight_int))
-    if errors:
-        raise ValidationFailed(errors)
-    return result
-
-
-def _group_header(actor, data: Mapping[str, Any]) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    sentra_id = _int_or_none(data.get("sentra_id"))
-    if sentra_id is None or db.session.get(Sentra, sentra_id) is None:
-        errors["sentra_id"] = "Pilih Sentra."
-    elif not actor.can_access_sentra(sentra_id):
-        errors["sentra_id"] = "Anda tidak bertugas di Sentra ini."
-    name = _text(data, "name")
-    if not name:
-        errors["name"] = "Nama kelompok wajib diisi."
-    try:
-        kind = GroupKind(data.get("kind") or GroupKind.KUBE)
-    except ValueError:
-        errors["kind"] = "Pilih jenis kelompok."
-        kind = GroupKind.KUBE
-    if errors:
-        raise ValidationFailed(errors)
-    return {"sentra_id": sentra_id, "name": name, "kind": kind}
-
-
-def create_group(actor, data: Mapping[str, Any], members: Sequence[tuple[Any, Any]]) -> MakerGroup:
-    """A KUBE or co-makers: at least one member, positive integer weights, no duplicates, one Sentra."""
-    header = _group_header(actor, data)
-    checked = _group_members(header["sentra_id"], members)
-    group = MakerGroup(**header)
-    group.members = [MakerGroupMember(maker=maker, share_weight=weight) for maker, weight in checked]
-    db.session.add(group)
-    db.session.flush()
-    record_audit(actor, "group.create", group, after={
-        "name": group.name, "members": {str(m.id): w for m, w in checked}})
-    return group
-
-
-def update_group(actor, group: MakerGroup, data: Mapping[str, Any],
-                 members: Sequence[tuple[Any, Any]]) -> MakerGroup:
-    header = _group_header(actor, data)
-    if header["sentra_id"] != group.sentra_id:
-        raise ValidationFailed({"sentra_id": "Sentra kelompok tidak bisa dipindah."})
-    checked = _group_members(group.sentra_id, members)
-    before = {"name": group.name, "members": {str(m.maker_id): m.share_weight for m in group.members}}
-    group.name = header["name"]
-    group.kind = header["kind"]
-    wanted = {maker.id: weight for maker, weight in checked}
-    for member in list(group.members):
-        if member.maker_id not in wanted:
-            group.members.remove(member)
-        else:
-            member.share_weight = wanted.pop(member.maker_id)
-    db.session.flush()
-    for maker, _weight in checked:
-        if maker.id in wanted:
-            group.members.append(MakerGroupMember(maker=maker, share_weight=wanted[maker.id]))
-    db.session.flush()
-    after = {"name": group.name, "members": {str(m.maker_id): m.share_weight for m in group.members}}
-    if before != after:
-        record_audit(actor, "group.update", group, before=before, after=after)
-    return group
 
 
 # --- Products ----------------------------------------------------------------------------------
@@ -408,14 +47,14 @@ PRICE_FIELDS = ("price", "split_mode", "maker_share_bps", "maker_price", "materi
 def _product_values(actor, data: Mapping[str, Any], product: Product | None) -> dict[str, Any]:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
-    sentra_id = _int_or_none(data.get("sentra_id"))
+    sentra_id = int_or_none(data.get("sentra_id"))
     if sentra_id is None or db.session.get(Sentra, sentra_id) is None:
         errors["sentra_id"] = "Pilih Sentra."
     elif not actor.can_access_sentra(sentra_id):
         errors["sentra_id"] = "Anda tidak bertugas di Sentra ini."
     values["sentra_id"] = sentra_id
 
-    sku = _text(data, "sku")
+    sku = text_value(data, "sku")
     if not SKU_PATTERN.match(sku):
         errors["sku"] = "SKU 2–40 karakter: huruf, angka, titik, garis bawah atau tanda hubung."
     else:
@@ -424,7 +63,7 @@ def _product_values(actor, data: Mapping[str, Any], product: Product | None) -> 
             errors["sku"] = "SKU ini sudah dipakai produk lain."
     values["sku"] = sku
 
-    barcode = re.sub(r"\s", "", _text(data, "barcode"))
+    barcode = re.sub(r"\s", "", text_value(data, "barcode"))
     if barcode:
         if not is_valid_ean13(barcode):
             errors["barcode"] = "Barcode harus EAN-13 yang sah (13 angka, digit terakhir = digit periksa)."
@@ -438,11 +77,11 @@ def _product_values(actor, data: Mapping[str, Any], product: Product | None) -> 
         barcode = _unused_in_store_code()
     values["barcode"] = barcode
 
-    values["name"] = _text(data, "name")
+    values["name"] = text_value(data, "name")
     if not values["name"]:
         errors["name"] = "Nama produk wajib diisi."
-    values["description"] = _text(data, "description")
-    values["category"] = _text(data, "category")
+    values["description"] = text_value(data, "description")
+    values["category"] = text_value(data, "category")
     if not values["category"]:
         errors["category"] = "Kategori wajib diisi (mis. Batik, Kuliner, Tiket)."
     try:
@@ -458,8 +97,8 @@ def _product_values(actor, data: Mapping[str, Any], product: Product | None) -> 
         price = None
     values["price"] = price
 
-    maker_id = _int_or_none(data.get("maker_id"))
-    group_id = _int_or_none(data.get("group_id"))
+    maker_id = int_or_none(data.get("maker_id"))
+    group_id = int_or_none(data.get("group_id"))
     if (maker_id is None) == (group_id is None):
         errors["owner"] = "Pilih satu pembuat atau satu kelompok."
     elif maker_id is not None:
@@ -590,7 +229,7 @@ def restore_product(actor, product: Product) -> Product:
 
 def add_product_photo(actor, product: Product, data: bytes, filename: str | None = None) -> ProductPhoto:
     """Store an uploaded photo (checked by content and size, re-encoded, resized)."""
-    from inventory.images import save_image
+    from core.images import save_image
 
     name = save_image(data, field="photo", filename=filename)
     position = len(product.photos)
@@ -600,18 +239,6 @@ def add_product_photo(actor, product: Product, data: bytes, filename: str | None
     db.session.expire(product, ["photos"])
     record_audit(actor, "product.photo_add", product, after={"photo": name})
     return photo
-
-
-def set_maker_photo(actor, maker: Maker, data: bytes, filename: str | None = None) -> Maker:
-    """A portrait of the maker; shown publicly only while a SHOP_PHOTO consent is valid."""
-    from inventory.images import save_image
-
-    name = save_image(data, field="photo", filename=filename)
-    before = maker.photo_path
-    maker.photo_path = name
-    db.session.flush()
-    record_audit(actor, "maker.photo", maker, before={"photo": before}, after={"photo": name})
-    return maker
 
 
 def find_product_by_code(code: str, sentra_ids: set[int] | None = None) -> Product | None:
@@ -663,7 +290,7 @@ def receive_consignment(actor, sentra: Sentra, maker_or_group: Maker | MakerGrou
             errors[field] = f"{product.name} adalah layanan/tiket, tidak dititipkan."
         elif not product.is_active:
             errors[field] = f"{product.name} sudah diarsipkan."
-        qty_int = _int_or_none(qty)
+        qty_int = int_or_none(qty)
         if qty_int is None or not 1 <= qty_int <= MAX_QTY:
             errors[field] = f"Jumlah {product.name} harus 1–{MAX_QTY}."
             continue
@@ -698,7 +325,7 @@ def _check_same_intake(existing: ConsignmentIntake, owner, items: Sequence[tuple
     wanted: dict[int, int] = {}
     for product, qty in items:
         if product is not None:
-            wanted[product.id] = wanted.get(product.id, 0) + (_int_or_none(qty) or 0)
+            wanted[product.id] = wanted.get(product.id, 0) + (int_or_none(qty) or 0)
     existing_owner = existing.group_id if isinstance(owner, MakerGroup) else existing.maker_id
     same_owner = existing_owner == getattr(owner, "id", None)
     if not same_owner or wanted != {line.product_id: line.qty for line in existing.lines}:
@@ -739,7 +366,7 @@ def adjust_stock(actor, product: Product, sentra_id: int, counted_qty: Any, reas
     if existing is not None:
         return existing
     errors: dict[str, str] = {}
-    counted = _int_or_none(counted_qty)
+    counted = int_or_none(counted_qty)
     if counted is None or not 0 <= counted <= MAX_QTY:
         errors["counted_qty"] = f"Jumlah hasil hitung harus bilangan bulat 0–{MAX_QTY}."
     reason = (reason or "").strip()
@@ -771,8 +398,8 @@ def transfer_stock(actor, product: Product, from_sentra_id: int, to_sentra_id: i
         StockMovement.client_key == client_key, StockMovement.product_id == product.id,
         StockMovement.kind == MovementKind.TRANSFER_OUT))
     if out is not None:
-        same_target = out.reference == f"transfer:{from_sentra_id}>{_int_or_none(to_sentra_id)}"
-        if -out.qty_delta != _int_or_none(qty) or not same_target:
+        same_target = out.reference == f"transfer:{from_sentra_id}>{int_or_none(to_sentra_id)}"
+        if -out.qty_delta != int_or_none(qty) or not same_target:
             raise IdempotencyConflict("Formulir ini sudah dipakai untuk transfer lain. Muat ulang lalu isi lagi.")
         inbound = db.session.scalar(sa.select(StockMovement).where(
             StockMovement.client_key == client_key, StockMovement.product_id == product.id,
@@ -780,10 +407,10 @@ def transfer_stock(actor, product: Product, from_sentra_id: int, to_sentra_id: i
         assert inbound is not None  # written in the same transaction as `out`
         return out, inbound
     errors: dict[str, str] = {}
-    count = _int_or_none(qty)
+    count = int_or_none(qty)
     if count is None or not 1 <= count <= MAX_QTY:
         errors["qty"] = f"Jumlah harus bilangan bulat 1–{MAX_QTY}."
-    target = db.session.get(Sentra, _int_or_none(to_sentra_id) or 0)
+    target = db.session.get(Sentra, int_or_none(to_sentra_id) or 0)
     if target is None or not target.is_active:
         errors["to_sentra_id"] = "Pilih Sentra tujuan."
     elif target.id == from_sentra_id:

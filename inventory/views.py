@@ -1,6 +1,6 @@
-"""Staff pages for Sentras, makers, groups, products, stock, consignment, opname, transfers and labels.
+"""Staff pages for products, stock, consignment, opname, transfers, labels and uploaded photos.
 
-Each view loads, authorises (`require_sentra_access` → 404 for another Sentra's data), calls one
+Each view loads, authorises (`get_scoped_or_404` → 404 for another Sentra's data), calls one
 service and renders; the request commits once (core/unit_of_work.py). Kasir may look up products
 and stock; changes need a manager.
 """
@@ -10,106 +10,51 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from accounts.access import admin_required, manager_required, require_sentra_access, scoped_sentra_ids, staff_required
+from accounts.access import (
+    current_sentra,
+    get_scoped_or_404,
+    manager_required,
+    my_sentras,
+    require_sentra_access,
+    scope_to_user,
+    staff_required,
+)
 from core.errors import ValidationFailed
 from core.extensions import db
-from core.unit_of_work import refusals_flashed, rollback_now
+from core.forms import PhotoForm, apply_errors, save_photo_upload
+from core.images import is_served_name, upload_dir
+from core.unit_of_work import rollback_now
 from inventory import bp, services
-from inventory.forms import (
-    AdjustForm,
-    ConsentForm,
-    GroupForm,
-    IntakeForm,
-    MakerForm,
-    PhotoForm,
-    ProductForm,
-    SentraForm,
-    TransferForm,
-    format_bps,
-)
-from inventory.images import is_served_name, upload_dir
-from inventory.models import (
-    Cluster,
-    Consent,
-    ConsentPurpose,
-    ConsignmentIntake,
-    Maker,
-    MakerGroup,
-    MakerGroupMember,
-    Product,
-    ProductKind,
-    ProductPhoto,
-    Program,
-    Sentra,
-    SplitMode,
-    StockLevel,
-    StockMovement,
-)
+from inventory.forms import AdjustForm, IntakeForm, ProductForm, TransferForm, format_bps
+from inventory.models import ConsignmentIntake, Product, ProductKind, ProductPhoto, SplitMode, StockLevel, StockMovement
+from makers.models import ConsentPurpose, Maker, MakerGroup
+from makers.services import public_maker_name
+from sentras.models import Sentra
 
 PER_PAGE = 25
 
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def _scope(query, column):
-    ids = scoped_sentra_ids(current_user)
-    return query if ids is None else query.where(column.in_(ids))
-
-
-def _my_sentras() -> list[Sentra]:
-    return list(db.session.scalars(_scope(sa.select(Sentra).where(Sentra.is_active.is_(True)), Sentra.id)
-                                   .order_by(Sentra.code)))
-
-
-def _current_sentra() -> Sentra:
-    """The Sentra a page works on: `?sentra=<id>` (checked) or the user's first one."""
-    raw = request.values.get("sentra", type=int)
-    if raw is not None:
-        require_sentra_access(current_user, raw)
-        sentra = db.session.get(Sentra, raw)
-        if sentra is None:
-            abort(404)
-        return sentra
-    sentras = _my_sentras()
-    if not sentras:
-        abort(404)
-    return sentras[0]
-
-
-def _get_or_404(model, ident: int):
-    obj = db.session.get(model, ident)
-    if obj is None:
-        abort(404)
-    require_sentra_access(current_user, obj.sentra_id)
-    return obj
-
-
 def _apply_errors(form, errors: dict[str, str]) -> None:
-    """Show service errors next to the matching field (or at the top of the form)."""
-    for name, message in errors.items():
-        field = None
-        if name.startswith(("lines-", "members-")):
-            list_name, index = name.split("-", 1)
-            entries = form._fields[list_name].entries
-            if index.isdigit() and int(index) < len(entries):
-                field = entries[int(index)].form._fields.get("qty" if list_name == "lines" else "share_weight")
-        else:
-            field = form._fields.get({"maker_share_bps": "maker_share"}.get(name, name))
-        if field is None:
-            form.form_errors.append(message)
-        else:
-            field.errors = [*field.errors, message]
-    form._errors = None
+    """Show service errors next to the matching field (the service's maker_share_bps is the form's maker_share)."""
+    apply_errors(form, errors, {"maker_share_bps": "maker_share"})
+
+
+def _form_page(form, title: str, cancel_url: str, *, enctype: str | None = None, intro: str | None = None):
+    status = 422 if request.method == "POST" else 200
+    return render_template("inventory/form.html", form=form, title=title, cancel_url=cancel_url,
+                           enctype=enctype, intro=intro), status
 
 
 def _owner_choices(sentra_id: int | None = None) -> list[tuple[str, str]]:
-    maker_query = _scope(sa.select(Maker).where(Maker.is_active.is_(True)), Maker.sentra_id)
-    group_query = _scope(sa.select(MakerGroup).where(MakerGroup.is_active.is_(True)), MakerGroup.sentra_id)
+    maker_query = scope_to_user(sa.select(Maker).where(Maker.is_active.is_(True)), Maker.sentra_id)
+    group_query = scope_to_user(sa.select(MakerGroup).where(MakerGroup.is_active.is_(True)), MakerGroup.sentra_id)
     if sentra_id is not None:
         maker_query = maker_query.where(Maker.sentra_id == sentra_id)
         group_query = group_query.where(MakerGroup.sentra_id == sentra_id)
@@ -127,256 +72,12 @@ def _parse_owner(value: str | None) -> tuple[int | None, int | None]:
     return (ident, None) if kind == "m" else (None, ident) if kind == "g" else (None, None)
 
 
-# --- Sentras (admin) ---------------------------------------------------------------------------
-
-@bp.get("/sentra")
-@admin_required
-def sentra_list():
-    sentras = db.session.scalars(sa.select(Sentra).order_by(Sentra.code))
-    return render_template("inventory/sentra_list.html", sentras=sentras)
-
-
-@bp.route("/sentra/baru", methods=["GET", "POST"])
-@admin_required
-def sentra_create():
-    form = SentraForm()
-    if form.validate_on_submit():
-        try:
-            sentra = services.create_sentra(current_user, _sentra_data(form))
-        except ValidationFailed as error:
-            _apply_errors(form, error.errors)
-        else:
-            flash(_("Sentra %(code)s tersimpan.", code=sentra.code), "success")
-            return redirect(url_for("inventory.sentra_list"))
-    return _form_page(form, _("Sentra baru"), url_for("inventory.sentra_list"))
-
-
-@bp.route("/sentra/<int:sentra_id>/ubah", methods=["GET", "POST"])
-@admin_required
-def sentra_edit(sentra_id: int):
-    sentra = db.session.get(Sentra, sentra_id) or abort(404)
-    form = SentraForm(obj=sentra)
-    if request.method == "GET":
-        form.shipping_fee.data = str(sentra.shipping_fee)
-        form.tax_bps.data = str(sentra.tax_bps)
-        form.hold_days.data = str(sentra.hold_days)
-    if form.validate_on_submit():
-        try:
-            services.update_sentra(current_user, sentra, _sentra_data(form))
-        except ValidationFailed as error:
-            _apply_errors(form, error.errors)
-        else:
-            flash(_("Sentra %(code)s tersimpan.", code=sentra.code), "success")
-            return redirect(url_for("inventory.sentra_list"))
-    return _form_page(form, _("Ubah Sentra %(code)s", code=sentra.code), url_for("inventory.sentra_list"))
-
-
-def _sentra_data(form: SentraForm) -> dict[str, Any]:
-    data = {name: form[name].data for name in services.SENTRA_FIELDS if name in form}
-    data["shipping_fee"] = form.shipping_fee.amount
-    return data
-
-
-def _form_page(form, title: str, cancel_url: str, *, enctype: str | None = None, intro: str | None = None):
-    status = 422 if request.method == "POST" else 200
-    return render_template("inventory/form.html", form=form, title=title, cancel_url=cancel_url,
-                           enctype=enctype, intro=intro), status
-
-
-# --- Makers ------------------------------------------------------------------------------------
-
-@bp.get("/pembuat")
-@manager_required
-def maker_list():
-    query = _scope(sa.select(Maker), Maker.sentra_id)
-    q = request.args.get("q", "").strip()
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(Maker.name).like(like), sa.func.lower(Maker.public_name).like(like),
-                                   Maker.phone.like(f"%{q}%")))
-    cluster = request.args.get("cluster", "")
-    if cluster in {c.value for c in Cluster}:
-        query = query.where(Maker.cluster == Cluster(cluster))
-    program = request.args.get("program", "")
-    if program in {p.value for p in Program}:
-        query = query.where(Maker.program == Program(program))
-    sentra_id = request.args.get("sentra", type=int)
-    if sentra_id:
-        query = query.where(Maker.sentra_id == sentra_id)
-    page = db.paginate(query.order_by(Maker.name), page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
-                       error_out=False)
-    return render_template("inventory/maker_list.html", page=page, q=q, cluster=cluster, program=program,
-                           sentra_id=sentra_id, sentras=_my_sentras(), clusters=list(Cluster),
-                           programs=list(Program))
-
-
-def _maker_form(maker: Maker | None = None) -> MakerForm:
-    form = MakerForm(obj=maker)
-    form.sentra_id.choices = [(s.id, f"{s.code} — {s.name}") for s in _my_sentras()]
-    return form
-
-
-def _maker_data(form: MakerForm) -> dict[str, Any]:
-    return {name: form[name].data for name in services.MAKER_FIELDS}
-
-
-@bp.route("/pembuat/baru", methods=["GET", "POST"])
-@manager_required
-def maker_create():
-    form = _maker_form()
-    if form.validate_on_submit():
-        try:
-            maker = services.create_maker(current_user, _maker_data(form))
-        except ValidationFailed as error:
-            _apply_errors(form, error.errors)
-        else:
-            flash(_("Data pembuat tersimpan."), "success")
-            return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
-    return _form_page(form, _("Pembuat baru"), url_for("inventory.maker_list"))
-
-
-@bp.route("/pembuat/<int:maker_id>/ubah", methods=["GET", "POST"])
-@manager_required
-def maker_edit(maker_id: int):
-    maker = _get_or_404(Maker, maker_id)
-    form = _maker_form(maker)
-    if form.validate_on_submit():
-        try:
-            services.update_maker(current_user, maker, _maker_data(form))
-        except ValidationFailed as error:
-            _apply_errors(form, error.errors)
-        else:
-            flash(_("Data pembuat tersimpan."), "success")
-            return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
-    return _form_page(form, _("Ubah data %(name)s", name=maker.name),
-                      url_for("inventory.maker_detail", maker_id=maker.id))
-
-
-@bp.get("/pembuat/<int:maker_id>")
-@manager_required
-def maker_detail(maker_id: int, consent_form: ConsentForm | None = None, status: int = 200,
-                 photo_form: PhotoForm | None = None):
-    maker = _get_or_404(Maker, maker_id)
-    groups = db.session.scalars(sa.select(MakerGroup).join(MakerGroupMember)
-                                .where(MakerGroupMember.maker_id == maker.id).order_by(MakerGroup.name))
-    products = db.session.scalars(sa.select(Product).where(Product.maker_id == maker.id).order_by(Product.name))
-    if consent_form is None:
-        consent_form = ConsentForm()
-        if maker.is_minor:
-            consent_form.given_by.data = "guardian"
-            consent_form.given_by_name.data = maker.guardian_name
-        else:
-            consent_form.given_by_name.data = maker.name
-    return render_template("inventory/maker_detail.html", maker=maker, groups=list(groups),
-                           products=list(products), consent_form=consent_form,
-                           photo_form=photo_form or PhotoForm()), status
-
-
-@bp.post("/pembuat/<int:maker_id>/izin")
-@manager_required
-def consent_create(maker_id: int):
-    maker = _get_or_404(Maker, maker_id)
-    form = ConsentForm()
-    if form.validate_on_submit():
-        try:
-            services.record_consent(current_user, maker, form.purpose.data, form.given_by.data,
-                                    form.given_by_name.data)
-        except ValidationFailed as error:
-            _apply_errors(form, error.errors)
-        else:
-            flash(_("Izin tercatat."), "success")
-            return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
-    return maker_detail(maker_id, consent_form=form, status=422)
-
-
-@bp.post("/izin/<int:consent_id>/cabut")
-@manager_required
-def consent_revoke(consent_id: int):
-    consent = db.session.get(Consent, consent_id) or abort(404)
-    require_sentra_access(current_user, consent.maker.sentra_id)
-    with refusals_flashed(ValidationFailed):
-        services.revoke_consent(current_user, consent)
-        flash(_("Izin dicabut. Nama tidak lagi ditampilkan untuk penggunaan ini."), "success")
-    return redirect(url_for("inventory.maker_detail", maker_id=consent.maker_id))
-
-
-# --- Groups ------------------------------------------------------------------------------------
-
-@bp.get("/kelompok")
-@manager_required
-def group_list():
-    groups = db.session.scalars(_scope(sa.select(MakerGroup), MakerGroup.sentra_id).order_by(MakerGroup.name))
-    return render_template("inventory/group_list.html", groups=list(groups))
-
-
-def _group_form(group: MakerGroup | None = None) -> GroupForm:
-    form = GroupForm(obj=group)
-    sentras = _my_sentras()
-    form.sentra_id.choices = [(s.id, f"{s.code} — {s.name}") for s in sentras]
-    makers = db.session.scalars(_scope(sa.select(Maker).where(Maker.is_active.is_(True)), Maker.sentra_id)
-                                .order_by(Maker.name))
-    choices = [("", _("— tidak ada —"))] + [(str(m.id), f"{m.name} ({m.sentra.code})") for m in makers]
-    if request.method == "GET" and group is not None:
-        while len(form.members.entries) < len(group.members) + 2:
-            form.members.append_entry()
-        for entry, member in zip(form.members.entries, group.members, strict=False):
-            entry.form.maker_id.data = str(member.maker_id)
-            entry.form.share_weight.data = str(member.share_weight)
-        for entry in form.members.entries[len(group.members):]:
-            entry.form.maker_id.data = ""
-            entry.form.share_weight.data = ""
-    for entry in form.members.entries:
-        entry.form.maker_id.choices = choices
-    return form
-
-
-def _group_members(form: GroupForm) -> list[tuple[Any, Any]]:
-    return [(entry.form.maker_id.data, (entry.form.share_weight.data or "").strip())
-            for entry in form.members.entries]
-
-
-@bp.route("/kelompok/baru", methods=["GET", "POST"])
-@manager_required
-def group_create():
-    form = _group_form()
-    if form.validate_on_submit():
-        try:
-            services.create_group(current_user, {"sentra_id": form.sentra_id.data, "name": form.name.data,
-                                                 "kind": form.kind.data}, _group_members(form))
-        except ValidationFailed as error:
-            _apply_errors(form, error.errors)
-        else:
-            flash(_("Kelompok tersimpan."), "success")
-            return redirect(url_for("inventory.group_list"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("inventory/group_form.html", form=form, title=_("Kelompok baru")), status
-
-
-@bp.route("/kelompok/<int:group_id>/ubah", methods=["GET", "POST"])
-@manager_required
-def group_edit(group_id: int):
-    group = _get_or_404(MakerGroup, group_id)
-    form = _group_form(group)
-    if form.validate_on_submit():
-        try:
-            services.update_group(current_user, group, {"sentra_id": form.sentra_id.data, "name": form.name.data,
-                                                        "kind": form.kind.data}, _group_members(form))
-        except ValidationFailed as error:
-            _apply_errors(form, error.errors)
-        else:
-            flash(_("Kelompok tersimpan."), "success")
-            return redirect(url_for("inventory.group_list"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("inventory/group_form.html", form=form, group=group,
-                           title=_("Ubah kelompok %(name)s", name=group.name)), status
-
-
 # --- Products ----------------------------------------------------------------------------------
 
 @bp.get("/produk")
 @staff_required
 def product_list():
-    query = _scope(sa.select(Product), Product.sentra_id)
+    query = scope_to_user(sa.select(Product), Product.sentra_id)
     q = request.args.get("q", "").strip()
     if q:
         like = f"%{q.lower()}%"
@@ -399,10 +100,10 @@ def product_list():
     page = db.paginate(query.order_by(Product.name), page=request.args.get("page", 1, type=int),
                        per_page=PER_PAGE, error_out=False)
     levels = _levels_for([p.id for p in page.items])
-    categories = db.session.scalars(_scope(sa.select(Product.category).distinct(), Product.sentra_id)
+    categories = db.session.scalars(scope_to_user(sa.select(Product.category).distinct(), Product.sentra_id)
                                     .order_by(Product.category))
     return render_template("inventory/product_list.html", page=page, levels=levels, q=q, category=category,
-                           kind=kind, sentra_id=sentra_id, status=status, sentras=_my_sentras(),
+                           kind=kind, sentra_id=sentra_id, status=status, sentras=my_sentras(),
                            categories=list(categories))
 
 
@@ -416,7 +117,7 @@ def _levels_for(product_ids: list[int]) -> dict[int, int]:
 
 def _product_form(product: Product | None = None) -> ProductForm:
     form = ProductForm(obj=product)
-    form.sentra_id.choices = [(s.id, f"{s.code} — {s.name}") for s in _my_sentras()]
+    form.sentra_id.choices = [(s.id, f"{s.code} — {s.name}") for s in my_sentras()]
     form.owner.choices = _owner_choices()
     if request.method == "GET" and product is not None:
         form.price.data = str(product.price)
@@ -460,7 +161,7 @@ def product_create():
 @bp.route("/produk/<int:product_id>/ubah", methods=["GET", "POST"])
 @manager_required
 def product_edit(product_id: int):
-    product = _get_or_404(Product, product_id)
+    product = get_scoped_or_404(Product, product_id)
     form = _product_form(product)
     if form.validate_on_submit():
         try:
@@ -493,7 +194,7 @@ def product_detail(product_id: int, photo_form: PhotoForm | None = None, status:
     return render_template("inventory/product_detail.html", product=product, levels=levels, movements=movements,
                            users=users, sentra_codes=sentra_codes, share_label=format_bps(product.maker_share_bps),
                            photo_form=photo_form or PhotoForm(),
-                           public_name=services.public_maker_name(product)), status
+                           public_name=public_maker_name(product)), status
 
 
 def _user_names(ids: set[int | None]) -> dict[int, str]:
@@ -508,35 +209,18 @@ def _user_names(ids: set[int | None]) -> dict[int, str]:
 @bp.post("/produk/<int:product_id>/foto")
 @manager_required
 def product_photo_add(product_id: int):
-    product = _get_or_404(Product, product_id)
+    product = get_scoped_or_404(Product, product_id)
     form = PhotoForm()
-    if _save_photo(form, lambda data, name: services.add_product_photo(current_user, product, data, name)):
+    if save_photo_upload(form, lambda data, name: services.add_product_photo(current_user, product, data, name)):
         flash(_("Foto tersimpan."), "success")
         return redirect(url_for("inventory.product_detail", product_id=product.id))
     return product_detail(product_id, photo_form=form, status=422)
 
 
-def _save_photo(form: PhotoForm, save) -> bool:
-    """Read the upload (at most one byte over the cap, so the service can refuse it) and save.
-
-    False, with the errors on the form and nothing written, when the form or the image is refused.
-    """
-    if form.validate_on_submit():
-        upload = form.photo.data
-        data = upload.read(int(current_app.config["UPLOAD_IMAGE_MAX_BYTES"]) + 1) if upload else b""
-        try:
-            save(data, upload.filename if upload else None)
-        except ValidationFailed as error:
-            _apply_errors(form, error.errors)
-        else:
-            return True
-    return False
-
-
 @bp.post("/produk/<int:product_id>/hapus")
 @manager_required
 def product_remove(product_id: int):
-    product = _get_or_404(Product, product_id)
+    product = get_scoped_or_404(Product, product_id)
     outcome = services.remove_product(current_user, product)
     if outcome == "deleted":
         flash(_("Produk dihapus (belum pernah ada stok atau penjualan)."), "success")
@@ -548,7 +232,7 @@ def product_remove(product_id: int):
 @bp.post("/produk/<int:product_id>/pulihkan")
 @manager_required
 def product_restore(product_id: int):
-    product = _get_or_404(Product, product_id)
+    product = get_scoped_or_404(Product, product_id)
     services.restore_product(current_user, product)
     flash(_("Produk aktif kembali."), "success")
     return redirect(url_for("inventory.product_detail", product_id=product_id))
@@ -581,23 +265,12 @@ def photo(name: str):
     return response
 
 
-@bp.post("/pembuat/<int:maker_id>/foto")
-@manager_required
-def maker_photo_set(maker_id: int):
-    maker = _get_or_404(Maker, maker_id)
-    form = PhotoForm()
-    if _save_photo(form, lambda data, name: services.set_maker_photo(current_user, maker, data, name)):
-        flash(_("Foto pembuat tersimpan."), "success")
-        return redirect(url_for("inventory.maker_detail", maker_id=maker.id))
-    return maker_detail(maker_id, photo_form=form, status=422)
-
-
 # --- Stock -------------------------------------------------------------------------------------
 
 @bp.get("/stok")
 @staff_required
 def stock_list():
-    sentra = _current_sentra()
+    sentra = current_sentra()
     query = (sa.select(Product, StockLevel.qty).join(StockLevel, StockLevel.product_id == Product.id)
              .where(StockLevel.sentra_id == sentra.id))
     q = request.args.get("q", "").strip()
@@ -608,7 +281,7 @@ def stock_list():
     if request.args.get("empty") == "1":
         query = query.where(StockLevel.qty == 0)
     rows = db.session.execute(query.order_by(Product.name)).all()
-    return render_template("inventory/stock_list.html", sentra=sentra, rows=rows, sentras=_my_sentras(), q=q,
+    return render_template("inventory/stock_list.html", sentra=sentra, rows=rows, sentras=my_sentras(), q=q,
                            total=sum(qty for _p, qty in rows))
 
 
@@ -633,17 +306,17 @@ def _product_in(form_value: str | None, allowed: list[tuple]) -> Product | None:
 @bp.get("/titipan")
 @manager_required
 def intake_list():
-    sentra = _current_sentra()
+    sentra = current_sentra()
     intakes = db.paginate(sa.select(ConsignmentIntake).where(ConsignmentIntake.sentra_id == sentra.id)
                           .order_by(ConsignmentIntake.id.desc()), page=request.args.get("page", 1, type=int),
                           per_page=PER_PAGE, error_out=False)
-    return render_template("inventory/intake_list.html", sentra=sentra, page=intakes, sentras=_my_sentras())
+    return render_template("inventory/intake_list.html", sentra=sentra, page=intakes, sentras=my_sentras())
 
 
 @bp.route("/titipan/baru", methods=["GET", "POST"])
 @manager_required
 def intake_create():
-    sentra = _current_sentra()
+    sentra = current_sentra()
     form = IntakeForm()
     form.ensure_client_key()
     form.owner.choices = _owner_choices(sentra.id)
@@ -693,20 +366,20 @@ def intake_create():
                 flash(_("Titipan diterima. Cetak tanda terima untuk pembuat."), "success")
                 return redirect(url_for("inventory.intake_detail", intake_id=intake.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("inventory/intake_form.html", form=form, sentra=sentra, sentras=_my_sentras()), status
+    return render_template("inventory/intake_form.html", form=form, sentra=sentra, sentras=my_sentras()), status
 
 
 @bp.get("/titipan/<int:intake_id>")
 @manager_required
 def intake_detail(intake_id: int):
-    intake = _get_or_404(ConsignmentIntake, intake_id)
+    intake = get_scoped_or_404(ConsignmentIntake, intake_id)
     return render_template("inventory/intake_detail.html", intake=intake)
 
 
 @bp.get("/titipan/<int:intake_id>/tanda-terima.pdf")
 @manager_required
 def intake_pdf(intake_id: int):
-    intake = _get_or_404(ConsignmentIntake, intake_id)
+    intake = get_scoped_or_404(ConsignmentIntake, intake_id)
     pdf = services.render_intake_note(intake)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="tanda-terima-{intake.number}.pdf"'})
@@ -715,7 +388,7 @@ def intake_pdf(intake_id: int):
 @bp.route("/opname", methods=["GET", "POST"])
 @manager_required
 def adjust():
-    sentra = _current_sentra()
+    sentra = current_sentra()
     form = AdjustForm()
     form.ensure_client_key()
     choices = _goods_choices(sentra.id)
@@ -744,14 +417,14 @@ def adjust():
                           "success")
                 return redirect(url_for("inventory.adjust", sentra=sentra.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("inventory/stock_form.html", form=form, sentra=sentra, sentras=_my_sentras(),
+    return render_template("inventory/stock_form.html", form=form, sentra=sentra, sentras=my_sentras(),
                            title=_("Opname stok"), endpoint="inventory.adjust"), status
 
 
 @bp.route("/transfer", methods=["GET", "POST"])
 @manager_required
 def transfer():
-    sentra = _current_sentra()
+    sentra = current_sentra()
     form = TransferForm()
     form.ensure_client_key()
     choices = _goods_choices(sentra.id)
@@ -777,7 +450,7 @@ def transfer():
                 flash(_("Transfer %(name)s tercatat.", name=product.name), "success")
                 return redirect(url_for("inventory.transfer", sentra=sentra.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("inventory/stock_form.html", form=form, sentra=sentra, sentras=_my_sentras(),
+    return render_template("inventory/stock_form.html", form=form, sentra=sentra, sentras=my_sentras(),
                            title=_("Transfer stok"), endpoint="inventory.transfer"), status
 
 
@@ -786,11 +459,11 @@ def transfer():
 @bp.get("/label")
 @staff_required
 def label_select():
-    sentra = _current_sentra()
+    sentra = current_sentra()
     products = db.session.scalars(sa.select(Product).where(Product.sentra_id == sentra.id,
                                                            Product.is_active.is_(True)).order_by(Product.name))
     return render_template("inventory/label_select.html", sentra=sentra, products=list(products),
-                           sentras=_my_sentras())
+                           sentras=my_sentras())
 
 
 @bp.get("/label.pdf")

@@ -11,11 +11,12 @@ import sqlalchemy as sa
 
 from accounts.models import User
 from core.extensions import db
-from inventory.models import Product, Sentra
+from inventory.models import Product
 from payouts import ledger, services
 from payouts.models import PayoutRun
 from sales.models import Channel, PaymentMethod
 from sales.services import LineRequest, PaymentRequest, find_sale_by_key, record_sale
+from sentras.models import Sentra
 
 ORDERS = [
     ("demo-payout-order-1", [("TMG-BTK-001", 2), ("TMG-BTK-007", 1)], True),
@@ -61,7 +62,7 @@ def load_run() -> int:
         return 0
     if not any(b.payable > 0 for b in ledger.all_maker_balances(sentra_id=sentra.id).values()):
         return 0
-    run = services.create_run(manager, sentra, cutoff_date=services.local_today(sentra), client_key=RUN_KEY,
+    run = services.create_run(manager, sentra, cutoff_date=sentra.local_date(), client_key=RUN_KEY,
                               note="Pencairan contoh (data demo)")
     services.approve_run(admin, run)
     services.mark_run_paid(admin, run, references={line.id: f"DEMO-TRF-{line.id:04d}" for line in run.lines})

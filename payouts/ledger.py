@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -113,10 +112,6 @@ def post(kind: TransactionKind, *, reference: str, client_key: str, actor_id: in
     return txn
 
 
-def local_date(when: datetime, tz_name: str) -> date:
-    return when.astimezone(ZoneInfo(tz_name)).date()
-
-
 def line_terms(line, members: list[tuple[int, int]] | None = None) -> LineTerms:
     """The split terms snapshotted on a `SaleLine` (members: the group's, ordered by maker id)."""
     if line.group_id is not None and members is None:
@@ -129,7 +124,7 @@ def line_terms(line, members: list[tuple[int, int]] | None = None) -> LineTerms:
 
 
 def group_members(group_id: int) -> list[tuple[int, int]]:
-    from inventory.models import MakerGroupMember
+    from makers.models import MakerGroupMember
 
     rows = db.session.execute(
         sa.select(MakerGroupMember.maker_id, MakerGroupMember.share_weight)
@@ -228,7 +223,7 @@ def post_refund(refund, actor_id: int | None = None) -> LedgerTransaction:
                                  Component.ROUNDING))
     return post(TransactionKind.REFUND, reference=f"refund:{sale.number}:{refund.id}",
                 client_key=f"refund:{refund.id}", actor_id=actor_id or refund.created_by_id, sentra_id=sentra_id,
-                business_date=local_date(now, sale.sentra.timezone), entries=entries, sale_id=sale.id,
+                business_date=sale.sentra.local_date(now), entries=entries, sale_id=sale.id,
                 refund_id=refund.id, when=now)
 
 
@@ -350,7 +345,7 @@ def post_payout(line: PayoutLine, actor_id: int, when: datetime) -> LedgerTransa
         EntrySpec(credit, -line.amount, Component.PAYOUT, payout_line_id=line.id),
     ]
     return post(TransactionKind.PAYOUT, reference=f"payout:{run.id}:{line.id}", client_key=f"payout-line:{line.id}",
-                actor_id=actor_id, sentra_id=run.sentra_id, business_date=local_date(when, run.sentra.timezone),
+                actor_id=actor_id, sentra_id=run.sentra_id, business_date=run.sentra.local_date(when),
                 entries=entries, payout_line_id=line.id, when=when)
 
 

@@ -21,13 +21,14 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import UTCDateTime, utcnow
+from core.db import UTCDateTime, enum_column, utcnow
 from core.extensions import Model
-from inventory.models import PayoutMethod, _enum
+from makers.models import PayoutMethod
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from inventory.models import Maker, Sentra
+    from makers.models import Maker
+    from sentras.models import Sentra
 
 
 class AccountKind(enum.StrEnum):
@@ -75,7 +76,7 @@ class LedgerAccount(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: natural key, e.g. "maker_payable:m12", "payment_provider_clearing:s3:qris"
     key: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind, 32))
+    kind: Mapped[AccountKind] = mapped_column(enum_column(AccountKind, 32))
     sentra_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
     maker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("makers.id"), index=True)
     #: payment method or payout method for tender accounts; "" otherwise
@@ -89,7 +90,7 @@ class LedgerTransaction(Model):
     __tablename__ = "ledger_transactions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[TransactionKind] = mapped_column(_enum(TransactionKind))
+    kind: Mapped[TransactionKind] = mapped_column(enum_column(TransactionKind))
     #: what caused it, e.g. "sale:TMG-20261123-0042", "refund:7", "payout-line:3"
     reference: Mapped[str] = mapped_column(sa.String(80))
     #: idempotency: one posting per cause ("sale:<id>", "refund:<id>", "payout-line:<id>")
@@ -114,7 +115,7 @@ class LedgerEntry(Model):
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_accounts.id"), index=True)
     #: signed rupiah: debit positive, credit negative
     amount: Mapped[int] = mapped_column(sa.BigInteger)
-    component: Mapped[Component] = mapped_column(_enum(Component, 16))
+    component: Mapped[Component] = mapped_column(enum_column(Component, 16))
     sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"))
     #: set on maker entries (earnings, refund reversals, payouts)
     maker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("makers.id"))
@@ -180,7 +181,7 @@ class PayoutRun(Model):
     cutoff_date: Mapped[date] = mapped_column(sa.Date)
     #: the end of `cutoff_date` in the Sentra's time zone, in UTC
     cutoff_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus), default=RunStatus.DRAFT)
+    status: Mapped[RunStatus] = mapped_column(enum_column(RunStatus), default=RunStatus.DRAFT)
     #: 1 while draft/approved, NULL afterwards: one open run per Sentra (unique index)
     open_marker: Mapped[int | None] = mapped_column(sa.Integer, default=1)
     client_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
@@ -217,8 +218,8 @@ class PayoutLine(Model):
     amount: Mapped[int] = mapped_column(sa.BigInteger)
     #: a skipped line's balance (zero or negative), shown with the reason
     balance: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    method: Mapped[PayoutMethod] = mapped_column(_enum(PayoutMethod))
-    status: Mapped[LineStatus] = mapped_column(_enum(LineStatus), default=LineStatus.PENDING)
+    method: Mapped[PayoutMethod] = mapped_column(enum_column(PayoutMethod))
+    status: Mapped[LineStatus] = mapped_column(enum_column(LineStatus), default=LineStatus.PENDING)
     skip_reason: Mapped[str] = mapped_column(sa.String(200), default="")
     #: bank/e-wallet transfer reference, or the slip number for cash
     reference: Mapped[str] = mapped_column(sa.String(80), default="")

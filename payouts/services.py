@@ -6,10 +6,9 @@ import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import cast
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -22,7 +21,8 @@ from core.exports import csv_text
 from core.extensions import db
 from core.money import format_rupiah
 from core.uploads import check_extension, open_image, refuse_markup
-from inventory.models import Maker, MakerGroupMember, PayoutMethod, Product, Sentra, StockLevel
+from inventory.models import Product, StockLevel
+from makers.models import Maker, MakerGroupMember, PayoutMethod
 from payouts import ledger
 from payouts.models import (
     Component,
@@ -36,25 +36,13 @@ from payouts.models import (
     RunStatus,
     TransactionKind,
 )
+from sentras.models import Sentra
 
 SLIP_DIR = "payout-slips"
 #: Pillow format of an accepted slip photo → (stored content type, extension, Pillow save format)
 SLIP_IMAGES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 #: a scanned slip is at most this many pixels a side once re-encoded (still readable when printed)
 SLIP_MAX_SIDE = 3000
-
-
-def local_today(sentra: Sentra, now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(ZoneInfo(sentra.timezone)).date()
-
-
-def end_of_local_day(day: date, tz_name: str) -> datetime:
-    """The first instant after `day` in the zone, as an aware datetime."""
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(tz_name))
-
-
-def start_of_local_day(day: date, tz_name: str) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(tz_name))
 
 
 # --- payout runs ------------------------------------------------------------------------------
@@ -73,11 +61,11 @@ def create_run(actor: User, sentra: Sentra, *, cutoff_date: date, client_key: st
         if existing.sentra_id != sentra.id or existing.cutoff_date != cutoff_date:
             raise DomainError("Kunci permintaan ini sudah dipakai untuk pencairan lain.")
         return existing
-    if cutoff_date > local_today(sentra, now):
+    if cutoff_date > sentra.local_date(now):
         raise ValidationFailed({"cutoff_date": "Tanggal batas tidak boleh di masa depan."})
     _refuse_if_open_run(sentra.id)
 
-    cutoff_at = end_of_local_day(cutoff_date, sentra.timezone)
+    cutoff_at = sentra.day_bounds(cutoff_date)[1]
     up_to = min(cutoff_at, now)
     run = PayoutRun(sentra_id=sentra.id, cutoff_date=cutoff_date, cutoff_at=cutoff_at, status=RunStatus.DRAFT,
                     open_marker=1, client_key=client_key, note=note[:200], created_by_id=actor.id, created_at=now)
@@ -475,10 +463,9 @@ class Statement:
 
 def monthly_statement(maker: Maker, month: date) -> Statement:
     """Opening balance, earnings, refunds, payouts, closing for one calendar month (maker's Sentra zone)."""
-    tz = maker.sentra.timezone
     first = month.replace(day=1)
     nxt = (first + timedelta(days=32)).replace(day=1)
-    start, end = start_of_local_day(first, tz), start_of_local_day(nxt, tz)
+    start, end = maker.sentra.day_bounds(first)[0], maker.sentra.day_bounds(nxt)[0]
     e, t = LedgerEntry, LedgerTransaction
     opening = -int(db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(e.amount), 0)).where(e.maker_id == maker.id, e.created_at < start)))

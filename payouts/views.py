@@ -25,10 +25,11 @@ from core.extensions import db
 from core.money import terbilang
 from core.pdf import render_pdf
 from core.unit_of_work import refusals_flashed
-from inventory.models import Maker, PayoutMethod, Sentra
+from makers.models import Maker, PayoutMethod
 from payouts import bp, ledger, services
 from payouts.forms import ActionForm, CancelForm, PayLineForm, RunCreateForm, SlipUploadForm
 from payouts.models import LineStatus, PayoutLine, PayoutRun, RunStatus
+from sentras.models import Sentra
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response as BaseResponse
@@ -109,7 +110,7 @@ def run_list():
         if selected:
             form.sentra_id.data = selected
             selected_sentra = db.session.get(Sentra, selected)
-            form.cutoff_date.data = services.local_today(selected_sentra) if selected_sentra else None
+            form.cutoff_date.data = selected_sentra.local_date() if selected_sentra else None
     if selected:
         require_sentra_access(current_user, selected)
         if db.session.get(Sentra, selected) is None:  # an admin passes the check for any id (was a 500)
@@ -122,7 +123,7 @@ def run_list():
         found = ledger.all_maker_balances(sentra_id=selected)
         makers = {m.id: m for m in db.session.scalars(sa.select(Maker).where(Maker.id.in_(found)))}
         balances = sorted(((makers[i], b) for i, b in found.items()), key=lambda mb: mb[0].name)
-    this_month = services.local_today(db.session.get_one(Sentra, selected)).strftime("%Y-%m") if selected else ""
+    this_month = db.session.get_one(Sentra, selected).local_date().strftime("%Y-%m") if selected else ""
     return render_template("payouts/run_list.html", form=form, runs=runs, balances=balances, sentras=sentras,
                            selected=selected, this_month=this_month), status
 
@@ -331,7 +332,7 @@ def portal_stock():
 @maker_required
 def portal_payouts():
     maker = _maker()
-    today = services.local_today(maker.sentra)
+    today = maker.sentra.local_date()
     months = []
     year, month = today.year, today.month
     for _i in range(6):

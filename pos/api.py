@@ -16,7 +16,7 @@ from core.errors import Conflict, IdempotencyConflict, NotFound, ShiftClosed, Va
 from core.extensions import db
 from core.idempotency import validate_key
 from core.unit_of_work import commit_before_refusal
-from inventory.models import Product, Sentra, StockLevel
+from inventory.models import Product, StockLevel
 from pos import bp
 from pos.models import Shift, ShiftStatus
 from pos.offline import catalogue, record_offline_sale, register_device
@@ -30,6 +30,7 @@ from pos.services import (
 )
 from sales.models import Channel, PaymentMethod, Sale
 from sales.services import LineRequest, PaymentRequest, find_sale_by_key, record_sale, refund_sale
+from sentras.models import Sentra
 
 SEARCH_LIMIT = 12
 

@@ -9,12 +9,13 @@ import sqlalchemy as sa
 
 from accounts.models import Role, User
 from core.extensions import db
-from inventory.models import Product, ProductKind, Sentra
+from inventory.models import Product, ProductKind
 from inventory.stock import stock_level
 from pos.models import Shift
 from pos.services import close_shift, open_shift
 from sales.models import Channel, PaymentMethod
 from sales.services import LineRequest, PaymentRequest, find_sale_by_key, record_sale
+from sentras.models import Sentra
 
 #: PIN the demo managers (and the admin) type to approve discounts and refunds at the counter
 DEMO_MANAGER_PIN = "135790"

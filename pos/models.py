@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import UTCDateTime, utcnow
+from core.db import UTCDateTime, enum_column, utcnow
 from core.extensions import Model
-from inventory.models import _enum
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from inventory.models import Product, Sentra
+    from inventory.models import Product
     from sales.models import Sale
+    from sentras.models import Sentra
 
 
 class ShiftStatus(enum.StrEnum):
@@ -30,7 +30,7 @@ class Shift(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
     cashier_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    status: Mapped[ShiftStatus] = mapped_column(_enum(ShiftStatus), default=ShiftStatus.OPEN)
+    status: Mapped[ShiftStatus] = mapped_column(enum_column(ShiftStatus), default=ShiftStatus.OPEN)
     opening_float: Mapped[int] = mapped_column(sa.BigInteger)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

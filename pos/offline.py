@@ -47,8 +47,9 @@ from core.audit import record_audit
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.extensions import db
-from inventory.models import ConsentPurpose, Maker, MovementKind, Product, Sentra, StockLevel, StockMovement
+from inventory.models import MovementKind, Product, StockLevel, StockMovement
 from inventory.stock import move_stock
+from makers.models import ConsentPurpose, Maker
 from pos.models import PosDevice, PriceDifference, Shift, StockConflict
 from sales.models import Channel, Sale
 from sales.services import (
@@ -59,6 +60,7 @@ from sales.services import (
     is_manager_of,
     record_sale,
 )
+from sentras.models import Sentra
 
 DEVICE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 DEVICE_CODE_LENGTH = 4

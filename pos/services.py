@@ -22,11 +22,10 @@ from core.audit import record_audit
 from core.db import utcnow
 from core.errors import Conflict, DomainError, Forbidden, ShiftClosed, ValidationFailed
 from core.extensions import db
-from inventory.models import Sentra
 from pos.models import Shift, ShiftStatus, VisitorTally
 from sales.models import Payment, PaymentMethod, Refund, Sale, SaleLine
-from sales.numbering import business_date_for
 from sales.services import is_manager_of
+from sentras.models import Sentra
 
 #: Indonesian banknotes and coins counted at shift close, largest first
 DENOMINATIONS = (100_000, 50_000, 20_000, 10_000, 5_000, 2_000, 1_000, 500, 200, 100)
@@ -278,7 +277,7 @@ def count_visitor(sentra: Sentra, delta: int = 1) -> tuple[date, int]:
     """Add `delta` visitors to today's tally at this Sentra (its own local day), atomically."""
     if delta not in (1, -1):
         raise DomainError("Penghitung pengunjung hanya bisa +1 atau -1.")
-    today = business_date_for(sentra.timezone or "Asia/Jakarta", utcnow())
+    today = sentra.local_date(utcnow())
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     if delta > 0:
@@ -300,7 +299,7 @@ def count_visitor(sentra: Sentra, delta: int = 1) -> tuple[date, int]:
 
 
 def visitor_count(sentra: Sentra) -> int:
-    today = business_date_for(sentra.timezone or "Asia/Jakarta", utcnow())
+    today = sentra.local_date(utcnow())
     value = db.session.scalar(
         sa.select(VisitorTally.count).where(VisitorTally.sentra_id == sentra.id, VisitorTally.business_date == today)
     )

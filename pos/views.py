@@ -22,7 +22,7 @@ from core.extensions import db
 from core.money import MoneyParseError, parse_rupiah
 from core.pdf import render_pdf
 from core.unit_of_work import refusals_flashed, rollback_now
-from inventory.models import ConsentPurpose, Sentra
+from makers.models import ConsentPurpose
 from pos import bp
 from pos.api import checked_approver
 from pos.forms import ShiftCloseForm, ShiftOpenForm
@@ -38,8 +38,8 @@ from pos.services import (
     visitor_count,
 )
 from sales.models import PaymentMethod, Sale
-from sales.numbering import business_date_for
 from sales.services import refund_sale, refundable_quantities
+from sentras.models import Sentra
 
 #: a receipt printed later than this after the sale is a copy ("SALINAN")
 ORIGINAL_PRINT_WINDOW = timedelta(minutes=15)
@@ -175,7 +175,7 @@ def sale_history():
         sentra = next((s for s in sentras if str(s.id) == sentra_id), sentras[0] if sentras else None)
         if sentra is None:
             abort(404)
-        day = business_date_for(sentra.timezone, utcnow())
+        day = sentra.local_date(utcnow())
         if request.args.get("date"):
             from datetime import date
 

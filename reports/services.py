@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from core.exports import csv_text, new_workbook, xlsx_append, xlsx_bytes
 from core.extensions import db
-from inventory.models import Cluster, Maker, MakerGroup, Program
+from makers.models import Cluster, Maker, MakerGroup, Program
 from payouts import ledger
 from payouts.models import Component, LedgerEntry, LedgerTransaction, TransactionKind
 from pos.models import VisitorTally

@@ -13,8 +13,8 @@ from accounts.access import manager_required, require_sentra_access, scoped_sent
 from core.db import utcnow
 from core.extensions import db
 from core.pdf import render_pdf
-from inventory.models import Sentra
 from reports import bp, services
+from sentras.models import Sentra
 
 MAX_DAYS = 400
 

@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import UTCDateTime, utcnow
+from core.db import UTCDateTime, enum_column, utcnow
 from core.extensions import Model
-from inventory.models import SplitMode, _enum
+from inventory.models import SplitMode
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from inventory.models import Maker, MakerGroup, Product, Sentra
+    from inventory.models import Product
+    from makers.models import Maker, MakerGroup
+    from sentras.models import Sentra
 
 
 class Channel(enum.StrEnum):
@@ -61,8 +63,8 @@ class Sale(Model):
     #: readable, unique per Sentra: <SENTRA>-<YYYYMMDD local>-<seq>, e.g. TMG-20261123-0042
     number: Mapped[str] = mapped_column(sa.String(40))
     sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
-    channel: Mapped[Channel] = mapped_column(_enum(Channel))
-    status: Mapped[SaleStatus] = mapped_column(_enum(SaleStatus), default=SaleStatus.COMPLETED)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel))
+    status: Mapped[SaleStatus] = mapped_column(enum_column(SaleStatus), default=SaleStatus.COMPLETED)
     #: the kasir (counter) or the staff/system user who booked an online order
     cashier_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     shift_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pos_shifts.id"), index=True)
@@ -122,7 +124,7 @@ class SaleLine(Model):
     # Snapshot of the maker (or group) and split terms at the time of sale.
     maker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("makers.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("maker_groups.id"), index=True)
-    split_mode: Mapped[SplitMode] = mapped_column(_enum(SplitMode))
+    split_mode: Mapped[SplitMode] = mapped_column(enum_column(SplitMode))
     maker_share_bps: Mapped[int] = mapped_column(sa.Integer)
     #: per unit
     maker_price: Mapped[int] = mapped_column(sa.BigInteger)
@@ -150,7 +152,7 @@ class Payment(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sale_id: Mapped[int] = mapped_column(sa.ForeignKey("sales.id"), index=True)
-    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
     #: amount applied to the sale (cash: after rounding, excluding change)
     amount: Mapped[int] = mapped_column(sa.BigInteger)
     #: cash handed over by the buyer (cash only)
@@ -180,7 +182,7 @@ class Refund(Model):
     reason: Mapped[str] = mapped_column(sa.String(200))
     amount: Mapped[int] = mapped_column(sa.BigInteger)
     #: the tender the money went back by (may differ from the sale's)
-    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
     reference: Mapped[str] = mapped_column(sa.String(80), default="")
     #: goods went back on the shelf (False for damaged goods)
     restock: Mapped[bool] = mapped_column(sa.Boolean, default=True)

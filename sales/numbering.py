@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.extensions import db
 from sales.models import SaleNumberCounter
-
-
-def business_date_for(timezone: str, moment: datetime) -> date:
-    """The Sentra's local calendar day of an aware UTC moment."""
-    return moment.astimezone(ZoneInfo(timezone)).date()
 
 
 def next_sequence(sentra_id: int, business_date: date) -> int:

@@ -31,7 +31,7 @@ from core.errors import (
 )
 from core.extensions import db
 from core.money import apply_bps, format_rupiah, round_cash
-from inventory.models import MovementKind, Product, Sentra
+from inventory.models import MovementKind, Product
 from inventory.stock import move_stock, stock_level
 from sales.models import (
     Channel,
@@ -43,8 +43,9 @@ from sales.models import (
     SaleLine,
     SaleStatus,
 )
-from sales.numbering import business_date_for, issue_number
+from sales.numbering import issue_number
 from sales.signals import sale_recorded, sale_refunded
+from sentras.models import Sentra
 
 
 class CounterShift(Protocol):
@@ -199,7 +200,7 @@ def record_sale(
     payment_rows, rounding = _build_payments(total, payments)
 
     now = utcnow()
-    business_date = business_date_for(sentra.timezone or "Asia/Jakarta", offline.sold_at if offline else now)
+    business_date = sentra.local_date(offline.sold_at if offline else now)
     sale = Sale(
         sentra_id=sentra.id, channel=channel, status=SaleStatus.COMPLETED,
         cashier_id=getattr(actor, "id", None), shift_id=getattr(shift, "id", None),

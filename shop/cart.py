@@ -14,9 +14,10 @@ import sqlalchemy as sa
 
 from core.errors import DomainError, NotFound, OutOfStock, ValidationFailed
 from core.extensions import db
-from inventory.models import Product, Sentra
+from inventory.models import Product
 from inventory.stock import stock_level
 from sales.models import RefundLine, SaleLine
+from sentras.models import Sentra
 from shop.models import Cart, CartItem, Fulfilment, Order, OrderLine, OrderStatus
 
 MAX_QUANTITY = 99
@@ -115,10 +116,7 @@ def _check_quantity(product: Product, quantity: int, service_date: date | None) 
 
 
 def _today(product: Product) -> date:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(product.sentra.timezone or "Asia/Jakarta")).date()
+    return product.sentra.local_date()
 
 
 def add_item(cart: Cart, product_id: int, quantity: int, service_date: date | None = None) -> CartItem:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from core.extensions import db
-from inventory.models import Product, Sentra
+from inventory.models import Product
+from sentras.models import Sentra
 
 #: flat delivery fee per demo Sentra (rupiah)
 SHIPPING_FEES = {"TMG": 20_000, "BKS": 15_000, "JKT": 15_000, "MKS": 35_000}

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import UTCDateTime, utcnow
+from core.db import UTCDateTime, enum_column, utcnow
 from core.extensions import Model
-from inventory.models import _enum
 
 if TYPE_CHECKING:
-    from inventory.models import Product, Sentra
+    from inventory.models import Product
     from sales.models import Sale
+    from sentras.models import Sentra
 
 
 class Cart(Model):
@@ -109,12 +109,12 @@ class Order(Model):
     number: Mapped[str] = mapped_column(sa.String(40), unique=True)
     #: unguessable token for the buyer's status link (no login needed)
     token: Mapped[str] = mapped_column(sa.String(43), unique=True)
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.PENDING, index=True)
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), default=OrderStatus.PENDING, index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     buyer_name: Mapped[str] = mapped_column(sa.String(120))
     buyer_phone: Mapped[str] = mapped_column(sa.String(20))
     buyer_email: Mapped[str] = mapped_column(sa.String(254))
-    delivery: Mapped[DeliveryMethod] = mapped_column(_enum(DeliveryMethod))
+    delivery: Mapped[DeliveryMethod] = mapped_column(enum_column(DeliveryMethod))
     address: Mapped[str] = mapped_column(sa.Text, default="")
     subtotal: Mapped[int] = mapped_column(sa.BigInteger)
     shipping_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
@@ -151,7 +151,7 @@ class Fulfilment(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_orders.id"), index=True)
     sentra_id: Mapped[int] = mapped_column(sa.ForeignKey("sentras.id"), index=True)
-    status: Mapped[FulfilmentStatus] = mapped_column(_enum(FulfilmentStatus), default=FulfilmentStatus.PENDING,
+    status: Mapped[FulfilmentStatus] = mapped_column(enum_column(FulfilmentStatus), default=FulfilmentStatus.PENDING,
                                                      index=True)
     subtotal: Mapped[int] = mapped_column(sa.BigInteger)
     shipping_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -15,18 +15,10 @@ from core.db import utcnow
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.mail import send_mail
-from inventory.models import (
-    Consent,
-    ConsentGiver,
-    ConsentPurpose,
-    Maker,
-    MakerGroup,
-    Product,
-    ProductKind,
-    Sentra,
-    StockLevel,
-)
+from inventory.models import Product, ProductKind, StockLevel
+from makers.models import Consent, ConsentGiver, ConsentPurpose, Maker, MakerGroup
 from sales.signals import online_sale_delivered
+from sentras.models import Sentra
 from shop.checkout import lock_order, release
 from shop.models import (
     FULFILMENT_TRANSITIONS,

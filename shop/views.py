@@ -34,7 +34,9 @@ from core.money import parse_rupiah
 from core.pdf import render_pdf
 from core.security import allow_stripe_js
 from core.unit_of_work import after_commit, commit_before_refusal, commit_now, refusals_flashed, rollback_now
-from inventory.models import Maker, Product, Sentra
+from inventory.models import Product
+from makers.models import Maker
+from sentras.models import Sentra
 from shop import bp
 from shop import cart as carts
 from shop.checkout import (
@@ -239,7 +241,7 @@ def maker_detail(maker_id: int):
 
 
 def maker_public_for(maker: Maker):
-    from inventory.models import ConsentPurpose
+    from makers.models import ConsentPurpose
 
     return {
         "name": maker.public_name,

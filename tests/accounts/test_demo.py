@@ -8,7 +8,7 @@ from accounts.demo import DEMO_PASSWORD, STAFF, load_staff
 from accounts.models import User
 from accounts.services import authenticate_staff, password_problems
 from core.extensions import db
-from inventory.demo_sentras import load_sentras
+from sentras.demo import load_sentras
 
 
 def test_demo_staff_load_is_idempotent_and_logs_in():

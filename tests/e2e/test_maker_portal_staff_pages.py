@@ -21,7 +21,7 @@ def browser_context_args(browser_context_args):
 def test_payout_and_report_pages_have_no_serious_accessibility_violations(page, live_server, axe_violations):
     s = shop(hold_days=0)
     sell(s, [(product(s.sentra, price=120_000, category="Batik"), 2)])
-    run = services.create_run(s.manager, s.sentra, cutoff_date=services.local_today(s.sentra), client_key=key())
+    run = services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(), client_key=key())
     db.session.commit()
     run_id, email = run.id, s.manager2.email
     page.goto(f"{live_server}/accounts/masuk")

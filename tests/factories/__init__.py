@@ -8,17 +8,9 @@ from werkzeug.security import generate_password_hash
 from accounts.models import Role, User
 from core.extensions import db
 from inventory.barcodes import ean13_from_number
-from inventory.models import (
-    Cluster,
-    Maker,
-    MakerGroup,
-    MakerGroupMember,
-    Product,
-    ProductKind,
-    Program,
-    Sentra,
-    SplitMode,
-)
+from inventory.models import Product, ProductKind, SplitMode
+from makers.models import Cluster, Maker, MakerGroup, MakerGroupMember, Program
+from sentras.models import Sentra
 
 TEST_PASSWORD = "Rahasia-12345"
 TEST_PIN = "246810"

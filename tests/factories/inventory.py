@@ -5,7 +5,7 @@ from __future__ import annotations
 import factory
 
 from accounts.models import Role
-from inventory.models import Consent, ConsentGiver, ConsentPurpose
+from makers.models import Consent, ConsentGiver, ConsentPurpose
 from tests.factories import BaseFactory, MakerFactory, UserFactory
 
 

@@ -6,8 +6,9 @@ import factory
 
 from accounts.models import Role
 from core.extensions import db
-from inventory.models import Consent, ConsentGiver, ConsentPurpose, MovementKind, ProductKind
+from inventory.models import MovementKind, ProductKind
 from inventory.stock import move_stock
+from makers.models import Consent, ConsentGiver, ConsentPurpose
 from tests.factories import BaseFactory, MakerFactory, ProductFactory, SentraFactory, UserFactory
 
 

@@ -6,19 +6,10 @@ import sqlalchemy as sa
 
 from accounts.services import authenticate_maker
 from core.extensions import db
-from inventory.demo import MAKER_LOGINS
-from inventory.models import (
-    Cluster,
-    ConsentPurpose,
-    ConsignmentIntake,
-    Maker,
-    MakerGroup,
-    Product,
-    ProductKind,
-    Program,
-    StockLevel,
-)
+from inventory.models import ConsignmentIntake, Product, ProductKind, StockLevel
 from inventory.stock import movements_sum
+from makers.demo import MAKER_LOGINS
+from makers.models import Cluster, ConsentPurpose, Maker, MakerGroup, Program
 
 
 def _counts():
@@ -27,13 +18,14 @@ def _counts():
 
 
 def test_demo_inventory_loads_idempotently(app):
-    for module in ("inventory.demo_sentras", "accounts.demo", "inventory.demo"):
+    for module in ("sentras.demo", "accounts.demo", "makers.demo", "inventory.demo"):
         for _name, loader in importlib.import_module(module).LOADERS:
             loader()
     db.session.commit()
     first = _counts()
-    for _name, loader in importlib.import_module("inventory.demo").LOADERS:
-        assert loader() == 0
+    for module in ("makers.demo", "inventory.demo"):
+        for _name, loader in importlib.import_module(module).LOADERS:
+            assert loader() == 0
     db.session.commit()
     assert _counts() == first
 

@@ -13,16 +13,10 @@ from core.errors import IdempotencyConflict, ValidationFailed
 from core.extensions import db
 from inventory import services
 from inventory.barcodes import is_valid_ean13
-from inventory.models import (
-    ConsentGiver,
-    ConsentPurpose,
-    MovementKind,
-    Product,
-    ProductKind,
-    SplitMode,
-    StockMovement,
-)
+from inventory.models import MovementKind, Product, ProductKind, SplitMode, StockMovement
 from inventory.stock import move_stock, movements_sum, stock_level
+from makers import services as maker_services
+from makers.models import ConsentGiver, ConsentPurpose
 from tests.factories import MakerFactory, MakerGroupFactory, MakerGroupMemberFactory, ProductFactory, SentraFactory
 from tests.factories.inventory import manager_of
 
@@ -128,7 +122,7 @@ def test_service_products_are_not_stock_tracked():
 def test_group_with_weights():
     sentra = SentraFactory()
     a, b = MakerFactory(sentra=sentra), MakerFactory(sentra=sentra)
-    group = services.create_group(manager_of(sentra), {"sentra_id": sentra.id, "name": "KUBE Mawar"},
+    group = maker_services.create_group(manager_of(sentra), {"sentra_id": sentra.id, "name": "KUBE Mawar"},
                                   [(a.id, "1"), (b.id, "2")])
     assert sorted(m.share_weight for m in group.members) == [1, 2]
 
@@ -150,7 +144,7 @@ def test_group_weights_that_make_no_sense_are_refused(members):
             "fraction": [(a.id, "1.5")], "foreign": [(a.id, 1), (foreign.id, 1)]}
     members = rows[members[0]] if members and isinstance(members[0], str) else members
     with pytest.raises(ValidationFailed) as caught:
-        services.create_group(manager_of(sentra), {"sentra_id": sentra.id, "name": "KUBE"}, members)
+        maker_services.create_group(manager_of(sentra), {"sentra_id": sentra.id, "name": "KUBE"}, members)
     assert "members" in caught.value.errors
 
 
@@ -160,7 +154,7 @@ def test_group_update_replaces_members():
     other = MakerFactory(sentra=group.sentra)
     member.maker.sentra = group.sentra
     db.session.commit()
-    services.update_group(manager_of(group.sentra), group, {"sentra_id": group.sentra_id, "name": "KUBE Baru"},
+    maker_services.update_group(manager_of(group.sentra), group, {"sentra_id": group.sentra_id, "name": "KUBE Baru"},
                           [(other.id, 3)])
     assert [(m.maker_id, m.share_weight) for m in group.members] == [(other.id, 3)]
     assert "group.update" in audit_actions()
@@ -174,13 +168,13 @@ def test_minor_needs_guardian_consent_and_revoking_unpublishes_at_once():
     child = MakerFactory(sentra=sentra, is_minor=True, guardian_name="Ibu Ratna", public_name="Dik Ani")
     product = ProductFactory(sentra=sentra, maker=child)
     with pytest.raises(ValidationFailed) as caught:
-        services.record_consent(actor, child, ConsentPurpose.RECEIPT_NAME, ConsentGiver.MAKER, "Ani")
+        maker_services.record_consent(actor, child, ConsentPurpose.RECEIPT_NAME, ConsentGiver.MAKER, "Ani")
     assert "given_by" in caught.value.errors
-    consent = services.record_consent(actor, child, ConsentPurpose.RECEIPT_NAME, ConsentGiver.GUARDIAN,
+    consent = maker_services.record_consent(actor, child, ConsentPurpose.RECEIPT_NAME, ConsentGiver.GUARDIAN,
                                       "Ibu Ratna")
-    assert services.public_maker_name(product) == "Dik Ani"
-    services.revoke_consent(actor, consent)
-    assert services.public_maker_name(product) is None
+    assert maker_services.public_maker_name(product) == "Dik Ani"
+    maker_services.revoke_consent(actor, consent)
+    assert maker_services.public_maker_name(product) is None
     assert consent.revoked_by_id == actor.id and consent.recorded_by_id == actor.id
     assert audit_actions()[-2:] == ["consent.record", "consent.revoke"]
 
@@ -191,16 +185,16 @@ def test_minor_flag_follows_birth_date_and_needs_guardian():
     data = {"sentra_id": sentra.id, "name": "Ani Lestari", "cluster": "anak", "program": "atensi",
             "birth_date": date(today.year - 12, 1, 1)}
     with pytest.raises(ValidationFailed) as caught:
-        services.create_maker(manager_of(sentra), data)
+        maker_services.create_maker(manager_of(sentra), data)
     assert "guardian_name" in caught.value.errors
-    maker = services.create_maker(manager_of(sentra), {**data, "guardian_name": "Ibu Ratna"})
+    maker = maker_services.create_maker(manager_of(sentra), {**data, "guardian_name": "Ibu Ratna"})
     assert maker.is_minor
 
 
 def test_bank_payout_needs_account_details():
     sentra = SentraFactory()
     with pytest.raises(ValidationFailed) as caught:
-        services.create_maker(manager_of(sentra), {
+        maker_services.create_maker(manager_of(sentra), {
             "sentra_id": sentra.id, "name": "Pak Darto", "cluster": "lanjut_usia", "program": "pkh",
             "payout_method": "bank", "account_number": "12ab"})
     assert set(caught.value.errors) >= {"bank_name", "account_number", "account_holder"}
@@ -322,7 +316,7 @@ def _png(size=(1600, 900)) -> bytes:
 def test_photo_is_reencoded_and_resized(app):
     product = ProductFactory()
     photo = services.add_product_photo(manager_of(product.sentra), product, _png())
-    from inventory.images import thumb_name, upload_dir
+    from core.images import thumb_name, upload_dir
 
     with Image.open(upload_dir() / photo.path) as full:
         assert full.format == "WEBP" and max(full.size) == 1200
@@ -348,9 +342,9 @@ def test_maker_with_products_cannot_move_sentra_and_payout_change_is_audited():
     base = {"sentra_id": maker.sentra_id, "name": maker.name, "public_name": maker.public_name,
             "cluster": "disabilitas", "program": "atensi", "phone": maker.phone}
     with pytest.raises(ValidationFailed) as caught:
-        services.update_maker(actor, maker, {**base, "sentra_id": other.id})
+        maker_services.update_maker(actor, maker, {**base, "sentra_id": other.id})
     assert "sentra_id" in caught.value.errors
-    services.update_maker(actor, maker, {**base, "payout_method": "ewallet", "ewallet_provider": "GoPay",
+    maker_services.update_maker(actor, maker, {**base, "payout_method": "ewallet", "ewallet_provider": "GoPay",
                                          "ewallet_number": "0812 3456 7890"})
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "maker.update"))
     assert entry.before["payout_method"] == "cash" and entry.after["ewallet_number"] == "6281234567890"

@@ -11,18 +11,10 @@ from PIL import Image
 from accounts.models import Role
 from core.audit import AuditEntry
 from core.extensions import db
-from inventory.models import (
-    ConsentPurpose,
-    ConsignmentIntake,
-    Maker,
-    MakerGroup,
-    MovementKind,
-    Product,
-    ProductPhoto,
-    Sentra,
-    StockMovement,
-)
+from inventory.models import ConsignmentIntake, MovementKind, Product, ProductPhoto, StockMovement
 from inventory.stock import move_stock, stock_level
+from makers.models import ConsentPurpose, Maker, MakerGroup
+from sentras.models import Sentra
 from tests.factories import (
     MakerFactory,
     MakerGroupMemberFactory,

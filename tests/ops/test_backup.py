@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from core.extensions import db
-from inventory.models import Sentra
+from sentras.models import Sentra
 from tests.factories import SentraFactory
 
 

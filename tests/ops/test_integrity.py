@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from core.money import round_cash
-from inventory.models import PayoutMethod
+from makers.models import PayoutMethod
 from ops.integrity import verify
 from payouts import services as payout_services
 from payouts.models import LineStatus
@@ -38,7 +38,7 @@ def books():
     mixed = sell(s, [(tas, 3, 5_000), (batik, 1)])
     refund(s, mixed, [(mixed.lines[0].id, 1)])
 
-    run = payout_services.create_run(s.manager, s.sentra, cutoff_date=payout_services.local_today(s.sentra),
+    run = payout_services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(),
                                      client_key=key())
     payout_services.approve_run(s.manager2, run)
     for line in run.lines:

@@ -23,13 +23,13 @@ def test_concurrent_runs_for_one_sentra(app):
 
     def create(user_id: int) -> None:
         from accounts.models import User
-        from inventory.models import Sentra
+        from sentras.models import Sentra
 
         with app.app_context():
             try:
                 barrier.wait(timeout=10)
                 user, sentra = db.session.get(User, user_id), db.session.get(Sentra, sentra_id)
-                services.create_run(user, sentra, cutoff_date=services.local_today(sentra), client_key=key())
+                services.create_run(user, sentra, cutoff_date=sentra.local_date(), client_key=key())
                 db.session.commit()
                 outcomes.append("created")
             except Conflict as error:

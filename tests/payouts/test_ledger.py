@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.extensions import db
-from inventory.models import PayoutMethod, SplitMode
+from inventory.models import SplitMode
+from makers.models import PayoutMethod
 from payouts import ledger, services
 from payouts.models import Component, LedgerEntry, LedgerTransaction, LineStatus, PayoutItem, RunStatus
 from sales.models import Channel
@@ -97,7 +98,7 @@ def test_ledger_rows_are_immutable():
 
 
 def _run(s, **kw):
-    return services.create_run(s.manager, s.sentra, cutoff_date=services.local_today(s.sentra), client_key=key(), **kw)
+    return services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(), client_key=key(), **kw)
 
 
 def test_payout_run_pays_exact_entries_once_and_clawback_nets():
@@ -156,7 +157,7 @@ def test_bad_runs_are_refused_and_ledger_unchanged():
     sell(s, [(item, 1)])
     snapshot = ledger_snapshot()
     with pytest.raises(ValidationFailed) as error:
-        services.create_run(s.manager, s.sentra, cutoff_date=services.local_today(s.sentra) + timedelta(days=1),
+        services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date() + timedelta(days=1),
                             client_key=key())
     assert "masa depan" in error.value.errors["cutoff_date"]
     db.session.rollback()

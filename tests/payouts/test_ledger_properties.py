@@ -109,7 +109,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def payout_run(self, pay):
         s = self.shop
         try:
-            run = services.create_run(s.manager, s.sentra, cutoff_date=services.local_today(s.sentra),
+            run = services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(),
                                       client_key=str(uuid.uuid4()))
         except ValidationFailed as error:  # nothing payable: refused, nothing written
             assert "Tidak ada saldo" in error.errors["cutoff_date"]

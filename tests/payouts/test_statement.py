@@ -50,7 +50,7 @@ def test_staff_opens_a_makers_statement_from_the_balances(client, login_as, pdf_
     sell(s, [(product(s.sentra, maker=user.maker, price=50_000, bps=10_000), 1)])
     login_as(s.manager)
     page = client.get(f"/payouts/runs?sentra_id={s.sentra.id}").text
-    month = services.local_today(s.sentra).strftime("%Y-%m")
+    month = s.sentra.local_date().strftime("%Y-%m")
     link = f"/payouts/pembuat/{user.maker_id}/laporan/{month}.pdf"
     assert link in page
     text = " ".join(pdf_text(client.get(link).data).split())

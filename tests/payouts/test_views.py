@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from core.extensions import db
-from inventory.models import PayoutMethod
+from makers.models import PayoutMethod
 from payouts import services
 from payouts.models import LineStatus, PayoutLine, PayoutRun, RunStatus
 from tests.factories import MakerFactory, MakerUserFactory
@@ -19,7 +19,7 @@ from tests.factories.payouts import key, product, refund, sell, shop
 def paid_run(s, makers_items):
     for item, qty in makers_items:
         sell(s, [(item, qty)])
-    run = services.create_run(s.manager, s.sentra, cutoff_date=services.local_today(s.sentra), client_key=key())
+    run = services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(), client_key=key())
     services.approve_run(s.manager2, run)
     services.mark_run_paid(s.manager2, run, references={ln.id: "TRF-1" for ln in run.lines})
     db.session.commit()
@@ -33,7 +33,7 @@ def test_staff_creates_approves_pays_and_prints_slip(client, login_as, csrf, pdf
     login_as(s.manager)
     page = client.get(f"/payouts/runs?sentra_id={s.sentra.id}")
     assert page.status_code == 200 and "Siti Aminah" in page.text
-    today = services.local_today(s.sentra).isoformat()
+    today = s.sentra.local_date().isoformat()
     response = client.post("/payouts/runs", data={"csrf_token": csrf(), "sentra_id": s.sentra.id,
                                                   "cutoff_date": today, "client_key": key()})
     assert response.status_code == 302
@@ -72,7 +72,7 @@ def test_transfer_csv_and_references(client, login_as, csrf):
     maker = MakerFactory(sentra=s.sentra, payout_method=PayoutMethod.BANK, bank_name="BRI",
                          account_number="=1234", account_holder="Siti")
     sell(s, [(product(s.sentra, maker=maker, price=100_000, bps=5_000), 1)])
-    run = services.create_run(s.manager, s.sentra, cutoff_date=services.local_today(s.sentra), client_key=key())
+    run = services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(), client_key=key())
     services.approve_run(s.manager2, run)
     db.session.commit()
     login_as(s.manager)
@@ -134,7 +134,7 @@ def test_maker_portal_shows_balances_sales_stock_and_statement(client, login_as,
     assert "Batik Ciprat Merah" in client.get("/payouts/saya/stok").text
     payouts = client.get("/payouts/saya/pencairan")
     assert f"/payouts/saya/pencairan/{run.lines[0].id}/bukti.pdf" in payouts.text
-    month = services.local_today(s.sentra).strftime("%Y-%m")
+    month = s.sentra.local_date().strftime("%Y-%m")
     text = " ".join(pdf_text(client.get(f"/payouts/saya/laporan/{month}.pdf").data).split())
     assert "Sri Lestari" in text and "Saldo awal Rp 0" in text
     assert "Pendapatan penjualan Rp 480.000" in text and "pengembalian barang Rp 80.000" in text
@@ -191,7 +191,7 @@ def test_maker_lists_exports_and_statements_hold_only_their_own(client, login_as
         body = client.get(path).text
         assert "Barang Dua" not in body and "Maker Dua" not in body, path
     assert "Barang Satu" in client.get("/payouts/saya/penjualan.csv").text
-    month = services.local_today(s.sentra).strftime("%Y-%m")
+    month = s.sentra.local_date().strftime("%Y-%m")
     text = pdf_text(client.get(f"/payouts/saya/laporan/{month}.pdf").data)
     assert "Maker Satu" in text and "Maker Dua" not in text
 
@@ -212,7 +212,7 @@ def test_future_cutoff_is_refused_on_the_form_and_keeps_input(client, login_as, 
     s = shop()
     sell(s, [(product(s.sentra), 1)])
     login_as(s.manager)
-    tomorrow = (services.local_today(s.sentra) + timedelta(days=1)).isoformat()
+    tomorrow = (s.sentra.local_date() + timedelta(days=1)).isoformat()
     response = client.post("/payouts/runs", data={"csrf_token": csrf(), "sentra_id": s.sentra.id,
                                                   "cutoff_date": tomorrow, "note": "Catatan saya",
                                                   "client_key": key()})
@@ -227,7 +227,7 @@ def test_staff_pages_render_for_each_run_state(client, login_as, csrf):
     maker = MakerFactory(sentra=s.sentra, payout_method=PayoutMethod.EWALLET, ewallet_provider="DANA",
                          ewallet_number="0812")
     sell(s, [(product(s.sentra, maker=maker), 1)])
-    run = services.create_run(s.manager, s.sentra, cutoff_date=services.local_today(s.sentra), client_key=key())
+    run = services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(), client_key=key())
     db.session.commit()
     login_as(s.manager)
     assert "Setujui (orang kedua)" in client.get(f"/payouts/runs/{run.id}").text
@@ -245,7 +245,7 @@ def test_method_can_change_only_while_draft(client, login_as, csrf):
     s = shop()
     maker = MakerFactory(sentra=s.sentra, payout_method=PayoutMethod.CASH)
     sell(s, [(product(s.sentra, maker=maker), 1)])
-    run = services.create_run(s.manager, s.sentra, cutoff_date=services.local_today(s.sentra), client_key=key())
+    run = services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(), client_key=key())
     db.session.commit()
     line_id = run.lines[0].id
     login_as(s.manager)

@@ -13,8 +13,9 @@ from core.audit import AuditEntry
 from core.db import utcnow
 from core.errors import Forbidden
 from core.extensions import db
-from inventory.models import ConsentPurpose, MovementKind, StockMovement
+from inventory.models import MovementKind, StockMovement
 from inventory.stock import movements_sum, stock_level
+from makers.models import ConsentPurpose
 from ops.integrity import verify
 from payouts.models import LedgerEntry
 from pos.models import PosDevice, PriceDifference, ShiftStatus, StockConflict

@@ -11,8 +11,8 @@ from pypdf import PdfReader
 from accounts.models import Role
 from core.audit import AuditEntry
 from core.extensions import db
-from inventory.models import Consent, ConsentGiver, ConsentPurpose
 from inventory.stock import movements_sum, stock_level
+from makers.models import Consent, ConsentGiver, ConsentPurpose
 from pos.models import Shift, ShiftStatus
 from sales.models import Refund, Sale, SaleStatus
 from tests.factories import TEST_PIN, MakerFactory, ProductFactory, SentraFactory, UserFactory

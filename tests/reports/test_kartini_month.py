@@ -11,7 +11,8 @@ import sqlalchemy as sa
 import time_machine
 
 from core.extensions import db
-from inventory.models import Cluster, PayoutMethod, Program, SplitMode
+from inventory.models import SplitMode
+from makers.models import Cluster, PayoutMethod, Program
 from payouts import ledger, services
 from payouts.models import LineStatus
 from pos.models import VisitorTally

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from accounts.models import Role
 from core.exports import csv_cell, csv_text, is_formula_like
 from core.extensions import db
-from inventory.models import PayoutMethod
+from makers.models import PayoutMethod
 from payouts import services
 from tests.factories import MakerFactory, MakerUserFactory, UserFactory
 from tests.factories.payouts import key, product, refund, sell, shop
@@ -40,7 +40,7 @@ def hostile_shop():
     item = product(s.sentra, maker=maker, name=HOSTILE[2], category=HOSTILE[5], price=100_000, bps=5_000)
     sale = sell(s, [(item, 2)])
     refund(s, sale, [(sale.lines[0].id, 1)])
-    run = services.create_run(s.manager, s.sentra, cutoff_date=services.local_today(s.sentra), client_key=key())
+    run = services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(), client_key=key())
     services.approve_run(s.manager2, run)
     db.session.commit()
     return s, maker, run

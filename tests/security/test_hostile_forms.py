@@ -20,7 +20,8 @@ from werkzeug.datastructures import MultiDict
 
 from accounts.models import Role, User
 from core.extensions import db
-from inventory.models import PayoutMethod, Product
+from inventory.models import Product
+from makers.models import PayoutMethod
 from payouts import services as payout_services
 from sales.models import Sale
 from tests.conftest import csrf_token, login
@@ -127,7 +128,7 @@ def world(app):
     bank = product(s.sentra, maker=MakerFactory(sentra=s.sentra, payout_method=PayoutMethod.BANK, bank_name="BRI",
                                                 account_number="123", account_holder="Siti"), price=50_000)
     sell(s, [(bank, 1)])
-    run = payout_services.create_run(s.manager, s.sentra, cutoff_date=payout_services.local_today(s.sentra),
+    run = payout_services.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(),
                                      client_key=str(uuid.uuid4()))
     payout_services.approve_run(s.manager2, run)
     db.session.commit()

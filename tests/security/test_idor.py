@@ -18,7 +18,9 @@ from PIL import Image
 from accounts.models import Role
 from core.extensions import db
 from inventory import services as inventory_services
-from inventory.models import PayoutMethod, Product
+from inventory.models import Product
+from makers import services as maker_services
+from makers.models import PayoutMethod
 from payouts import services as payout_services
 from payouts.models import PayoutLine, PayoutRun, RunStatus
 from pos.models import Shift, ShiftStatus
@@ -67,18 +69,18 @@ def world(app) -> World:
     sell(tmg, [(product_a, 1)])
     sale_b = sell(bks, [(product_b, 2)])
     refund(bks, sale_b, [(sale_b.lines[0].id, 1)])
-    run_b = payout_services.create_run(bks.manager, bks.sentra, cutoff_date=payout_services.local_today(bks.sentra),
+    run_b = payout_services.create_run(bks.manager, bks.sentra, cutoff_date=bks.sentra.local_date(),
                                        client_key=key())
     payout_services.approve_run(bks.manager2, run_b)
     payout_services.mark_run_paid(bks.manager2, run_b, references={ln.id: "TRF-B" for ln in run_b.lines})
     intake_b = inventory_services.receive_consignment(bks.manager, bks.sentra, maker_b, [(product_b, 3)],
                                                       client_key=key())
-    inventory_services.set_maker_photo(bks.manager, maker_b, _png())
+    maker_services.set_maker_photo(bks.manager, maker_b, _png())
     db.session.commit()
     guest = app.test_client()
     order_b = place_order(guest, lambda: csrf_token(guest),
                           [(ShopProductFactory(sentra=bks.sentra, stock=2, name="Tenun Beta Online"), 1)])
-    month = payout_services.local_today(bks.sentra).strftime("%Y-%m")
+    month = bks.sentra.local_date().strftime("%Y-%m")
     return World(tmg, bks, maker_a, maker_b, user_a, user_b, product_a, product_b, sale_b, run_b,
                  run_b.lines[0], intake_b, order_b.fulfilments[0], order_b, month)
 

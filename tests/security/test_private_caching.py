@@ -35,14 +35,14 @@ def world():
     s = shop()
     item = product(s.sentra, price=100_000, bps=5_000)
     sale = sell(s, [(item, 1)])
-    run = payouts.create_run(s.manager, s.sentra, cutoff_date=payouts.local_today(s.sentra), client_key=key())
+    run = payouts.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(), client_key=key())
     payouts.approve_run(s.manager2, run)
     payouts.mark_run_paid(s.manager2, run, references={ln.id: "TRF-1" for ln in run.lines})
     line = run.lines[0]
     payouts.attach_slip(s.manager, line, _png())
     db.session.commit()
     maker_user = MakerUserFactory(maker=item.maker)
-    month = payouts.local_today(s.sentra).strftime("%Y-%m")
+    month = s.sentra.local_date().strftime("%Y-%m")
     return s, sale, run, line, maker_user, month
 
 

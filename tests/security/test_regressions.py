@@ -89,7 +89,8 @@ def test_a_replaced_maker_portrait_is_no_longer_served(app, client):
     from PIL import Image
 
     from inventory import services as inventory_services
-    from inventory.models import ConsentPurpose
+    from makers import services as maker_services
+    from makers.models import ConsentPurpose
     from tests.factories import MakerFactory
     from tests.factories.shop import consent_all
 
@@ -101,11 +102,11 @@ def test_a_replaced_maker_portrait_is_no_longer_served(app, client):
     s = shop()
     maker = MakerFactory(sentra=s.sentra)
     consent_all(maker, purposes=(ConsentPurpose.SHOP_PHOTO,))
-    inventory_services.set_maker_photo(s.manager, maker, png((1, 2, 3)))
+    maker_services.set_maker_photo(s.manager, maker, png((1, 2, 3)))
     db.session.commit()
     old = maker.photo_path
     assert client.get(f"/inventory/foto/{old}").status_code == 200
-    inventory_services.set_maker_photo(s.manager, maker, png((4, 5, 6)))
+    maker_services.set_maker_photo(s.manager, maker, png((4, 5, 6)))
     db.session.commit()
     assert client.get(f"/inventory/foto/{old}").status_code == 404
     assert client.get(f"/inventory/foto/{old.replace('.webp', '-400.webp')}").status_code == 404

@@ -14,9 +14,9 @@ from PIL import Image
 
 from core.errors import ValidationFailed
 from core.extensions import db
+from core.images import save_image
 from core.pdf import _url_fetcher
 from core.uploads import MAX_PIXELS
-from inventory.images import save_image
 from inventory.models import ProductPhoto
 from payouts import services as payouts
 from payouts.models import PayoutLine
@@ -113,7 +113,7 @@ def test_a_refused_photo_upload_leaves_nothing_behind(client, login_as, csrf, ap
 def _payout_line() -> PayoutLine:
     s = shop()
     sell(s, [(product(s.sentra, price=10_000), 1)])
-    run = payouts.create_run(s.manager, s.sentra, cutoff_date=payouts.local_today(s.sentra), client_key=key())
+    run = payouts.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(), client_key=key())
     db.session.commit()
     return run.lines[0]
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from accounts.models import Role
 from core.extensions import db
-from inventory.models import Consent, ConsentGiver, ConsentPurpose
+from makers.models import Consent, ConsentGiver, ConsentPurpose
 from shop.models import Cart
 from tests.factories import MakerFactory, SentraFactory, UserFactory
 from tests.factories.shop import ShopProductFactory, TicketFactory, consent_all

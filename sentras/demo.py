@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from core.extensions import db
-from inventory.models import Sentra
+from sentras.models import Sentra
 
 SENTRAS = [
     dict(code="TMG", name="Sentra Kreasi ATENSI Kartini Temanggung",

@@ -1,4 +1,4 @@
-"""Product photo uploads: checked by content (Pillow), size-capped, re-encoded, resized, renamed.
+"""Photo uploads (products, maker portraits): checked by content (Pillow), size-capped, re-encoded, resized, renamed.
 
 The uploader's file name and bytes are never stored: we decode the image, re-encode it as WebP
 (full size at most 1200 px, and a 400 px thumbnail) under a random name in UPLOAD_DIR, and only
