@@ -37,7 +37,10 @@ def _params():
             abort(404)
         require_sentra_access(current_user, sentra_id)
         sentra_ids = [sentra_id]
-    today = utcnow().astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
+    # "Today" of the chosen Sentra; across several, the latest of their days (WIT is ahead of WIB).
+    chosen = [s for s in sentras if sentra_ids is None or s.id in sentra_ids]
+    today = (max(s.local_date() for s in chosen) if chosen
+             else utcnow().astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date())
     start = _date(request.args.get("dari")) or today.replace(day=1)
     end = _date(request.args.get("sampai")) or today
     if request.args.get("dari") and _date(request.args.get("dari")) is None:
