@@ -11,10 +11,10 @@ Isolation, two ways:
   test may commit and roll back as in production (the request's unit of work commits once) — each
   `commit()` only releases a SAVEPOINT, and nothing ever reaches the database for good.
 - `committed` tests really commit and the tables are emptied after them: tests whose data other
-  connections must see — threads, live servers (`live_server`, `shop_server`, `stripe_local`),
-  a second app or engine on the database (any test or fixture that takes `database_url`
-  itself). The fixtures are recognised here; mark the rest with `@pytest.mark.committed`
-  (or `pytestmark` for a whole module), or take the `committed_db` fixture.
+  connections must see — threads, live servers (`live_server`, `shop_server`, `stripe_local`), a
+  second app or engine on the database (any test or fixture that takes `database_url` itself),
+  and everything in tests/e2e and tests/ops. Those fixtures and folders are recognised here; mark
+  the rest with `@pytest.mark.committed` (`pytestmark` for a module) or take `committed_db`.
 """
 
 from __future__ import annotations
@@ -278,7 +278,15 @@ def db_session():
     return db.session
 
 
+#: test folders that always commit: browsers against a live server; gunicorn, backups and a second
+#: PostgreSQL (tests/ops)
+COMMITTED_FOLDERS = frozenset({"e2e", "ops"})
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if COMMITTED_FOLDERS & set(Path(str(item.fspath)).relative_to(Path(__file__).parent).parts[:-1]):
+            item.add_marker(pytest.mark.committed)
     # Tests of PostgreSQL-only features (e.g. its triggers) run in the PostgreSQL pass only.
     if config.getoption("--db") != "postgresql":
         deselected = [item for item in items if item.get_closest_marker("postgresql_only")]
