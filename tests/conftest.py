@@ -2,13 +2,24 @@
 
 The suite runs on SQLite (default) or on a real PostgreSQL 15 (`pytest --db=postgresql`), which
 this file starts itself on 127.0.0.1 unless TEST_DATABASE_URL points at one. The schema is built
-once per session by the Alembic migrations, as in production; each test starts from empty
-tables (truncated after the test), so tests that commit — views, threads, live servers — are
-isolated too.
+once per session by the Alembic migrations, as in production; every test starts from empty tables.
+
+Isolation, two ways:
+
+- By default a test runs inside one transaction on one connection, rolled back at the end. The
+  session joins it with SAVEPOINTs (`join_transaction_mode="create_savepoint"`), so the code under
+  test may commit and roll back as in production (the request's unit of work commits once) — each
+  `commit()` only releases a SAVEPOINT, and nothing ever reaches the database for good.
+- `committed` tests really commit and the tables are emptied after them: tests whose data other
+  connections must see — threads, live servers (`live_server`, `shop_server`, `stripe_local`), a
+  second app or engine on the database (any test or fixture that takes `database_url` itself),
+  and everything in tests/e2e and tests/ops. Those fixtures and folders are recognised here; mark
+  the rest with `@pytest.mark.committed` (`pytestmark` for a module) or take `committed_db`.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import tempfile
 import threading
@@ -20,6 +31,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
 
@@ -68,6 +80,8 @@ def app(database_url) -> Flask:
         from flask_migrate import upgrade
 
         upgrade()
+    factory = db.session.session_factory
+    factory.class_ = type("TestSession", (_ConnectionBoundSession, factory.class_), {})
     # Each test runs inside a pushed app context, and the test client's requests reuse it, so
     # `g` would carry Flask-Login's cached user, Babel's locale and the CSRF token from one
     # request (or client) to the next. Start every request with a clean `g`, as in production.
@@ -86,32 +100,101 @@ def _config_dict(cls) -> dict:
     return {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
 
 
+#: fixtures whose data must be committed for other connections (threads, servers, other apps)
+COMMITTED_FIXTURES = frozenset({"committed_db", "live_server", "shop_server", "stripe_local", "uow_app",
+                                "error_app"})
+
+#: the connection of the running transactional test (None for `committed` tests)
+_test_connection: sa.Connection | None = None
+
+
+def commits_for_real(request) -> bool:
+    """Whether this test must commit for real (see the module docstring)."""
+    if request.node.get_closest_marker("committed") or COMMITTED_FIXTURES & set(request.fixturenames):
+        return True
+    # A test that takes the database URL itself builds its own app or engine on it.
+    return request.function is not None and "database_url" in inspect.signature(request.function).parameters
+
+
 @pytest.fixture(autouse=True)
-def _app_context_and_clean_tables(app):
+def _app_context_and_isolation(request, app):
     """Every test runs in an app context and leaves empty tables behind."""
     with app.app_context():
-        yield
-        db.session.rollback()
+        if commits_for_real(request):
+            yield
+            db.session.rollback()
+            db.session.remove()
+            truncate_all_tables()
+        else:
+            with rolled_back_transaction():
+                yield
+
+
+@contextmanager
+def rolled_back_transaction() -> Iterator[sa.Connection]:
+    """Bind `db.session` to one connection in a transaction that is rolled back at the end."""
+    global _test_connection
+    factory = db.session.session_factory
+    db.session.remove()
+    connection = db.engine.connect()
+    outer = connection.begin()  # on SQLite: BEGIN IMMEDIATE (core/db.py), so SAVEPOINTs nest inside
+    options = {"bind": connection, "join_transaction_mode": "create_savepoint"}
+    factory.configure(**options)
+    _test_connection = connection
+    try:
+        yield connection
+    finally:
+        _test_connection = None
         db.session.remove()
-        truncate_all_tables()
+        for option in options:
+            factory.kw.pop(option, None)
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+
+
+class _ConnectionBoundSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's session picks the engine per table and would ignore `bind=connection`;
+    a session bound to a connection (a transactional test) uses that connection."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and isinstance(self.bind, sa.Connection):
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+@pytest.fixture
+def committed_db():
+    """Take this fixture in a test whose data must be committed for other connections."""
+    return db.session
 
 
 def truncate_all_tables() -> None:
+    """Empty every table: for real after a `committed` test, or within a transactional test's
+    transaction (e.g. between hypothesis examples), where it is rolled back with the rest."""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if _test_connection is not None:
+        db.session.remove()
+        _empty(_test_connection, tables)
+        return
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            # TRUNCATE (PostgreSQL) bypasses row triggers; DELETE on SQLite needs the migration's
-            # append-only triggers lifted and put back exactly as they were.
-            triggers = conn.execute(sa.text(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_entries'")).all()
-            for name, _sql in triggers:
-                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-            for table in tables:
-                conn.execute(sa.text(f'DELETE FROM "{table}"'))
-            for _name, sql in triggers:
-                conn.exec_driver_sql(sql)
+        _empty(conn, tables)
+
+
+def _empty(conn: sa.Connection, tables: list[str]) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    else:
+        # TRUNCATE (PostgreSQL) bypasses row triggers; DELETE on SQLite needs the migration's
+        # append-only triggers lifted and put back exactly as they were.
+        triggers = conn.execute(sa.text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_entries'")).all()
+        for name, _sql in triggers:
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        for table in tables:
+            conn.execute(sa.text(f'DELETE FROM "{table}"'))
+        for _name, sql in triggers:
+            conn.exec_driver_sql(sql)
 
 
 @contextmanager
@@ -195,7 +278,15 @@ def db_session():
     return db.session
 
 
+#: test folders that always commit: browsers against a live server; gunicorn, backups and a second
+#: PostgreSQL (tests/ops)
+COMMITTED_FOLDERS = frozenset({"e2e", "ops"})
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if COMMITTED_FOLDERS & set(Path(str(item.fspath)).relative_to(Path(__file__).parent).parts[:-1]):
+            item.add_marker(pytest.mark.committed)
     # Tests of PostgreSQL-only features (e.g. its triggers) run in the PostgreSQL pass only.
     if config.getoption("--db") != "postgresql":
         deselected = [item for item in items if item.get_closest_marker("postgresql_only")]

@@ -17,7 +17,7 @@ from core.errors import DomainError
 from core.extensions import db
 from tests.factories import MakerUserFactory, SentraFactory, UserFactory
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.committed]  # threads share the data
 
 GUESSES = 40
 

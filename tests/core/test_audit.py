@@ -87,6 +87,7 @@ def test_database_refuses_raw_sql_changes(entry, statement):
     assert stored is not None and stored.action == "product.price_change" and stored.after is not None
 
 
+@pytest.mark.committed  # checked on a connection of its own
 def test_append_only_triggers_are_installed(entry):
     if db.engine.dialect.name != "postgresql":
         # SQLite: one trigger for UPDATE, one for DELETE.

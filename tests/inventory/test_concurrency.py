@@ -19,7 +19,7 @@ from inventory.stock import move_stock, movements_sum, stock_level
 from tests.factories import ProductFactory, SentraFactory
 from tests.factories.inventory import manager_of
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.committed]  # threads share the data
 
 
 @pytest.mark.parametrize("round_", range(3))

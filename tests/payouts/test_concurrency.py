@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import sqlalchemy as sa
 
 from core.errors import Conflict
@@ -11,6 +12,8 @@ from core.extensions import db
 from payouts import services
 from payouts.models import PayoutItem, PayoutRun
 from tests.factories.payouts import key, product, sell, shop
+
+pytestmark = pytest.mark.committed  # threads share the data
 
 
 def test_concurrent_runs_for_one_sentra(app):

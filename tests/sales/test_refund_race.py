@@ -6,6 +6,7 @@ import contextlib
 import threading
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 from core.errors import ValidationFailed
@@ -13,6 +14,8 @@ from core.extensions import db
 from sales.models import Channel, PaymentMethod, Refund, Sale
 from sales.services import LineRequest, PaymentRequest, record_sale, refund_sale
 from tests.factories.sales import counter_setup
+
+pytestmark = pytest.mark.committed  # threads share the data
 
 RACERS = 4
 

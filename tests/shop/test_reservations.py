@@ -61,6 +61,7 @@ def press_bayar_concurrently(app, order_ids: list[int]) -> list[str]:
     return results
 
 
+@pytest.mark.committed  # buyers race in threads
 def test_concurrent_buyers_for_the_last_pieces_never_oversell(app):
     product = ShopProductFactory(stock=3)
     order_ids = [make_order(product).id for _ in range(8)]
@@ -71,6 +72,7 @@ def test_concurrent_buyers_for_the_last_pieces_never_oversell(app):
     assert held == 3
 
 
+@pytest.mark.committed  # buyers race in threads
 def test_concurrent_buyers_for_the_last_tickets_of_a_day_never_overbook(app):
     ticket = TicketFactory(daily_capacity=2)
     day = date.today() + timedelta(days=3)
@@ -150,6 +152,7 @@ def test_a_piece_sold_at_the_counter_cannot_be_held_online(app):
     assert not fresh(order).stock_held
 
 
+@pytest.mark.committed  # buyers race in threads
 def test_counter_and_online_race_for_the_last_piece_one_wins(app):
     product = ShopProductFactory(stock=1, price=100_000)
     kasir, shift = _open_shift(product)
