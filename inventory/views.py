@@ -48,7 +48,7 @@ def _apply_errors(form, errors: dict[str, str]) -> None:
 
 def _form_page(form, title: str, cancel_url: str, *, enctype: str | None = None, intro: str | None = None):
     status = 422 if request.method == "POST" else 200
-    return render_template("inventory/form.html", form=form, title=title, cancel_url=cancel_url,
+    return render_template("_form_page.html", form=form, title=title, cancel_url=cancel_url,
                            enctype=enctype, intro=intro), status
 
 

@@ -68,5 +68,5 @@ def _sentra_data(form: SentraForm) -> dict[str, Any]:
 
 def _form_page(form, title: str, cancel_url: str, *, enctype: str | None = None, intro: str | None = None):
     status = 422 if request.method == "POST" else 200
-    return render_template("sentras/form.html", form=form, title=title, cancel_url=cancel_url,
+    return render_template("_form_page.html", form=form, title=title, cancel_url=cancel_url,
                            enctype=enctype, intro=intro), status

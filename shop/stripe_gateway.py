@@ -14,6 +14,7 @@ from typing import Any
 
 import stripe
 from flask import Flask, current_app
+from stripe.params import RefundCreateParams
 
 from core.errors import DomainError, ServiceUnavailable
 
@@ -190,19 +191,8 @@ class StripeGateway:
     def refund(self, *, intent_id: str, amount: int, idempotency_key: str,
                metadata: dict[str, str] | None = None) -> str:
         """Refund `amount` rupiah of a paid intent; returns the Stripe refund id."""
-        try:
-            refund = self.client.v1.refunds.create(
-                params={"payment_intent": intent_id, "amount": to_minor(amount), "metadata": metadata or {}},
-                options={"idempotency_key": idempotency_key},
-            )
-        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError):
-            raise PaymentUnavailable(UNAVAILABLE) from None
-        except stripe.StripeError as error:
-            raise DomainError(f"Stripe menolak pengembalian dana: {error.user_message or 'coba lagi nanti'}.") \
-                from None
-        if _get(refund, "status") not in ("succeeded", "pending"):
-            raise DomainError("Stripe tidak menyelesaikan pengembalian dana. Coba lagi nanti.")
-        return refund.id
+        return self._create_refund({"payment_intent": intent_id, "amount": to_minor(amount),
+                                    "metadata": metadata or {}}, idempotency_key)
 
     def refund_intent(self, *, intent_id: str, idempotency_key: str, metadata: dict[str, str] | None = None) -> str:
         """Refund a paid intent in full, once per `idempotency_key`; returns the Stripe refund id.
@@ -216,11 +206,19 @@ class StripeGateway:
             for earlier in done.data:
                 if _metadata(earlier).get("idempotency_key") == idempotency_key:
                     return earlier.id
-            refund = self.client.v1.refunds.create(
-                params={"payment_intent": intent_id,
-                        "metadata": {**(metadata or {}), "idempotency_key": idempotency_key}},
-                options={"idempotency_key": idempotency_key},
-            )
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError):
+            raise PaymentUnavailable(UNAVAILABLE) from None
+        except stripe.StripeError as error:
+            raise DomainError(f"Stripe menolak pengembalian dana: {error.user_message or 'coba lagi nanti'}.") \
+                from None
+        return self._create_refund({"payment_intent": intent_id,
+                                    "metadata": {**(metadata or {}), "idempotency_key": idempotency_key}},
+                                   idempotency_key)
+
+    def _create_refund(self, params: RefundCreateParams, idempotency_key: str) -> str:
+        """Create a refund; a refund Stripe neither made nor queued is an error, never a silent success."""
+        try:
+            refund = self.client.v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError):
             raise PaymentUnavailable(UNAVAILABLE) from None
         except stripe.StripeError as error:
