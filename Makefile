@@ -9,7 +9,7 @@ PIP := $(BIN)/pip --disable-pip-version-check -q
 # pip on these machines prints harmless "Location ... is ignored" warnings; keep logs readable.
 PIP_FILTER := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: lock run test test-fast test-sqlite test-postgresql system-deps venv deps dev-deps node-deps migrate demo translations lint typecheck imports serve bench clean
+.PHONY: lock run test test-fast test-sqlite test-postgresql system-deps venv deps dev-deps node-deps migrate demo translations lint typecheck imports serve install-server bench clean
 
 # localstripe (loopback :8420, webhook -> the app) stands in for Stripe; STRIPE_LOCAL=0 uses real keys instead.
 run: system-deps deps translations migrate demo
@@ -69,12 +69,19 @@ migrate: deps
 demo: deps
 	$(BIN)/flask demo load
 
-# Production-style serving: gunicorn, several workers, PostgreSQL. Needs DATABASE_URL and SECRET_KEY.
-serve: system-deps deps translations
+# Production-style serving: migrate, then gunicorn from an existing venv (no installs here; the one-time
+# install is `make install-server`). Needs DATABASE_URL and SECRET_KEY (e.g. from /etc/sentra/sentra.env).
+serve:
+	@test -x $(BIN)/gunicorn || { echo "No $(VENV) with gunicorn here: run 'make install-server' first"; exit 1; }
 	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL=postgresql+psycopg://user@host:5432/db"; exit 1; }
 	@test -n "$$SECRET_KEY" || { echo "Set SECRET_KEY to a random value of 32+ characters"; exit 1; }
 	APP_CONFIG=production $(BIN)/flask db upgrade
 	APP_CONFIG=production $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+# One-time server install: system packages, the venv from the production lock (hashes required), translations.
+install-server: system-deps | $(BIN)/python
+	$(PIP) install --require-hashes -r requirements.txt $(PIP_FILTER)
+	@$(BIN)/pybabel compile -d translations 2>&1 | { grep -v "^compiling catalog" || true; }
 
 # Benchmarks (not tests): small sizes by default (a few minutes); BENCH_SIZE=full for the sizes in
 # BENCHMARKS.md (10,000 products, 1,000,000 sale lines, 20 counters; much longer).

@@ -95,6 +95,8 @@ class Config:
 
     #: one JSON line per request on stderr
     REQUEST_LOG = _bool("REQUEST_LOG", True)
+    #: `Authorization: Bearer <token>` reaches /metrics from another host (empty: loopback only)
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
     # E-mail: SMTP when MAIL_SERVER is set; otherwise, locally, one .eml file per message in MAIL_DIR
     # (core/mail.py). Bodies are never logged: they hold the buyer's secret order link.

@@ -1,4 +1,4 @@
-"""Site-wide routes: health check, language switch, staff home, staff alerts."""
+"""Site-wide routes: health check, language switch, staff home, staff alerts (and /metrics, app/metrics.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask_login import current_user
 from accounts.access import manager_required, require_sentra_access, scoped_sentra_ids, staff_required
 from accounts.models import Role
 from app import bp
+from app import metrics as _metrics  # noqa: F401  (attaches GET /metrics and its request counters)
 from core.alerts import StaffAlert, open_alerts, resolve_alert
 from core.extensions import db
 from core.urls import safe_next
