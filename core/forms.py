@@ -136,3 +136,12 @@ def save_photo_upload(form: PhotoForm, save) -> bool:
         else:
             return True
     return False
+
+
+def form_page(form, title: str, cancel_url: str, *, enctype: str | None = None, intro: str | None = None):
+    """The shared one-form page; a POST that shows the form again answers 422 (and so rolls back)."""
+    from flask import render_template, request
+
+    status = 422 if request.method == "POST" else 200
+    return render_template("_form_page.html", form=form, title=title, cancel_url=cancel_url,
+                           enctype=enctype, intro=intro), status

@@ -83,7 +83,12 @@ def transactional(func: F) -> F:
         finally:
             g.pop("_unit_of_work", None)
         for callback in unit.callbacks:
-            callback()
+            try:
+                callback()
+            except Exception:
+                # The change is committed: a failed side effect (a mail file, say) must not turn the
+                # answer into "nothing was saved"; it is logged for staff instead.
+                current_app.logger.exception("after-commit callback failed")
         return result
 
     run.__unit_of_work__ = True  # type: ignore[attr-defined]

@@ -26,7 +26,7 @@ from accounts.access import (
 )
 from core.errors import ValidationFailed
 from core.extensions import db
-from core.forms import PhotoForm, apply_errors, save_photo_upload
+from core.forms import PhotoForm, apply_errors, form_page, save_photo_upload
 from core.images import is_served_name, upload_dir
 from core.unit_of_work import rollback_now
 from inventory import bp, services
@@ -44,12 +44,6 @@ PER_PAGE = 25
 def _apply_errors(form, errors: dict[str, str]) -> None:
     """Show service errors next to the matching field (the service's maker_share_bps is the form's maker_share)."""
     apply_errors(form, errors, {"maker_share_bps": "maker_share"})
-
-
-def _form_page(form, title: str, cancel_url: str, *, enctype: str | None = None, intro: str | None = None):
-    status = 422 if request.method == "POST" else 200
-    return render_template("_form_page.html", form=form, title=title, cancel_url=cancel_url,
-                           enctype=enctype, intro=intro), status
 
 
 def _owner_choices(sentra_id: int | None = None) -> list[tuple[str, str]]:
@@ -154,7 +148,7 @@ def product_create():
         else:
             flash(_("Produk tersimpan."), "success")
             return redirect(url_for("inventory.product_detail", product_id=product.id))
-    return _form_page(form, _("Produk baru"), url_for("inventory.product_list"),
+    return form_page(form, _("Produk baru"), url_for("inventory.product_list"),
                       intro=_("Kosongkan barcode bila produk belum punya: kode toko (awalan 2) dibuat otomatis."))
 
 
@@ -171,7 +165,7 @@ def product_edit(product_id: int):
         else:
             flash(_("Produk tersimpan."), "success")
             return redirect(url_for("inventory.product_detail", product_id=product.id))
-    return _form_page(form, _("Ubah %(name)s", name=product.name),
+    return form_page(form, _("Ubah %(name)s", name=product.name),
                       url_for("inventory.product_detail", product_id=product.id))
 
 

@@ -26,7 +26,7 @@ from accounts.forms import MakerUserForm
 from accounts.models import User
 from core.errors import ValidationFailed
 from core.extensions import db
-from core.forms import PhotoForm, apply_errors, save_photo_upload
+from core.forms import PhotoForm, apply_errors, form_page, save_photo_upload
 from core.unit_of_work import refusals_flashed, rollback_now
 from makers import bp, services
 from makers.forms import ConsentForm, GroupForm, MakerForm
@@ -45,12 +45,6 @@ def _products_of(maker: Maker) -> list[Any]:
         return []
     return list(db.session.execute(sa.select(products.c.id, products.c.name, products.c.price)
                                    .where(products.c.maker_id == maker.id).order_by(products.c.name)))
-
-
-def _form_page(form, title: str, cancel_url: str, *, enctype: str | None = None, intro: str | None = None):
-    status = 422 if request.method == "POST" else 200
-    return render_template("_form_page.html", form=form, title=title, cancel_url=cancel_url,
-                           enctype=enctype, intro=intro), status
 
 
 # --- Makers ------------------------------------------------------------------------------------
@@ -102,7 +96,7 @@ def maker_create():
         else:
             flash(_("Data pembuat tersimpan."), "success")
             return redirect(url_for("makers.maker_detail", maker_id=maker.id))
-    return _form_page(form, _("Pembuat baru"), url_for("makers.maker_list"))
+    return form_page(form, _("Pembuat baru"), url_for("makers.maker_list"))
 
 
 @bp.route("/inventory/pembuat/<int:maker_id>/ubah", methods=["GET", "POST"])
@@ -118,7 +112,7 @@ def maker_edit(maker_id: int):
         else:
             flash(_("Data pembuat tersimpan."), "success")
             return redirect(url_for("makers.maker_detail", maker_id=maker.id))
-    return _form_page(form, _("Ubah data %(name)s", name=maker.name),
+    return form_page(form, _("Ubah data %(name)s", name=maker.name),
                       url_for("makers.maker_detail", maker_id=maker.id))
 
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 from core.access import roles_required
 from core.errors import ValidationFailed
 from core.extensions import db
-from core.forms import apply_errors
+from core.forms import apply_errors, form_page
 from sentras import bp, services
 from sentras.forms import SentraForm
 from sentras.models import Sentra
@@ -37,7 +37,7 @@ def sentra_create():
         else:
             flash(_("Sentra %(code)s tersimpan.", code=sentra.code), "success")
             return redirect(url_for("sentras.sentra_list"))
-    return _form_page(form, _("Sentra baru"), url_for("sentras.sentra_list"))
+    return form_page(form, _("Sentra baru"), url_for("sentras.sentra_list"))
 
 
 @bp.route("/sentra/<int:sentra_id>/ubah", methods=["GET", "POST"])
@@ -57,16 +57,10 @@ def sentra_edit(sentra_id: int):
         else:
             flash(_("Sentra %(code)s tersimpan.", code=sentra.code), "success")
             return redirect(url_for("sentras.sentra_list"))
-    return _form_page(form, _("Ubah Sentra %(code)s", code=sentra.code), url_for("sentras.sentra_list"))
+    return form_page(form, _("Ubah Sentra %(code)s", code=sentra.code), url_for("sentras.sentra_list"))
 
 
 def _sentra_data(form: SentraForm) -> dict[str, Any]:
     data = {name: form[name].data for name in services.SENTRA_FIELDS if name in form}
     data["shipping_fee"] = form.shipping_fee.amount
     return data
-
-
-def _form_page(form, title: str, cancel_url: str, *, enctype: str | None = None, intro: str | None = None):
-    status = 422 if request.method == "POST" else 200
-    return render_template("_form_page.html", form=form, title=title, cancel_url=cancel_url,
-                           enctype=enctype, intro=intro), status

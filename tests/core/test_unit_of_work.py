@@ -39,6 +39,17 @@ def uow_app(database_url):
         after_commit(lambda: sent.append("ok"))
         return "ok"
 
+    @app.get("/side-effect-fails")
+    def side_effect_fails():
+        _write("side-effect")
+
+        def failing_mail() -> None:
+            raise OSError("instance/mail is not writable")
+
+        after_commit(failing_mail)
+        after_commit(lambda: sent.append("after the failure"))
+        return "ok"
+
     @app.get("/redirect")
     def redirected():
         _write("redirect")
@@ -118,6 +129,13 @@ def test_a_successful_request_commits_once_then_runs_after_commit_callbacks(uow_
     assert uow_client.get("/ok").status_code == 200
     assert saved() == ["ok"]
     assert sent == ["ok"]
+
+
+def test_a_failing_after_commit_callback_keeps_the_committed_answer(uow_client):
+    response = uow_client.get("/side-effect-fails")
+    assert response.status_code == 200
+    assert saved() == ["side-effect"]
+    assert sent == ["after the failure"]
 
 
 def test_a_redirect_is_a_success(uow_client):
