@@ -92,17 +92,36 @@ class Config:
     #: every staff page says so
     STRIPE_TEST_MODE = _bool("STRIPE_TEST_MODE", False)
     RESERVATION_MINUTES = _int("RESERVATION_MINUTES", 15)
+    #: shipped goods that staff never marked delivered: the makers' online earnings become payable
+    #: this many days after shipping anyway (a nightly job, shop/jobs.py)
+    ONLINE_RELEASE_DAYS = _int("ONLINE_RELEASE_DAYS", 14)
+    #: nightly backups (ops/jobs.py): where, and how many of the newest to keep
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
+    BACKUP_KEEP = _int("BACKUP_KEEP", 14)
 
     #: one JSON line per request on stderr
     REQUEST_LOG = _bool("REQUEST_LOG", True)
     #: `Authorization: Bearer <token>` reaches /metrics from another host (empty: loopback only)
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
-    # E-mail: SMTP when MAIL_SERVER is set; otherwise, locally, one .eml file per message in MAIL_DIR
-    # (core/mail.py). Bodies are never logged: they hold the buyer's secret order link.
+    # Background jobs (core/jobs): the queue that carries them to `flask jobs worker`. Empty: next to
+    # the database (a SQLite file beside a SQLite database; huey's tables in a PostgreSQL one), or
+    # redis://host:6379/0.
+    JOB_QUEUE_URL = os.environ.get("JOB_QUEUE_URL", "")
+    #: seconds a running job may take before its worker is presumed dead (0: each job's own lease)
+    JOB_LEASE_SECONDS = _int("JOB_LEASE_SECONDS", 0)
+
+    # E-mail (core/mail.py), sent by a job: SMTP when MAIL_SERVER is set; otherwise, locally, one .eml
+    # file per message in MAIL_DIR. Bodies are never logged: they hold the buyer's secret order link.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = _int("MAIL_PORT", 25)
-    MAIL_FROM = os.environ.get("MAIL_FROM", "toko@sentrakreasi.local")
+    #: STARTTLS after connecting (port 587), or implicit TLS from the start (port 465)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_FROM", "toko@sentrakreasi.local")
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 20)
     MAIL_DIR = os.environ.get("MAIL_DIR", str(INSTANCE_DIR / "mail"))
     INSTANCE_DIR = str(INSTANCE_DIR)
 
@@ -217,6 +236,8 @@ class TestConfig(Config):
     LOGIN_MAX_DELAY_SECONDS = 15 * 60
     PIN_MAX_FAILURES = 10
     SERVER_NAME = None
+    #: jobs are run by the tests themselves (`run_jobs`), or by a real worker given its own queue
+    JOB_QUEUE_URL = "memory://"
 
 
 def config_from_env() -> type[Config]:

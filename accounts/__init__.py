@@ -6,8 +6,10 @@ bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
 
 def init_app(app: Flask) -> None:
-    """Staff-menu entries."""
+    """Staff-menu entries and the nightly throttle clean-up."""
+    from accounts import jobs
     from core.menu import add_menu_item
 
+    jobs.register_schedules()
     add_menu_item("accounts.user_list", "Pengguna & peran",
                   "Buat akun staf dan pembuat, atur peran, Sentra, dan PIN.", roles={"admin"}, order=90)

@@ -259,3 +259,14 @@ def set_device_cookie(response, value: str) -> None:
         DEVICE_COOKIE, value, max_age=current_app.config["LOGIN_DEVICE_COOKIE_DAYS"] * 86400,
         httponly=True, samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
     )
+
+
+def prune_login_throttles(now: datetime) -> int:
+    """Forget gates that hold nothing any more: no block, and the last failure window long over.
+    (Login counters, not money: nothing of the ledger is ever deleted.)"""
+    window = timedelta(hours=int(current_app.config["LOGIN_FAILURE_WINDOW_HOURS"]))
+    result = db.session.execute(
+        sa.delete(LoginThrottle).where(LoginThrottle.blocked_at.is_(None), LoginThrottle.next_allowed_at < now,
+                                       LoginThrottle.window_started_at < now - window)
+        .execution_options(synchronize_session=False))
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -59,6 +59,9 @@ def register_extensions(app: Flask) -> None:
     from core.db import configure_engine
     from core.extensions import babel, csrf, db, login_manager, migrate
     from core.i18n import init_i18n, select_locale
+    from core.jobs.queue import init_app as init_jobs
+    from core.logging import init_logging
+    from core.mail import init_app as init_mail
     from core.request_log import init_request_log
     from core.security import init_security
 
@@ -75,12 +78,16 @@ def register_extensions(app: Flask) -> None:
     init_i18n(app)
     init_security(app)
     init_request_log(app)
+    init_logging(app)
+    init_jobs(app)
+    init_mail(app)
 
 
 def import_models() -> None:
     """Import every package's models so metadata (and Alembic) sees all tables."""
     import core.alerts
-    import core.audit  # noqa: F401
+    import core.audit
+    import core.jobs.models  # noqa: F401
 
     for package in DOMAIN_PACKAGES:
         if importlib.util.find_spec(f"{package}.models") is not None:

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from core.extensions import db
+from core.jobs.cli import jobs_cli
 from core.unit_of_work import transactional
 
 demo_cli = AppGroup("demo", help="Demo data for local use.")
@@ -114,4 +115,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(db_backup)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(db_restore)

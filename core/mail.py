@@ -1,31 +1,46 @@
-"""Outgoing e-mail. Bodies never go to the log: they hold secret links (an order's `/pesanan/<token>`).
+"""Outgoing e-mail, always sent by a background job after the change that caused it commits.
 
-- With `MAIL_SERVER` set, the message is sent by SMTP; the log says only who (masked) and the subject.
-- Without it, locally (`MAIL_DIR`, default `instance/mail/`), each message is written to its own `.eml`
-  file there, to open in a mail program or read; the log names the file.
-- In production (`MAIL_DIR` empty) without a server the message is dropped with a warning, body unlogged.
+`send_mail` records a `mail.deliver` job in the current transaction (core/jobs): a rolled-back
+change sends nothing, a committed one sends at least once (the job keeps one Message-ID, so a
+message delivered twice after a crash is recognisably the same). Delivery:
+
+- With `MAIL_SERVER` set: SMTP through Flask-Mailman (`MAIL_PORT`, `MAIL_USE_TLS` for STARTTLS,
+  `MAIL_USE_SSL` for implicit TLS, `MAIL_USERNAME`/`MAIL_PASSWORD`, `MAIL_TIMEOUT`). A server that is
+  down or refuses makes the job fail: it is retried with backoff, then shown to staff as failed;
+  once a day failed messages of the last two days get another round (`mail.retry_failed`).
+- Without it, locally (`MAIL_DIR`, default `instance/mail/`): one `.eml` file per message there.
+- In production (`MAIL_DIR` empty) without a server: dropped with a warning.
+
+Bodies never reach the log (they hold the buyer's secret order link): the log names only the
+masked recipient and the subject.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import smtplib
-import uuid
-from datetime import UTC, datetime
-from email.message import EmailMessage
+from datetime import UTC, datetime, time, timedelta
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from flask import current_app
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask_mailman import EmailMessage, Mail
+
+from core.db import utcnow
+from core.extensions import db
+from core.jobs import enqueue, job, schedule
+from core.jobs.models import Job, JobState
+
+log = logging.getLogger("sentra.mail")
+mailman = Mail()
+DELIVER = "mail.deliver"
 
 
-def mail_log() -> logging.Logger:
-    log = logging.getLogger("sentra.mail")
-    if not log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("[%(asctime)s] mail: %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-    return log
+def init_app(app: Flask) -> None:
+    app.config.setdefault("MAIL_BACKEND", "smtp")
+    mailman.init_app(app)
+    schedule("mail.retry_failed", daily_at=time(6, 0))
 
 
 def masked_address(address: str) -> str:
@@ -34,32 +49,44 @@ def masked_address(address: str) -> str:
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
-def send_mail(to: str, subject: str, body: str) -> Path | None:
-    """Send (or, locally without a server, save) one plain-text message; returns the saved file, if any."""
+def send_mail(to: str, subject: str, body: str, *, key: str | None = None) -> Job:
+    """Queue one plain-text message, sent after the current transaction commits.
+
+    `key` makes it idempotent: the same key (an order's "paid" notice, say) queues one message.
+    """
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or "toko@sentrakreasi.local"
+    message_id = make_msgid(domain=sender.rpartition("@")[2] or "sentrakreasi.local")
+    return enqueue(DELIVER, key=f"mail:{key}" if key else None, to=to, subject=subject, body=body,
+                   message_id=message_id, date=format_datetime(datetime.now(UTC)))
+
+
+@job(DELIVER, "Kirim e-mail", max_attempts=6, backoff=(60, 300, 900, 3600, 3 * 3600), lease_seconds=120)
+def deliver_mail(to: str, subject: str, body: str, message_id: str, date: str) -> None:
     config = current_app.config
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = config.get("MAIL_FROM") or "toko@sentrakreasi.local"
-    message["To"] = to
-    message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
-    message.set_content(body)
-    log, who = mail_log(), masked_address(to)
-    server = config.get("MAIL_SERVER")
-    if server:
-        try:
-            with smtplib.SMTP(server, int(config.get("MAIL_PORT") or 25), timeout=10) as smtp:
-                smtp.send_message(message)
-        except OSError as error:
-            log.warning("mail to %s subject %r not sent: %s", who, subject, error.__class__.__name__)
-            return None
+    message = EmailMessage(subject=subject, body=body, from_email=config.get("MAIL_DEFAULT_SENDER"), to=[to],
+                           headers={"Message-ID": message_id, "Date": date})
+    who = masked_address(to)
+    if config.get("MAIL_SERVER"):
+        message.send(fail_silently=False)  # raises on a refusal or an outage: the job retries
         log.info("mail to %s subject %r sent", who, subject)
-        return None
-    if config.get("MAIL_DIR"):
+    elif config.get("MAIL_DIR"):
         folder = Path(config["MAIL_DIR"])
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
-        path.write_bytes(message.as_bytes())
+        # Named by the Message-ID: a job run twice writes the same file, not a second message.
+        path = folder / f"{hashlib.sha256(message_id.encode()).hexdigest()[:24]}.eml"
+        path.write_bytes(message.message().as_bytes())
         log.info("mail to %s subject %r saved to file %s", who, subject, path)
-        return path
-    log.warning("mail to %s subject %r not sent: MAIL_SERVER is not set", who, subject)
-    return None
+    else:
+        log.warning("mail to %s subject %r not sent: MAIL_SERVER is not set", who, subject)
+
+
+@job("mail.retry_failed", "Kirim ulang e-mail yang gagal", max_attempts=3)
+def retry_failed_mail(now: datetime | None = None) -> int:
+    """Give messages that failed in the last two days three more tries (a mail server down overnight)."""
+    now = now or utcnow()
+    failed = list(db.session.scalars(sa.select(Job).where(
+        Job.name == DELIVER, Job.state == JobState.FAILED, Job.finished_at >= now - timedelta(days=2))))
+    for row in failed:
+        row.state, row.run_after, row.max_attempts, row.finished_at = JobState.PENDING, now, row.attempts + 3, None
+    db.session.flush()
+    return len(failed)

@@ -1,4 +1,4 @@
-"""Structured request logs (one JSON line per request) with a request id.
+"""Request logs (one JSON line per request, core/logging.py) with a request id.
 
 The id comes from an `X-Request-ID` header set by a proxy, or is generated; it is echoed in the
 response so a kasir's error report can be matched with the server log.
@@ -10,7 +10,6 @@ and query values whose name says secret (`token`, `payment_intent_client_secret`
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -44,13 +43,6 @@ def redacted_query(args) -> str:
 
 
 def init_request_log(app: Flask) -> None:
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-
     @app.before_request
     def start_timer() -> None:
         incoming = request.headers.get("X-Request-ID", "")
@@ -63,16 +55,12 @@ def init_request_log(app: Flask) -> None:
         if request_id:
             response.headers["X-Request-ID"] = request_id
         if app.config.get("REQUEST_LOG", True) and request.endpoint != "static":
-            logger.info(json.dumps({
-                "request_id": request_id,
-                "method": request.method,
-                "path": redacted_path(request.path, request.view_args),
-                "query": redacted_query(request.args),
-                "status": response.status_code,
-                "ms": round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 1),
-                "user_id": _loaded_user_id(),
-                "remote_addr": request.remote_addr,
-            }))
+            path = redacted_path(request.path, request.view_args)
+            fields = {"method": request.method, "path": path, "query": redacted_query(request.args),
+                      "status": response.status_code,
+                      "ms": round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 1),
+                      "user_id": _loaded_user_id(), "remote_addr": request.remote_addr}
+            logger.info("%s %s %s", request.method, path, response.status_code, extra={"fields": fields})
         return response
 
 

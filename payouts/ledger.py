@@ -359,8 +359,8 @@ def _on_sale_refunded(refund, **_extra) -> None:
     post_refund(refund)
 
 
-def _on_online_sale_delivered(sale, **_extra) -> None:
-    release_online_hold(sale)
+def _on_online_sale_delivered(sale, when: datetime | None = None, **_extra) -> int:
+    return release_online_hold(sale, when)
 
 
 def connect_receivers() -> None:

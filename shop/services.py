@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -237,6 +237,30 @@ def mark_completed(actor: User, fulfilment: Fulfilment) -> None:
         online_sale_delivered.send(fulfilment.sale)  # payouts releases the held earnings
 
 
+def release_unconfirmed_deliveries(now: datetime | None = None) -> int:
+    """Makers are paid for goods shipped `ONLINE_RELEASE_DAYS` ago although staff never marked them
+    delivered: their held online earnings become payable (the order stays "shipped"). Looks back a
+    week past the deadline, so a missed day is caught up; releasing twice changes nothing."""
+    from flask import current_app
+
+    now = now or utcnow()
+    deadline = now - timedelta(days=int(current_app.config["ONLINE_RELEASE_DAYS"]))
+    shipped = db.session.scalars(
+        sa.select(Fulfilment).where(Fulfilment.status == FulfilmentStatus.SHIPPED, Fulfilment.sale_id.is_not(None),
+                                    Fulfilment.shipped_at <= deadline,
+                                    Fulfilment.shipped_at > deadline - timedelta(days=7))
+        .order_by(Fulfilment.id))
+    released = 0
+    for fulfilment in shipped:
+        entries = sum(result or 0 for _receiver, result in online_sale_delivered.send(fulfilment.sale, when=now))
+        if entries:
+            released += 1
+            record_audit(None, "fulfilment.earnings_released_unconfirmed", fulfilment, sentra_id=fulfilment.sentra_id,
+                         after={"shipped_at": fulfilment.shipped_at.isoformat(), "ledger_entries": entries})
+    db.session.flush()
+    return released
+
+
 def check_cancellable(order: Order, reason: str) -> str:
     """The cleaned reason, if staff may cancel this order now (before anything is asked of Stripe)."""
     reason = (reason or "").strip()
@@ -396,15 +420,18 @@ def require_manager_for_refund(actor: User, fulfilment: Fulfilment) -> None:
 
 
 def notify_buyer(order: Order, kind: str, **context) -> str:
-    """Render the buyer's e-mail and hand it to `core.mail` (which never logs the body: it holds
-    the order's secret link)."""
+    """Queue the buyer's e-mail (`core.mail`: sent by a job once this transaction commits, never
+    with its body in the log, which holds the order's secret link). One message per order and kind
+    (and refund), however often the webhook or the return page reports the same payment."""
     from flask import render_template
 
     body = render_template(f"shop/email/{kind}.txt", order=order, **context)
     subject = {"confirmation": f"Pesanan {order.number} diterima",
                "paid": f"Pembayaran pesanan {order.number} diterima",
                "refunded": f"Dana pesanan {order.number} dikembalikan"}.get(kind, order.number)
-    send_mail(order.buyer_email, subject, body)
+    refund = context.get("refund")
+    key = f"order:{order.id}:{kind}" + (f":{refund.id}" if refund is not None else "")
+    send_mail(order.buyer_email, subject, body, key=key)
     return body
 
 

@@ -308,7 +308,7 @@ def checkout():
             flash(error.detail, "error")
             status = error.status
         else:
-            after_commit(lambda: notify_buyer(order, "confirmation"))
+            notify_buyer(order, "confirmation")
             return redirect(url_for("shop.order_status", token=order.token))
     elif request.method == "POST":
         status = 422
@@ -403,8 +403,7 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> BaseResponse:
                 "penuh.", why=error.detail), "error")
         return back
     if outcome == "fulfilled":
-        order_id = order.id
-        after_commit(lambda: notify_buyer(db.session.get_one(Order, order_id), "paid"))
+        notify_buyer(order, "paid")
         flash(_("Pembayaran berhasil. Terima kasih!"), "success")
     elif result.succeeded:
         flash(_("Pembayaran berhasil. Terima kasih!"), "success")
@@ -522,7 +521,7 @@ def stripe_webhook():
     if outcome == "fulfilled":
         order = db.session.scalar(sa.select(Order).where(Order.paid_intent_id == intent_id))
         if order is not None:
-            after_commit(lambda: notify_buyer(order, "paid"))
+            notify_buyer(order, "paid")
     return jsonify(received=True, outcome=outcome)
 
 
@@ -650,8 +649,7 @@ def _book_instead_of_cancel(order: Order, paid, back):
                 "akan dikembalikan penuh secara otomatis.", why=error.detail), "error")
         return back
     if outcome == "fulfilled":
-        order_id = order.id
-        after_commit(lambda: notify_buyer(db.session.get_one(Order, order_id), "paid"))
+        notify_buyer(order, "paid")
     flash(_("Pesanan tidak dibatalkan: pembeli sudah membayar di Stripe, jadi pesanan dicatat sebagai dibayar. "
             "Siapkan pesanan seperti biasa, atau kembalikan dananya."), "error")
     return back

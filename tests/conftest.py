@@ -274,6 +274,14 @@ def pdf_text():
 
 
 @pytest.fixture
+def run_jobs():
+    """Run the due background jobs here, as a worker would (core/jobs); returns {job id: outcome}."""
+    from core.jobs.runner import run_due_jobs
+
+    return run_due_jobs
+
+
+@pytest.fixture
 def db_session():
     return db.session
 

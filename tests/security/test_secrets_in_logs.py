@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from core.logging import JsonFormatter
 from core.request_log import logger as request_logger
 from core.request_log import redacted_path, redacted_query
 from tests.factories.payouts import product, sell, shop
@@ -29,7 +30,8 @@ def request_log(app, monkeypatch, caplog):
 
 
 def _logged(caplog) -> str:
-    return "\n".join(record.getMessage() for record in caplog.records)
+    """The log lines as production writes them (core/logging.py: one JSON object each)."""
+    return "\n".join(JsonFormatter().format(record) for record in caplog.records)
 
 
 def test_order_and_receipt_tokens_are_redacted_in_the_request_log(client, csrf, request_log):
@@ -69,11 +71,12 @@ def test_redacted_query_hides_secret_values():
 
 
 def test_buyer_email_is_saved_to_a_file_locally_and_its_body_never_logged(client, csrf, app, tmp_path,
-                                                                          monkeypatch, caplog):
+                                                                          monkeypatch, caplog, run_jobs):
     monkeypatch.setitem(app.config, "MAIL_SERVER", "")
     monkeypatch.setitem(app.config, "MAIL_DIR", str(tmp_path / "mail"))
     caplog.set_level(logging.INFO)
     order = place_order(client, csrf, [(ShopProductFactory(stock=1, price=45_000, name="Kipas Lontar"), 1)])
+    run_jobs()
     text = _logged(caplog)
     assert order.token not in text and "Kipas Lontar" not in text and "sari@contoh.co.id" not in text
     assert f"Pesanan {order.number} diterima" in text and "saved to file" in text
@@ -85,12 +88,13 @@ def test_buyer_email_is_saved_to_a_file_locally_and_its_body_never_logged(client
 
 
 def test_in_production_without_a_mail_server_nothing_of_the_body_is_logged_or_written(client, csrf, app, tmp_path,
-                                                                                    monkeypatch, caplog):
+                                                                                    monkeypatch, caplog, run_jobs):
     monkeypatch.setitem(app.config, "MAIL_SERVER", "")
     monkeypatch.setitem(app.config, "MAIL_DIR", "")  # ProductionConfig
     monkeypatch.chdir(tmp_path)
     caplog.set_level(logging.INFO)
     order = place_order(client, csrf, [(ShopProductFactory(stock=1, price=45_000, name="Kipas Lontar"), 1)])
+    run_jobs()
     text = _logged(caplog)
     assert order.token not in text and "Kipas Lontar" not in text and "not sent" in text
     assert not list(tmp_path.rglob("*.eml"))
