@@ -256,7 +256,7 @@ def release_unconfirmed_deliveries(now: datetime | None = None) -> int:
         if entries:
             released += 1
             record_audit(None, "fulfilment.earnings_released_unconfirmed", fulfilment, sentra_id=fulfilment.sentra_id,
-                         after={"shipped_at": fulfilment.shipped_at.isoformat(), "ledger_entries": entries})
+                         after={"shipped_at": str(fulfilment.shipped_at), "ledger_entries": entries})
     db.session.flush()
     return released
 

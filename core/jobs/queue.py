@@ -40,6 +40,15 @@ class JobQueue:
         return int(self.huey.pending_count())
 
 
+#: huey's own tables on PostgreSQL (created by the migrations, unknown to the models)
+TABLE_PREFIX = "job_queue"
+
+
+def not_a_queue_table(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's `include_name`: leave huey's tables out of the model comparison."""
+    return not (type_ == "table" and (name or "").startswith(TABLE_PREFIX + "_"))
+
+
 def queue_url(config: dict) -> str:
     """The queue's URL: `JOB_QUEUE_URL`, or derived from the database's."""
     if config.get("JOB_QUEUE_URL"):
@@ -59,7 +68,9 @@ def make_huey(url: str) -> Huey:
     if url.startswith("sqlite:///"):
         return SqliteHuey("sentra", filename=url.removeprefix("sqlite:///"), utc=True, results=False)
     if url.startswith(("postgresql://", "postgres://")):
-        return PostgresHuey("sentra", dsn=url, utc=True, results=False, table_prefix="job_queue")
+        # its tables come from the migrations (the app's database role may not CREATE)
+        return PostgresHuey("sentra", dsn=url, utc=True, results=False, table_prefix=TABLE_PREFIX,
+                            create_tables=False)
     raise ValueError("JOB_QUEUE_URL must start with sqlite:///, postgresql://, redis:// or memory://")
 
 
