@@ -9,16 +9,13 @@ PIP := $(BIN)/pip --disable-pip-version-check -q
 # pip on these machines prints harmless "Location ... is ignored" warnings; keep logs readable.
 PIP_FILTER := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: lock run test test-fast test-sqlite test-postgresql system-deps venv deps dev-deps node-deps migrate demo translations lint typecheck imports serve install-server bench clean
+.PHONY: lock run test test-fast test-sqlite test-postgresql system-deps test-system-deps venv deps dev-deps node-deps migrate demo translations lint typecheck imports serve install-server bench clean
 
 # localstripe (loopback :8420, webhook -> the app) stands in for Stripe; STRIPE_LOCAL=0 uses real keys instead.
 run: system-deps deps translations migrate demo
-	@if [ "$${STRIPE_LOCAL:-1}" = 1 ]; then \
-	  bash scripts/localstripe.sh start && trap 'bash scripts/localstripe.sh stop' EXIT && \
-	  STRIPE_API_BASE=http://127.0.0.1:$${LOCALSTRIPE_PORT:-8420} $(BIN)/flask run --host 127.0.0.1 --port 5000; \
-	else $(BIN)/flask run --host 127.0.0.1 --port 5000; fi
+	@bash scripts/run-local.sh
 
-test: system-deps dev-deps node-deps translations
+test: test-system-deps dev-deps node-deps translations
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
@@ -30,14 +27,17 @@ test-fast: dev-deps translations
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -m "not e2e and not slow" --ignore=tests/ops --db=sqlite
 
-test-sqlite: system-deps dev-deps node-deps translations
+test-sqlite: test-system-deps dev-deps node-deps translations
 	$(BIN)/pytest -q --db=sqlite
 
-test-postgresql: system-deps dev-deps node-deps translations
+test-postgresql: test-system-deps dev-deps node-deps translations
 	$(BIN)/pytest -q --db=postgresql
 
 system-deps:
 	@bash scripts/install-system-deps.sh
+
+test-system-deps:
+	@bash scripts/install-system-deps.sh test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)

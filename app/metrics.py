@@ -3,7 +3,8 @@
 Request counts (by method, endpoint, status) and a latency histogram are kept in this worker
 process's memory: each gunicorn worker reports its own counts since it started, so a scrape through
 one worker sees a part of the traffic (sum over workers by scraping each, or read the per-request
-JSON log). `sentra_sales_last_minute` comes from the database and is the same in every worker.
+JSON log). `sentra_sales_last_minute` and the job gauges (`sentra_jobs{state}`, `sentra_jobs_overdue`)
+come from the database and are the same in every worker.
 Reachable only from loopback (the client address after ProxyFix, see wsgi.py) or with
 `Authorization: Bearer <METRICS_TOKEN>`; anything else is a plain 404.
 """
@@ -101,6 +102,14 @@ def metrics():
         lines.append(f'sentra_http_request_duration_seconds_bucket{{le="{bound}"}} {cumulative}')
     lines.append(f"sentra_http_request_duration_seconds_sum {latency_sum:.6f}")
     lines.append(f"sentra_http_request_duration_seconds_count {cumulative}")
+    from core.jobs.runner import queue_summary
+
+    jobs = queue_summary()
+    lines += ["# HELP sentra_jobs Background jobs by state (from the database: the same in every worker).",
+              "# TYPE sentra_jobs gauge"]
+    lines += [f'sentra_jobs{{state="{state}"}} {jobs[state]}' for state in ("pending", "running", "done", "failed")]
+    lines += ["# HELP sentra_jobs_overdue Pending jobs more than five minutes past due (is a worker running?).",
+              "# TYPE sentra_jobs_overdue gauge", f"sentra_jobs_overdue {jobs['overdue']}"]
     lines += ["# HELP sentra_sales_last_minute Sales recorded in the last minute (all Sentras, from the database).",
               "# TYPE sentra_sales_last_minute gauge",
               f"sentra_sales_last_minute {_sales_last_minute()}"]

@@ -18,12 +18,27 @@ from core.urls import safe_next
 
 @bp.get("/health")
 def health():
-    """Liveness and database reachability, for load balancers and `make serve`."""
+    """Liveness and database reachability, for load balancers and `make serve`; and the job queue.
+
+    The queue never makes a host unhealthy (sales go on without it, jobs wait in the database), so
+    its state is reported — reachable, jobs waiting, overdue (no worker?), failed — not answered 503.
+    """
+    from core.jobs.queue import job_queue
+    from core.jobs.runner import queue_summary
+
     try:
         db.session.execute(sa.text("SELECT 1"))
+        jobs = queue_summary()
     except sa.exc.OperationalError:
         return jsonify(status="unavailable", database="down"), 503
-    return jsonify(status="ok", database="up")
+    try:
+        job_queue().pending()
+        reachable = True
+    except Exception:  # a Redis or queue file that is down: reported, never a 500
+        reachable = False
+    queue = {"reachable": reachable, "pending": jobs["pending"], "running": jobs["running"],
+             "overdue": jobs["overdue"], "failed": jobs["failed"]}
+    return jsonify(status="ok", database="up", queue=queue)
 
 
 @bp.post("/bahasa")

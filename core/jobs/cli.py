@@ -12,7 +12,7 @@ jobs_cli = AppGroup("jobs", help="Background jobs and schedules.")
 @jobs_cli.command("worker")
 @click.option("--threads", default=2, show_default=True, help="Jobs run at the same time.")
 def worker_command(threads: int) -> None:
-    """Run jobs and schedules until stopped (SIGTERM/SIGINT finish the running job first)."""
+    """Run jobs and schedules until stopped (SIGINT lets running jobs finish; SIGTERM stops at once)."""
     from core.jobs.queue import run_worker
 
     run_worker(current_app._get_current_object(), threads)  # type: ignore[attr-defined]

@@ -109,7 +109,7 @@ def job_queue(app: Flask | None = None) -> JobQueue:
 
 
 def run_worker(app: Flask, workers: int) -> None:
-    """Run a huey consumer (threads) until SIGTERM/SIGINT: first one tick (schedules that came due
+    """Run a huey consumer (threads) until SIGINT (graceful) or SIGTERM: first one tick (schedules that came due
     while no worker ran, rows the queue lost), then jobs as they come and the tick every minute."""
     from core.jobs.runner import tick
 

@@ -15,6 +15,7 @@ def test_loopback_gets_the_metrics(client):
     assert 'sentra_http_requests_total{method="GET",endpoint="app.health",status="200"}' in body
     assert 'sentra_http_request_duration_seconds_bucket{le="+Inf"}' in body
     assert "sentra_sales_last_minute 0" in body
+    assert 'sentra_jobs{state="failed"} 0' in body and "sentra_jobs_overdue 0" in body
 
 
 def test_ipv6_loopback_gets_the_metrics(client):
