@@ -273,6 +273,22 @@ def pdf_text():
     return extract
 
 
+def make_loopback_certificate(folder: Path) -> tuple[str, str]:
+    """A self-signed TLS certificate and key for 127.0.0.1 (the SMTP and nginx tests), by openssl."""
+    import subprocess
+
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+@pytest.fixture(scope="session")
+def loopback_certificate(tmp_path_factory) -> tuple[str, str]:
+    return make_loopback_certificate(tmp_path_factory.mktemp("tls"))
+
+
 @pytest.fixture
 def run_jobs():
     """Run the due background jobs here, as a worker would (core/jobs); returns {job id: outcome}."""

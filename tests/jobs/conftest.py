@@ -75,21 +75,11 @@ class SmtpServer:
                 "MAIL_USERNAME": USER, "MAIL_PASSWORD": PASSWORD, "MAIL_TIMEOUT": 10}
 
 
-@pytest.fixture(scope="session")
-def smtp_certificate(tmp_path_factory) -> tuple[str, str]:
-    folder = tmp_path_factory.mktemp("smtp-tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
-    return str(cert), str(key)
-
-
 @pytest.fixture
-def smtp_server(smtp_certificate, monkeypatch):
+def smtp_server(loopback_certificate, monkeypatch):
     """A running SMTP server requiring STARTTLS and a login; its certificate is trusted by this
     process only (SSL_CERT_FILE), so the client's verification is real."""
-    cert, key = smtp_certificate
+    cert, key = loopback_certificate
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     inbox = Inbox()
