@@ -80,7 +80,8 @@ def register_extensions(app: Flask) -> None:
 def import_models() -> None:
     """Import every package's models so metadata (and Alembic) sees all tables."""
     import core.alerts
-    import core.audit  # noqa: F401
+    import core.audit
+    import core.files  # noqa: F401
 
     for package in DOMAIN_PACKAGES:
         if importlib.util.find_spec(f"{package}.models") is not None:
