@@ -116,7 +116,7 @@ def file_response(stored: StoredFile, *, public: bool = False, download_name: st
         headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}, immutable"
         headers["ETag"] = f'"{stored.sha256}"'
         if request.if_none_match.contains_weak(stored.sha256):
-            return Response(status=304, headers=headers)
+            return Response(status=304, headers=headers, mimetype=stored.content_type)
     else:
         headers["Cache-Control"] = "no-store"
     if download_name is not None:
