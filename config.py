@@ -77,6 +77,8 @@ class Config:
     # Uploads.
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 8 * 1024 * 1024)
     UPLOAD_IMAGE_MAX_BYTES = _int("UPLOAD_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
+    #: where an older release wrote photos and slip scans; read only by `flask files import-uploads`
+    #: (files live in the database now, core/files.py)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 
     # Money.

@@ -87,6 +87,7 @@ def import_models() -> None:
     """Import every package's models so metadata (and Alembic) sees all tables."""
     import core.alerts
     import core.audit
+    import core.files
     import core.jobs.models  # noqa: F401
 
     for package in DOMAIN_PACKAGES:

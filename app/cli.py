@@ -1,5 +1,5 @@
 """CLI commands: `flask demo load`, `flask users create-admin`, `flask db-backup`, `flask db-restore`,
-`flask ledger verify`."""
+`flask ledger verify`, `flask files import-uploads`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from core.unit_of_work import transactional
 demo_cli = AppGroup("demo", help="Demo data for local use.")
 users_cli = AppGroup("users", help="User accounts.")
 ledger_cli = AppGroup("ledger", help="Stock and money ledger checks.")
+files_cli = AppGroup("files", help="Photos and scans stored in the database.")
 
 
 @demo_cli.command("load")
@@ -110,10 +111,31 @@ def ledger_verify() -> None:
     click.echo(f"OK: tidak ada masalah ({checked}).")
 
 
+@files_cli.command("import-uploads")
+@transactional
+def files_import_uploads() -> None:
+    """Move photos, portraits and slip scans from UPLOAD_DIR into the database (once; safe to repeat)."""
+    from core.files import legacy_upload_dir
+    from inventory.services import import_legacy_photos
+    from makers.services import import_legacy_portraits
+    from payouts.services import import_legacy_slips
+
+    folder = legacy_upload_dir()
+    click.echo(f"Membaca berkas lama dari {folder}")
+    for label, importer in (("Foto produk", import_legacy_photos), ("Foto pembuat", import_legacy_portraits),
+                            ("Bukti pencairan bertanda tangan", import_legacy_slips)):
+        counts = importer(folder)
+        click.echo(f"{label}: {counts.moved} dipindahkan ke database, {counts.already} sudah di database, "
+                   f"{counts.missing} berkasnya tidak ditemukan atau rusak.")
+    click.echo(f"Berkas di {folder} tidak dihapus: hapus sendiri setelah cadangan database berikutnya "
+               "(flask db-backup) dipastikan berisi foto dan bukti.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(files_cli)
     app.cli.add_command(db_backup)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(db_restore)

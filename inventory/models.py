@@ -82,10 +82,20 @@ class ProductPhoto(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
-    #: generated file name under UPLOAD_DIR (never the uploader's name)
-    path: Mapped[str] = mapped_column(sa.String(200))
+    #: the full-size WebP (core.files), public at its hash; NULL only for an old upload not yet
+    #: moved into the database (`legacy_path`, `flask files import-uploads`)
+    file_sha256: Mapped[str | None] = mapped_column(sa.String(64), sa.ForeignKey("stored_files.sha256"), index=True)
+    #: its 400 px thumbnail (catalogue cards)
+    thumb_sha256: Mapped[str | None] = mapped_column(sa.String(64), sa.ForeignKey("stored_files.sha256"), index=True)
+    #: the file name it had under UPLOAD_DIR before photos moved into the database (history only)
+    legacy_path: Mapped[str | None] = mapped_column(sa.String(200))
     position: Mapped[int] = mapped_column(sa.Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("(file_sha256 IS NULL) = (thumb_sha256 IS NULL)", name="file_with_thumb"),
+        sa.CheckConstraint("file_sha256 IS NOT NULL OR legacy_path IS NOT NULL", name="has_file"),
+    )
 
 
 class StockLevel(Model):

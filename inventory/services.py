@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +17,8 @@ import sqlalchemy as sa
 from core.audit import record_audit
 from core.errors import DomainError, IdempotencyConflict, NotFound, ValidationFailed
 from core.extensions import db
+from core.files import ImportCounts
+from core.images import import_legacy_image, save_image
 from core.parsing import int_or_none, text_value
 from inventory.barcodes import is_valid_ean13, random_in_store_code
 from inventory.models import (
@@ -228,17 +231,37 @@ def restore_product(actor, product: Product) -> Product:
 
 
 def add_product_photo(actor, product: Product, data: bytes, filename: str | None = None) -> ProductPhoto:
-    """Store an uploaded photo (checked by content and size, re-encoded, resized)."""
-    from core.images import save_image
-
-    name = save_image(data, field="photo", filename=filename)
+    """Store an uploaded photo (checked by content and size, re-encoded, resized) in the database."""
+    saved = save_image(data, field="photo", filename=filename)
     position = len(product.photos)
-    photo = ProductPhoto(product_id=product.id, path=name, position=position)
+    photo = ProductPhoto(product_id=product.id, file_sha256=saved.full.sha256, thumb_sha256=saved.thumb.sha256,
+                         position=position)
     db.session.add(photo)
     db.session.flush()
     db.session.expire(product, ["photos"])
-    record_audit(actor, "product.photo_add", product, after={"photo": name})
+    record_audit(actor, "product.photo_add", product, after={"photo": saved.full.sha256})
     return photo
+
+
+def import_legacy_photos(folder: Path) -> ImportCounts:
+    """Move product photos still on disk (`legacy_path` under `folder`, the old UPLOAD_DIR) into the
+    database; rows already moved are left alone, so running it again changes nothing. The files
+    on disk are not touched."""
+    counts = ImportCounts()
+    photos = db.session.scalars(sa.select(ProductPhoto).where(ProductPhoto.legacy_path.is_not(None))
+                                .order_by(ProductPhoto.id))
+    for photo in photos:
+        if photo.file_sha256 is not None:
+            counts.already += 1
+            continue
+        saved = import_legacy_image(folder, photo.legacy_path)
+        if saved is None:
+            counts.missing += 1
+            continue
+        photo.file_sha256, photo.thumb_sha256 = saved.full.sha256, saved.thumb.sha256
+        counts.moved += 1
+    db.session.flush()
+    return counts
 
 
 def find_product_by_code(code: str, sentra_ids: set[int] | None = None) -> Product | None:

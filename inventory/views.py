@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -26,8 +26,9 @@ from accounts.access import (
 )
 from core.errors import ValidationFailed
 from core.extensions import db
+from core.files import SHA256_PATTERN, file_response, get_file
 from core.forms import PhotoForm, apply_errors, form_page, save_photo_upload
-from core.images import is_served_name, upload_dir
+from core.images import CONTENT_TYPE as IMAGE_TYPE
 from core.unit_of_work import rollback_now
 from inventory import bp, services
 from inventory.forms import AdjustForm, IntakeForm, ProductForm, TransferForm, format_bps
@@ -232,31 +233,33 @@ def product_restore(product_id: int):
     return redirect(url_for("inventory.product_detail", product_id=product_id))
 
 
-@bp.get("/foto/<name>")
-def photo(name: str):
-    """Uploaded photos: only names this app generated (random hex + .webp) are ever served.
+@bp.get("/berkas/<sha256>.webp")
+def photo(sha256: str):
+    """Photos (products, maker portraits), stored in the database (core.files) and addressed by the
+    hash of their bytes; served only while a product or a maker points at them.
 
-    A maker's portrait is public only while the maker (or guardian) consents to it; otherwise only
-    staff of the maker's Sentra see it. It is never cached, so a revoked consent takes effect at once.
+    A product photo is public and cached for a year by anyone (`immutable`: new bytes get a new
+    URL). A maker's portrait is public only while the maker (or guardian) consents to it; otherwise
+    only staff of the maker's Sentra see it. It is never cached, so a revoked consent takes effect at
+    once, and a replaced portrait is not served any more.
     """
-    if not is_served_name(name):
+    if not SHA256_PATTERN.match(sha256):
         abort(404)
-    maker = db.session.scalar(sa.select(Maker).where(Maker.photo_path == name.replace("-400.webp", ".webp")))
-    staff_of_maker = maker is not None and current_user.is_authenticated and current_user.is_staff \
-        and current_user.can_access_sentra(maker.sentra_id)
-    if maker is not None and not maker.has_consent(ConsentPurpose.SHOP_PHOTO) and not staff_of_maker:
+    is_product_photo = db.session.scalar(sa.select(ProductPhoto.id).where(
+        sa.or_(ProductPhoto.file_sha256 == sha256, ProductPhoto.thumb_sha256 == sha256)).limit(1)) is not None
+    if not is_product_photo:
+        makers = db.session.scalars(sa.select(Maker).where(
+            sa.or_(Maker.photo_sha256 == sha256, Maker.photo_thumb_sha256 == sha256))).all()
+        if not any(maker.has_consent(ConsentPurpose.SHOP_PHOTO) or _is_staff_of(maker) for maker in makers):
+            abort(404)
+    stored = get_file(sha256)
+    if stored is None or stored.content_type != IMAGE_TYPE:
         abort(404)
-    if maker is None and db.session.scalar(sa.select(ProductPhoto.id).where(
-            ProductPhoto.path == name.replace("-400.webp", ".webp")).limit(1)) is None:
-        # A file no product or maker uses any more (a replaced portrait) is not served: it would stay
-        # public after the maker withdraws consent.
-        abort(404)
-    response = send_from_directory(upload_dir(), name, mimetype="image/webp",
-                                   max_age=0 if maker is not None else 86400)
-    if maker is not None:
-        response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(stored, public=is_product_photo)
+
+
+def _is_staff_of(maker: Maker) -> bool:
+    return current_user.is_authenticated and current_user.is_staff and current_user.can_access_sentra(maker.sentra_id)
 
 
 # --- Stock -------------------------------------------------------------------------------------

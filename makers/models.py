@@ -76,7 +76,14 @@ class Maker(Model):
     guardian_name: Mapped[str] = mapped_column(sa.String(120), default="")
     guardian_relation: Mapped[str] = mapped_column(sa.String(60), default="")
     story: Mapped[str] = mapped_column(sa.Text, default="")
-    photo_path: Mapped[str | None] = mapped_column(sa.String(200))
+    #: the portrait (full-size WebP, core.files): public only while a SHOP_PHOTO consent is valid
+    photo_sha256: Mapped[str | None] = mapped_column(sa.String(64), sa.ForeignKey("stored_files.sha256"),
+                                                     index=True)
+    #: its 400 px thumbnail (set together with photo_sha256, by makers.services)
+    photo_thumb_sha256: Mapped[str | None] = mapped_column(sa.String(64), sa.ForeignKey("stored_files.sha256"),
+                                                           index=True)
+    #: the portrait's file name under UPLOAD_DIR before photos moved into the database (history only)
+    legacy_photo_path: Mapped[str | None] = mapped_column(sa.String(200))
     payout_method: Mapped[PayoutMethod] = mapped_column(enum_column(PayoutMethod), default=PayoutMethod.CASH)
     bank_name: Mapped[str] = mapped_column(sa.String(80), default="")
     account_number: Mapped[str] = mapped_column(sa.String(40), default="")

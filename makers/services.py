@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -18,6 +19,8 @@ from core.audit import record_audit
 from core.db import utcnow
 from core.errors import ValidationFailed
 from core.extensions import db
+from core.files import ImportCounts
+from core.images import import_legacy_image, save_image
 from core.parsing import int_or_none, text_value
 from makers.models import (
     Cluster,
@@ -216,15 +219,34 @@ def revoke_consent(actor, consent: Consent) -> Consent:
 
 
 def set_maker_photo(actor, maker: Maker, data: bytes, filename: str | None = None) -> Maker:
-    """A portrait of the maker; shown publicly only while a SHOP_PHOTO consent is valid."""
-    from core.images import save_image
-
-    name = save_image(data, field="photo", filename=filename)
-    before = maker.photo_path
-    maker.photo_path = name
+    """A portrait of the maker, stored in the database; shown publicly only while a SHOP_PHOTO
+    consent is valid. The portrait it replaces stays stored (and is no longer served)."""
+    saved = save_image(data, field="photo", filename=filename)
+    before = maker.photo_sha256
+    maker.photo_sha256, maker.photo_thumb_sha256 = saved.full.sha256, saved.thumb.sha256
     db.session.flush()
-    record_audit(actor, "maker.photo", maker, before={"photo": before}, after={"photo": name})
+    record_audit(actor, "maker.photo", maker, before={"photo": before}, after={"photo": saved.full.sha256})
     return maker
+
+
+def import_legacy_portraits(folder: Path) -> ImportCounts:
+    """Move maker portraits still on disk (`legacy_photo_path` under `folder`, the old UPLOAD_DIR)
+    into the database; idempotent, the files on disk are not touched. A portrait replaced since
+    the move is not brought back."""
+    counts = ImportCounts()
+    makers = db.session.scalars(sa.select(Maker).where(Maker.legacy_photo_path.is_not(None)).order_by(Maker.id))
+    for maker in makers:
+        if maker.photo_sha256 is not None:
+            counts.already += 1
+            continue
+        saved = import_legacy_image(folder, maker.legacy_photo_path)
+        if saved is None:
+            counts.missing += 1
+            continue
+        maker.photo_sha256, maker.photo_thumb_sha256 = saved.full.sha256, saved.thumb.sha256
+        counts.moved += 1
+    db.session.flush()
+    return counts
 
 
 def public_maker_name(product: MadeByMakerOrGroup, purpose: ConsentPurpose = ConsentPurpose.RECEIPT_NAME) -> str | None:

@@ -14,7 +14,8 @@ What is checked:
   has exactly one sale posting in the ledger;
 - every sale line's allocation (material + Sentra + makers) sums to the line total, and every
   refund line's reversal sums to the refunded amount;
-- refunds never exceed what was sold (pieces and rupiah per line, rupiah per sale).
+- refunds never exceed what was sold (pieces and rupiah per line, rupiah per sale);
+- every stored file (photo, slip scan) holds as many bytes as its recorded size.
 """
 
 from __future__ import annotations
@@ -201,6 +202,17 @@ def check_refunds() -> list[Problem]:
     return problems
 
 
+def check_stored_files() -> list[Problem]:
+    """Every stored file (photos, slip scans) holds as many bytes as it says (a truncated restore
+    or copy shows here). `length()` of a blob reads its size, not its bytes, on both databases."""
+    return [
+        Problem("file", f"Berkas {sha256[:12]}…: ukuran tercatat {size} byte, isinya {actual} byte.")
+        for sha256, size, actual in _rows(
+            "SELECT sha256, size, length(data) FROM stored_files WHERE length(data) <> size ORDER BY id"
+        )
+    ]
+
+
 CHECKS: dict[str, Callable[[], list[Problem]]] = {
     "stock": check_stock_levels,
     "negative-stock": check_negative_stock,
@@ -209,6 +221,7 @@ CHECKS: dict[str, Callable[[], list[Problem]]] = {
     "sale": check_sale_payments,
     "allocation": check_line_allocations,
     "refund": check_refunds,
+    "file": check_stored_files,
 }
 
 
@@ -223,5 +236,5 @@ def verify() -> list[Problem]:
 def counts() -> dict[str, int]:
     """Row counts shown with the verdict (what was checked)."""
     tables = ("stock_levels", "stock_movements", "sales", "sale_lines", "payments", "refunds",
-              "ledger_transactions", "ledger_entries")
+              "ledger_transactions", "ledger_entries", "stored_files")
     return {t: int(db.session.scalar(sa.text(f"SELECT COUNT(*) FROM {t}"))) for t in tables}

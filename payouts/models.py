@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, enum_column, utcnow
 from core.extensions import Model
+from core.files import StoredFile
 from makers.models import PayoutMethod
 
 if TYPE_CHECKING:
@@ -225,14 +226,17 @@ class PayoutLine(Model):
     reference: Mapped[str] = mapped_column(sa.String(80), default="")
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    #: generated file name of the signed slip scan under UPLOAD_DIR/payout-slips
-    slip_path: Mapped[str | None] = mapped_column(sa.String(200))
-    slip_content_type: Mapped[str | None] = mapped_column(sa.String(40))
+    #: the signed slip scan (core.files; a re-encoded photo or a checked PDF), private to the
+    #: Sentra's staff and the maker; a new upload points here anew, the old file stays stored
+    slip_sha256: Mapped[str | None] = mapped_column(sa.String(64), sa.ForeignKey("stored_files.sha256"))
     slip_uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the scan's file name under UPLOAD_DIR/payout-slips before scans moved into the database (history only)
+    legacy_slip_path: Mapped[str | None] = mapped_column(sa.String(200))
 
     run: Mapped[PayoutRun] = relationship(back_populates="lines")
     maker: Mapped[Maker] = relationship()
     paid_by: Mapped[User | None] = relationship(foreign_keys=[paid_by_id])
+    slip_file: Mapped[StoredFile | None] = relationship()
     items: Mapped[list[PayoutItem]] = relationship(back_populates="line", order_by="PayoutItem.entry_id")
 
     __table_args__ = (

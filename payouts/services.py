@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,6 +18,7 @@ from core.db import utcnow
 from core.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from core.exports import csv_text
 from core.extensions import db
+from core.files import ImportCounts, read_legacy_file, store_file
 from core.money import format_rupiah
 from core.uploads import check_extension, open_image, refuse_markup
 from inventory.models import Product, StockLevel
@@ -38,9 +38,12 @@ from payouts.models import (
 )
 from sentras.models import Sentra
 
-SLIP_DIR = "payout-slips"
-#: Pillow format of an accepted slip photo → (stored content type, extension, Pillow save format)
-SLIP_IMAGES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+#: where slip scans used to be written, under UPLOAD_DIR (read only by `flask files import-uploads`)
+LEGACY_SLIP_DIR = "payout-slips"
+#: Pillow format of an accepted slip photo → its stored content type
+SLIP_IMAGES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+#: stored content type of a slip scan → the extension of its download name
+SLIP_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 #: a scanned slip is at most this many pixels a side once re-encoded (still readable when printed)
 SLIP_MAX_SIDE = 3000
 
@@ -261,12 +264,16 @@ def transfer_csv(run: PayoutRun) -> str:
 
 
 def attach_slip(actor: User, line: PayoutLine, data: bytes, filename: str | None = None) -> PayoutLine:
-    """Store the photo/scan of the signed slip; size capped, checked by content (core.uploads).
+    """Store the photo/scan of the signed slip in the database; size capped, checked by content (core.uploads).
 
     A photo (JPEG, PNG or WebP) is decoded — pixels capped before decoding — and re-encoded, so what
     is stored is pixels we wrote. A PDF scan is kept as it is, but only a real one: `%PDF-` magic,
     an `%%EOF` trailer, the `.pdf` name if it has one, and no HTML/script or PDF JavaScript in it.
-    SVG, HTML and polyglots are refused.
+    SVG, HTML and polyglots are refused. That byte check is a first line only (a PDF can hide a
+    name as `/J#61vaScript` or in a compressed stream): what keeps a scan harmless is how it is
+    served — only as a sandboxed download (core.files.file_response), never rendered in the app.
+
+    A new upload replaces the line's slip; the earlier file stays stored (the audit log names both).
     """
     limit = current_app.config.get("UPLOAD_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
     if not data:
@@ -275,26 +282,22 @@ def attach_slip(actor: User, line: PayoutLine, data: bytes, filename: str | None
         raise ValidationFailed({"slip": f"Berkas terlalu besar (maksimal {limit // (1024 * 1024)} MB)."})
     if data.startswith(b"%PDF-"):
         _check_pdf(data, filename)
-        content_type, ext = "application/pdf", "pdf"
+        content_type = "application/pdf"
     elif data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
         image = open_image(data, "slip", allowed=set(SLIP_IMAGES), filename=filename)
         assert image.format is not None  # open_image accepted it as one of SLIP_IMAGES
-        content_type, ext = SLIP_IMAGES[image.format]
+        content_type = SLIP_IMAGES[image.format]
         data = _reencode_image(image)
     else:
         refuse_markup(data, "slip")
         raise ValidationFailed({"slip": "Berkas harus foto (JPG/PNG/WebP) atau PDF."})
-    folder = Path(current_app.config["UPLOAD_DIR"]) / SLIP_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{uuid.uuid4().hex}.{ext}"
-    (folder / name).write_bytes(data)
-    before = {"slip_path": line.slip_path}
-    line.slip_path = name
-    line.slip_content_type = content_type
+    stored = store_file(data, content_type)
+    before = {"slip_sha256": line.slip_sha256}
+    line.slip_file = stored
     line.slip_uploaded_at = utcnow()
     db.session.flush()
     record_audit(actor, "payout_line.slip", line, sentra_id=line.run.sentra_id, before=before,
-                 after={"slip_path": name})
+                 after={"slip_sha256": stored.sha256})
     return line
 
 
@@ -323,10 +326,45 @@ def _reencode_image(image) -> bytes:
     return out.getvalue()
 
 
-def slip_file(line: PayoutLine) -> Path | None:
-    if not line.slip_path:
-        return None
-    return Path(current_app.config["UPLOAD_DIR"]) / SLIP_DIR / line.slip_path
+def slip_download_name(line: PayoutLine) -> str:
+    """The name a downloaded slip scan is saved under, e.g. `bukti-12.pdf`."""
+    content_type = line.slip_file.content_type if line.slip_file is not None else ""
+    return f"bukti-{line.id}.{SLIP_EXTENSIONS.get(content_type, 'bin')}"
+
+
+def import_legacy_slips(folder: Path) -> ImportCounts:
+    """Move signed slip scans still on disk (`legacy_slip_path` under `folder`/payout-slips, the old
+    UPLOAD_DIR) into the database as they are; idempotent, the files on disk are not touched.
+    A slip uploaded again since the move is not replaced by the old one."""
+    counts = ImportCounts()
+    lines = db.session.scalars(sa.select(PayoutLine).where(PayoutLine.legacy_slip_path.is_not(None))
+                               .order_by(PayoutLine.id))
+    for line in lines:
+        if line.slip_sha256 is not None:
+            counts.already += 1
+            continue
+        data = read_legacy_file(folder / LEGACY_SLIP_DIR, line.legacy_slip_path)
+        content_type = _sniff_slip(data) if data else None
+        if data is None or content_type is None:
+            counts.missing += 1
+            continue
+        line.slip_file = store_file(data, content_type)
+        counts.moved += 1
+    db.session.flush()
+    return counts
+
+
+def _sniff_slip(data: bytes) -> str | None:
+    """The content type of a stored slip by its first bytes (what attach_slip accepted)."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
 
 
 # --- what a payout covers ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,6 +22,7 @@ from core.db import utcnow
 from core.errors import DomainError, ValidationFailed
 from core.exports import csv_text
 from core.extensions import db
+from core.files import file_response
 from core.money import terbilang
 from core.pdf import render_pdf
 from core.unit_of_work import refusals_flashed
@@ -259,11 +260,12 @@ def line_slip_scan(line_id: int):
     return _scan_response(get_line_or_404(line_id))
 
 
-def _scan_response(line: PayoutLine):
-    path = services.slip_file(line)
-    if path is None or not path.exists():
+def _scan_response(line: PayoutLine) -> Response:
+    """The signed scan, from the database: only ever a download, sandboxed and never cached
+    (core.files.file_response), whatever a PDF may hide."""
+    if line.slip_file is None:
         abort(404)
-    return send_file(path, mimetype=line.slip_content_type, download_name=f"bukti-{line.id}.{path.suffix[1:]}")
+    return file_response(line.slip_file, download_name=services.slip_download_name(line))
 
 
 def _slip_response(line: PayoutLine) -> Response:

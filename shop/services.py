@@ -60,6 +60,7 @@ class MakerPublic:
 
     name: str | None
     story: str | None
+    #: hash of the portrait's thumbnail (core.files), only with a SHOP_PHOTO consent
     photo: str | None
     maker_id: int | None
 
@@ -74,7 +75,8 @@ def maker_public(product: Product) -> MakerPublic:
         return MakerPublic(
             name=maker.public_name,
             story=maker.story if maker.story and maker.has_consent(ConsentPurpose.SHOP_STORY) else None,
-            photo=maker.photo_path if maker.photo_path and maker.has_consent(ConsentPurpose.SHOP_PHOTO) else None,
+            photo=maker.photo_thumb_sha256 if maker.photo_thumb_sha256 and maker.has_consent(ConsentPurpose.SHOP_PHOTO)
+            else None,
             maker_id=maker.id,
         )
     group: MakerGroup | None = product.group

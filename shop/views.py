@@ -84,13 +84,12 @@ CART_COOKIE = "cart"
 # -- helpers ---------------------------------------------------------------------------------------
 
 
-def photo_url(name: str | None, thumb: bool = False) -> str | None:
-    """URL of an uploaded photo through the inventory photo route (None if photos are not served)."""
-    if not name or "inventory.photo" not in current_app.view_functions:
+def photo_url(sha256: str | None) -> str | None:
+    """URL of a stored photo (by the hash of its bytes) through the inventory photo route (None if
+    there is none, or photos are not served)."""
+    if not sha256 or "inventory.photo" not in current_app.view_functions:
         return None
-    if thumb:
-        name = name.replace(".webp", "-400.webp")
-    return url_for("inventory.photo", name=name)
+    return url_for("inventory.photo", sha256=sha256)
 
 
 @bp.app_context_processor
@@ -246,7 +245,7 @@ def maker_public_for(maker: Maker):
     return {
         "name": maker.public_name,
         "story": maker.story if maker.has_consent(ConsentPurpose.SHOP_STORY) else None,
-        "photo": maker.photo_path if maker.has_consent(ConsentPurpose.SHOP_PHOTO) else None,
+        "photo": maker.photo_thumb_sha256 if maker.has_consent(ConsentPurpose.SHOP_PHOTO) else None,
     }
 
 

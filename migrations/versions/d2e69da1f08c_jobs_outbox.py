@@ -4,7 +4,7 @@ huey's PostgreSQL storage (core/jobs/queue.py, prefix `job_queue`) is created he
 would create it, so the application's role needs no CREATE right.
 
 Revision ID: d2e69da1f08c
-Revises: 4fe7012d0c6f
+Revises: e8a5cd125d7d
 Create Date: 2026-12-04 19:02:58.563485
 
 """
@@ -16,7 +16,7 @@ import core.db
 
 # revision identifiers, used by Alembic.
 revision = 'd2e69da1f08c'
-down_revision = '4fe7012d0c6f'
+down_revision = 'e8a5cd125d7d'
 branch_labels = None
 depends_on = None
 

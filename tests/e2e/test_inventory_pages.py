@@ -57,3 +57,21 @@ def test_inventory_pages_have_no_serious_accessibility_violations(page, live_ser
                  "/inventory/label"):
         page.goto(f"{live_server}{path}")
         assert axe_violations(page) == [], path
+
+
+def test_an_uploaded_photo_is_shown_from_the_database(page, live_server, shop_floor, tmp_path):
+    from PIL import Image
+
+    upload = tmp_path / "batik.png"
+    Image.new("RGB", (1600, 1000), (20, 60, 160)).save(upload, "PNG")
+    _login(page, live_server, "manajer@sentra.test")
+    page.goto(f"{live_server}/inventory/produk/{shop_floor['product_id']}")
+    page.get_by_label("Foto produk (JPEG, PNG atau WebP)").set_input_files(str(upload))
+    page.get_by_role("button", name="Unggah foto").click()
+    page.wait_for_url(f"{live_server}/inventory/produk/{shop_floor['product_id']}")
+    assert "Foto tersimpan" in page.content()
+    photo = page.get_by_alt_text("Foto Batik Ciprat Biru")
+    photo.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
+    assert photo.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [400, 250]  # the thumbnail
+    assert "/inventory/berkas/" in photo.get_attribute("src")

@@ -11,6 +11,7 @@ from PIL import Image
 from core.audit import AuditEntry
 from core.errors import IdempotencyConflict, ValidationFailed
 from core.extensions import db
+from core.files import StoredFile, get_file, sha256_hex
 from inventory import services
 from inventory.barcodes import is_valid_ean13
 from inventory.models import MovementKind, Product, ProductKind, SplitMode, StockMovement
@@ -313,15 +314,26 @@ def _png(size=(1600, 900)) -> bytes:
     return out.getvalue()
 
 
-def test_photo_is_reencoded_and_resized(app):
+def test_photo_is_reencoded_resized_and_stored_in_the_database(app):
     product = ProductFactory()
     photo = services.add_product_photo(manager_of(product.sentra), product, _png())
-    from core.images import thumb_name, upload_dir
+    full, thumb = get_file(photo.file_sha256), get_file(photo.thumb_sha256)
+    with Image.open(io.BytesIO(full.data)) as image:
+        assert image.format == "WEBP" and max(image.size) == 1200
+    with Image.open(io.BytesIO(thumb.data)) as image:
+        assert max(image.size) == 400
+    assert full.content_type == "image/webp" and full.size == len(full.data)
+    assert sha256_hex(full.data) == photo.file_sha256 and photo.legacy_path is None
 
-    with Image.open(upload_dir() / photo.path) as full:
-        assert full.format == "WEBP" and max(full.size) == 1200
-    with Image.open(upload_dir() / thumb_name(photo.path)) as thumb:
-        assert max(thumb.size) == 400
+
+def test_the_same_photo_twice_is_stored_once():
+    product = ProductFactory()
+    actor = manager_of(product.sentra)
+    first = services.add_product_photo(actor, product, _png())
+    second = services.add_product_photo(actor, product, _png())
+    assert (first.file_sha256, first.thumb_sha256) == (second.file_sha256, second.thumb_sha256)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StoredFile)) == 2
+    assert [p.position for p in product.photos] == [0, 1]
 
 
 def test_non_image_and_oversized_uploads_are_refused(app):

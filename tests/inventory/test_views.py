@@ -11,6 +11,7 @@ from PIL import Image
 from accounts.models import Role
 from core.audit import AuditEntry
 from core.extensions import db
+from core.files import StoredFile, store_file
 from inventory.models import ConsignmentIntake, MovementKind, Product, ProductPhoto, StockMovement
 from inventory.stock import move_stock, stock_level
 from makers.models import ConsentPurpose, Maker, MakerGroup
@@ -27,7 +28,8 @@ from tests.factories.inventory import ConsentFactory, admin, kasir_of, manager_o
 
 
 def counts() -> dict[str, int]:
-    models = (Sentra, Maker, MakerGroup, Product, ProductPhoto, StockMovement, ConsignmentIntake, AuditEntry)
+    models = (Sentra, Maker, MakerGroup, Product, ProductPhoto, StockMovement, ConsignmentIntake, AuditEntry,
+              StoredFile)
     return {m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in models}
 
 
@@ -298,11 +300,12 @@ def test_photo_upload_route(client, login_as, csrf, world, app):
                            content_type="multipart/form-data")
     assert response.status_code == 302
     photo = db.session.scalar(sa.select(ProductPhoto))
-    assert photo.path.endswith(".webp") and "evil" not in photo.path
-    served = client.get(f"/inventory/foto/{photo.path}")
-    assert served.status_code == 200 and served.mimetype == "image/webp"
-    assert client.get("/inventory/foto/..%2Fsentra.db").status_code == 404
-    assert client.get("/inventory/foto/evil.php").status_code == 404
+    stored = db.session.scalar(sa.select(StoredFile).where(StoredFile.sha256 == photo.file_sha256))
+    assert b"evil" not in stored.data and photo.legacy_path is None
+    served = client.get(f"/inventory/berkas/{photo.file_sha256}.webp")
+    assert served.status_code == 200 and served.mimetype == "image/webp" and served.data == stored.data
+    assert client.get("/inventory/berkas/..%2Fsentra.db").status_code == 404
+    assert client.get("/inventory/berkas/evil.php").status_code == 404
 
     before = counts()
     response = client.post(url, data={"csrf_token": csrf(), "photo": (io.BytesIO(b"GIF89a not really"), "x.gif")},
@@ -313,6 +316,30 @@ def test_photo_upload_route(client, login_as, csrf, world, app):
                            content_type="multipart/form-data")
     assert response.status_code in (413, 422)
     assert counts() == before
+
+
+def test_a_product_photo_is_cached_for_a_year_at_its_hash_and_revalidated_by_etag(client, login_as, world):
+    from inventory import services
+
+    photo = services.add_product_photo(world["manager"], world["product"], _image())
+    db.session.commit()
+    anonymous = client.application.test_client()
+    login_as(world["kasir"])  # a logged-in browser gets the same public answer
+    for browser in (anonymous, client):
+        for sha256 in (photo.file_sha256, photo.thumb_sha256):
+            served = browser.get(f"/inventory/berkas/{sha256}.webp")
+            assert served.status_code == 200 and served.mimetype == "image/webp"
+            assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+            assert served.headers["ETag"] == f'"{sha256}"'
+            assert served.headers["X-Content-Type-Options"] == "nosniff"
+            again = browser.get(f"/inventory/berkas/{sha256}.webp", headers={"If-None-Match": served.headers["ETag"]})
+            assert again.status_code == 304 and again.data == b""
+    # Only hashes a product or maker points at are served: not a slip scan, not an unknown hash.
+    slip = store_file(_image(), "image/png")
+    db.session.commit()
+    assert anonymous.get(f"/inventory/berkas/{slip.sha256}.webp").status_code == 404
+    assert anonymous.get(f"/inventory/berkas/{'0' * 64}.webp").status_code == 404
+    assert anonymous.get(f"/inventory/berkas/{photo.file_sha256.upper()}.webp").status_code == 404
 
 
 def test_sentra_admin_pages_validate_code_and_time_zone(client, login_as, csrf, world):
@@ -414,13 +441,14 @@ def test_maker_photo_is_public_only_with_consent(client, login_as, csrf, world):
                            content_type="multipart/form-data")
     assert response.status_code == 302
     db.session.expire_all()
-    name = db.session.get(Maker, world["maker"].id).photo_path
-    assert client.get(f"/inventory/foto/{name}").status_code == 200  # staff of the Sentra
+    photo_url = f"/inventory/berkas/{db.session.get(Maker, world['maker'].id).photo_sha256}.webp"
+    assert client.get(photo_url).status_code == 200  # staff of the Sentra
     anonymous = client.application.test_client()
-    assert anonymous.get(f"/inventory/foto/{name}").status_code == 404  # no SHOP_PHOTO consent
+    assert anonymous.get(photo_url).status_code == 404  # no SHOP_PHOTO consent
     ConsentFactory(maker=db.session.get(Maker, world["maker"].id), purpose=ConsentPurpose.SHOP_PHOTO)
-    served = anonymous.get(f"/inventory/foto/{name}")
+    served = anonymous.get(photo_url)
     assert served.status_code == 200 and served.headers["Cache-Control"] == "no-store"
+    assert "ETag" not in served.headers
 
     bad = client.post(url, data={"csrf_token": csrf(), "photo": (io.BytesIO(b"%PDF-1.4 nope"), "me.jpg")},
                       content_type="multipart/form-data")

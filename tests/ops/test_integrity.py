@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
+from core.files import store_file
 from core.money import round_cash
 from makers.models import PayoutMethod
 from ops.integrity import verify
@@ -162,9 +163,17 @@ def corrupt_refund_reversal(books):
     return "allocation", "Retur"
 
 
+def corrupt_stored_file(books):
+    # A photo cut short (a truncated copy or restore).
+    stored = store_file(b"foto utuh", "image/webp")
+    db.session.commit()
+    _exec("UPDATE stored_files SET data = :cut WHERE id = :i", cut=b"foto", i=stored.id)
+    return "file", f"Berkas {stored.sha256[:12]}…: ukuran tercatat 9 byte, isinya 4 byte"
+
+
 CORRUPTIONS = [corrupt_stock_level, corrupt_lost_movement, corrupt_unbalanced_posting, corrupt_maker_balance,
                corrupt_payment, corrupt_sale_total, corrupt_double_posting, corrupt_allocation,
-               corrupt_refund_quantity, corrupt_refund_reversal]
+               corrupt_refund_quantity, corrupt_refund_reversal, corrupt_stored_file]
 
 
 @pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=[c.__name__.removeprefix("corrupt_") for c in CORRUPTIONS])

@@ -111,9 +111,33 @@ def test_slip_upload_checks_content_and_size(client, login_as, csrf, app):
     client.post(f"/payouts/lines/{line.id}/scan", data={"csrf_token": csrf(), "slip": (io.BytesIO(_png()), "b.png")},
                 content_type="multipart/form-data")
     db.session.expire_all()
-    assert db.session.get(PayoutLine, line.id).slip_content_type == "image/png"
+    assert db.session.get(PayoutLine, line.id).slip_file.content_type == "image/png"
     scan = client.get(f"/payouts/lines/{line.id}/scan")
-    assert scan.status_code == 200 and scan.data.startswith(b"\x89PNG")
+    assert scan.status_code == 200 and scan.data.startswith(b"\x89PNG") and scan.mimetype == "image/png"
+    assert scan.headers["Content-Disposition"] == f'attachment; filename="bukti-{line.id}.png"'
+    assert scan.headers["Cache-Control"] == "no-store"
+
+
+def test_a_new_slip_scan_replaces_the_old_one_which_stays_stored(client, login_as, csrf):
+    from core.audit import AuditEntry
+    from core.files import StoredFile
+
+    s = shop()
+    line = paid_run(s, [(product(s.sentra, price=10_000), 1)]).lines[0]
+    login_as(s.manager)
+    for colour in ("white", "black"):
+        out = io.BytesIO()
+        Image.new("RGB", (8, 8), colour).save(out, "PNG")
+        client.post(f"/payouts/lines/{line.id}/scan", content_type="multipart/form-data",
+                    data={"csrf_token": csrf(), "slip": (io.BytesIO(out.getvalue()), "b.png")})
+    db.session.expire_all()
+    files = db.session.scalars(sa.select(StoredFile).order_by(StoredFile.id)).all()
+    assert len(files) == 2 and db.session.get(PayoutLine, line.id).slip_sha256 == files[1].sha256
+    changes = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "payout_line.slip")
+                                 .order_by(AuditEntry.id)).all()
+    assert [(c.before["slip_sha256"], c.after["slip_sha256"]) for c in changes] == [
+        (None, files[0].sha256), (files[0].sha256, files[1].sha256)]
+    assert client.get(f"/payouts/lines/{line.id}/scan").data == files[1].data
 
 
 def test_maker_portal_shows_balances_sales_stock_and_statement(client, login_as, pdf_text):

@@ -151,10 +151,11 @@ def test_get_apis_survive_hostile_query_strings(counter):
 
 
 @pytest.mark.parametrize("path", [
-    "/inventory/foto/..%2f..%2fconfig.py", "/inventory/foto/..%2fconfig.py", "/inventory/foto/%2e%2e",
-    "/inventory/foto/....%2f%2fconfig.py", "/inventory/foto/config.py", "/inventory/foto/..%5c..%5cconfig.py",
-    "/inventory/foto/%2fetc%2fpasswd", "/inventory/foto/" + "0" * 32 + ".webp%0a",
-    "/inventory/foto/" + "0" * 32 + ".webp%2f..%2f..%2fconfig.py",
+    "/inventory/berkas/..%2f..%2fconfig.py", "/inventory/berkas/..%2fconfig.py", "/inventory/berkas/%2e%2e",
+    "/inventory/berkas/....%2f%2fconfig.py", "/inventory/berkas/config.py", "/inventory/berkas/..%5c..%5cconfig.py",
+    "/inventory/berkas/%2fetc%2fpasswd", "/inventory/berkas/" + "0" * 64 + ".webp%0a",
+    "/inventory/berkas/" + "0" * 64 + ".webp%2f..%2f..%2fconfig.py", "/inventory/berkas/" + "0" * 64 + ".webp",
+    "/inventory/berkas/..%2f" + "0" * 61 + ".webp",
     "/static/..%2fconfig.py", "/static/../config.py", "/static/%2e%2e/%2e%2e/config.py",
     "/pos/struk/..%2f..%2fconfig.py", "/pesanan/..%2f..%2fconfig.py/faktur.pdf", "/sentra/..%2f..%2fconfig.py",
 ])

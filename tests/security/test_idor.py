@@ -230,18 +230,18 @@ def test_a_maker_sees_only_their_own_sales_slips_and_statements(app, world, pdf_
 
 def test_maker_photo_is_public_only_with_consent(app, world):
     w = world
-    name = db.session.get(type(w.maker_b), w.maker_b.id).photo_path
-    thumb = name.replace(".webp", "-400.webp")
+    maker = db.session.get(type(w.maker_b), w.maker_b.id)
+    full, thumb = f"/inventory/berkas/{maker.photo_sha256}.webp", f"/inventory/berkas/{maker.photo_thumb_sha256}.webp"
     anonymous, _ = client_for(app, None)
     tmg_manager, _ = client_for(app, w.tmg.manager)
     bks_manager, _ = client_for(app, w.bks.manager)
-    for url in (f"/inventory/foto/{name}", f"/inventory/foto/{thumb}"):
+    for url in (full, thumb):
         assert anonymous.get(url).status_code == 404
         assert tmg_manager.get(url).status_code == 404
         assert bks_manager.get(url).status_code == 200
     consent_all(w.maker_b)
     db.session.commit()
-    assert anonymous.get(f"/inventory/foto/{name}").status_code == 200
+    assert anonymous.get(full).status_code == 200
 
 
 def test_orders_by_token_and_buyer_lists(app, world):

@@ -104,17 +104,17 @@ def test_a_replaced_maker_portrait_is_no_longer_served(app, client):
     consent_all(maker, purposes=(ConsentPurpose.SHOP_PHOTO,))
     maker_services.set_maker_photo(s.manager, maker, png((1, 2, 3)))
     db.session.commit()
-    old = maker.photo_path
-    assert client.get(f"/inventory/foto/{old}").status_code == 200
+    old, old_thumb = maker.photo_sha256, maker.photo_thumb_sha256
+    assert client.get(f"/inventory/berkas/{old}.webp").status_code == 200
     maker_services.set_maker_photo(s.manager, maker, png((4, 5, 6)))
     db.session.commit()
-    assert client.get(f"/inventory/foto/{old}").status_code == 404
-    assert client.get(f"/inventory/foto/{old.replace('.webp', '-400.webp')}").status_code == 404
-    assert client.get(f"/inventory/foto/{maker.photo_path}").status_code == 200
+    assert client.get(f"/inventory/berkas/{old}.webp").status_code == 404
+    assert client.get(f"/inventory/berkas/{old_thumb}.webp").status_code == 404
+    assert client.get(f"/inventory/berkas/{maker.photo_sha256}.webp").status_code == 200
     item = product(s.sentra)
     photo = inventory_services.add_product_photo(s.manager, item, png((7, 8, 9)))
     db.session.commit()
-    assert client.get(f"/inventory/foto/{photo.path}").status_code == 200  # product photos stay public
+    assert client.get(f"/inventory/berkas/{photo.file_sha256}.webp").status_code == 200  # product photos stay public
 
 
 def test_payout_runs_for_a_sentra_that_does_not_exist_is_404(client, login_as):

@@ -14,13 +14,14 @@ from PIL import Image
 
 from core.errors import ValidationFailed
 from core.extensions import db
+from core.files import StoredFile
 from core.images import save_image
 from core.pdf import _url_fetcher
 from core.uploads import MAX_PIXELS
 from inventory.models import ProductPhoto
 from payouts import services as payouts
 from payouts.models import PayoutLine
-from tests.factories import ProductFactory, SentraFactory
+from tests.factories import MakerUserFactory, ProductFactory, SentraFactory
 from tests.factories.inventory import manager_of
 from tests.factories.payouts import key, product, sell, shop
 
@@ -79,7 +80,8 @@ def test_a_bomb_payout_slip_is_refused_before_decoding_and_nothing_is_stored(app
         payouts.attach_slip(None, line, data, "bukti.png")
     assert "terlalu besar" in caught.value.errors["slip"]
     db.session.rollback()
-    assert db.session.get(PayoutLine, line.id).slip_path is None
+    assert db.session.get(PayoutLine, line.id).slip_sha256 is None
+    assert db.session.scalar(sa.select(sa.func.count(StoredFile.id))) == 0
 
 
 @pytest.mark.parametrize("data, filename, words", [
@@ -102,12 +104,11 @@ def test_a_refused_photo_upload_leaves_nothing_behind(client, login_as, csrf, ap
     sentra = SentraFactory()
     item = ProductFactory(sentra=sentra)
     login_as(manager_of(sentra))
-    before = set(Path(app.config["UPLOAD_DIR"]).glob("*.webp"))
     response = client.post(f"/inventory/produk/{item.id}/foto", content_type="multipart/form-data", data={
         "csrf_token": csrf(), "photo": (io.BytesIO(_image("GIF") + b"<script>x</script>"), "x.gif")})
     assert response.status_code == 422 and "berisi kode" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(ProductPhoto.id))) == 0
-    assert set(Path(app.config["UPLOAD_DIR"]).glob("*.webp")) == before
+    assert db.session.scalar(sa.select(sa.func.count(StoredFile.id))) == 0
 
 
 def _payout_line() -> PayoutLine:
@@ -119,7 +120,7 @@ def _payout_line() -> PayoutLine:
 
 
 def _stored(line: PayoutLine) -> bytes:
-    return payouts.slip_file(line).read_bytes()
+    return line.slip_file.data
 
 
 @pytest.mark.parametrize("fmt, content_type", [("JPEG", "image/jpeg"), ("PNG", "image/png"),
@@ -128,7 +129,7 @@ def test_slip_photos_are_re_encoded_not_stored_raw(app, fmt, content_type):
     line = _payout_line()
     upload = _image(fmt) + b"\x00trailing bytes a decoder ignores"
     payouts.attach_slip(None, line, upload, f"bukti.{fmt.lower()}")
-    assert line.slip_content_type == content_type
+    assert line.slip_file.content_type == content_type
     stored = _stored(line)
     assert stored != upload and b"trailing bytes" not in stored
     assert Image.open(io.BytesIO(stored)).format == fmt
@@ -142,7 +143,34 @@ def _pdf(extra: bytes = b"") -> bytes:
 def test_a_real_pdf_scan_is_kept_as_it_is(app):
     line = _payout_line()
     payouts.attach_slip(None, line, _pdf(), "bukti.pdf")
-    assert line.slip_content_type == "application/pdf" and _stored(line) == _pdf()
+    assert line.slip_file.content_type == "application/pdf" and _stored(line) == _pdf()
+
+
+def test_a_pdf_scan_that_hides_javascript_from_the_byte_check_is_only_served_as_a_sandboxed_download(
+        client, login_as):
+    """`/J#61vaScript` is `/JavaScript` to a PDF reader but not to a byte search (as is anything in a
+    compressed stream): the upload check cannot see it, so the serving must make it harmless —
+    a download, never rendered in the app's origin, with scripts sandboxed and no sniffing."""
+    s = shop()
+    maker_user = MakerUserFactory(maker__sentra=s.sentra)
+    sell(s, [(product(s.sentra, maker=maker_user.maker, price=10_000), 1)])
+    run = payouts.create_run(s.manager, s.sentra, cutoff_date=s.sentra.local_date(), client_key=key())
+    payouts.approve_run(s.manager2, run)
+    payouts.mark_run_paid(s.manager2, run, references={ln.id: "TRF-1" for ln in run.lines})
+    line = run.lines[0]
+    hidden = _pdf(b"3 0 obj << /S /J#61vaScript /J#53 (app.alert(document.cookie)) >> endobj\n")
+    payouts.attach_slip(s.manager, line, hidden, "bukti.pdf")  # the byte check lets it through
+    db.session.commit()
+    for user, url in ((s.manager, f"/payouts/lines/{line.id}/scan"),
+                      (maker_user, f"/payouts/saya/pencairan/{line.id}/scan")):
+        login_as(user)
+        served = client.get(url)
+        assert served.status_code == 200 and served.data == hidden, url
+        assert served.mimetype == "application/pdf"
+        assert served.headers["Content-Disposition"] == f'attachment; filename="bukti-{line.id}.pdf"'
+        assert served.headers["Content-Security-Policy"] == "sandbox"
+        assert served.headers["X-Content-Type-Options"] == "nosniff"
+        assert served.headers["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize("data, filename, words", [

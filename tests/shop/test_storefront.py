@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from accounts.models import Role
 from core.extensions import db
+from core.files import store_file
+from inventory.models import ProductPhoto
 from makers.models import Consent, ConsentGiver, ConsentPurpose
 from shop.models import Cart
 from tests.factories import MakerFactory, SentraFactory, UserFactory
@@ -25,16 +27,35 @@ def test_home_shows_featured_products_and_sentras(client):
     assert "Barang Draf" not in page
 
 
-def test_product_photos_are_served_through_the_inventory_photo_route(client):
-    from inventory.models import ProductPhoto
-
+def _product_with_photo():
     product = ShopProductFactory(stock=1)
-    name = "0123456789abcdef0123456789abcdef.webp"
-    db.session.add(ProductPhoto(product_id=product.id, path=name))
+    full, thumb = store_file(b"full-size webp", "image/webp"), store_file(b"thumbnail webp", "image/webp")
+    db.session.add(ProductPhoto(product_id=product.id, file_sha256=full.sha256, thumb_sha256=thumb.sha256))
     db.session.commit()
-    assert "/foto/0123456789abcdef0123456789abcdef-400.webp" in client.get("/").get_data(as_text=True)
-    assert "/foto/0123456789abcdef0123456789abcdef-400.webp" in client.get("/katalog").get_data(as_text=True)
-    assert f"/foto/{name}" in client.get(f"/produk/{product.id}").get_data(as_text=True)
+    return product, full.sha256, thumb.sha256
+
+
+def test_product_photos_are_linked_by_the_hash_of_their_bytes(client):
+    product, full, thumb = _product_with_photo()
+    assert f"/inventory/berkas/{thumb}.webp" in client.get("/").get_data(as_text=True)
+    assert f"/inventory/berkas/{thumb}.webp" in client.get("/katalog").get_data(as_text=True)
+    assert f"/inventory/berkas/{full}.webp" in client.get(f"/produk/{product.id}").get_data(as_text=True)
+
+
+def test_catalogue_pages_never_read_photo_bytes(client):
+    product, _full, _thumb = _product_with_photo()
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for url in ("/", "/katalog", f"/produk/{product.id}"):
+            assert client.get(url).status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert statements and not [s for s in statements if "stored_files" in s]
 
 
 def test_catalogue_search_filters_sort_and_pagination(client):
