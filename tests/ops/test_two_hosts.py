@@ -199,3 +199,26 @@ def test_sales_through_either_host_show_in_one_report_and_each_job_runs_once(two
         job = db.session.scalar(sa.select(Job).where(Job.name == "mail.deliver"))
         assert job.attempts == 1
     assert len(list((pg_stack.workdir / "mail").glob("*.eml"))) == 1
+
+
+def test_a_photo_uploaded_through_one_host_is_served_by_the_other(two_hosts, pg_stack):
+    import io
+
+    from PIL import Image
+
+    _sentra, manager, _kasirs, product_id = _seed(pg_stack, "TH4")
+    host_a, host_b = two_hosts.hosts
+    staff = Counter(host_a.url, manager, TEST_PASSWORD).login()
+    form = staff._token(f"/inventory/produk/{product_id}")
+    picture = io.BytesIO()
+    Image.new("RGB", (640, 480), (180, 40, 90)).save(picture, "JPEG")
+    uploaded = staff.http.post(f"{host_a.url}/inventory/produk/{product_id}/foto", allow_redirects=False,
+                               timeout=30, data={"csrf_token": form},
+                               files={"photo": ("batik.jpg", picture.getvalue(), "image/jpeg")})
+    assert uploaded.status_code == 302, uploaded.text[:500]
+    page = requests.get(f"{host_a.url}/produk/{product_id}", timeout=30)
+    photo_path = re.search(r'/inventory/berkas/[0-9a-f]{64}\.webp', page.text).group(0)
+    served = requests.get(host_b.url + photo_path, timeout=30)  # the other host, which never saw the upload
+    assert served.status_code == 200 and served.headers["Content-Type"] == "image/webp"
+    assert Image.open(io.BytesIO(served.content)).size[0] in (400, 640)
+    assert not list((pg_stack.workdir / "host-a").rglob("*.webp"))  # nothing on either host's disk
