@@ -23,6 +23,7 @@ from core.db import utcnow
 from core.errors import Conflict, DomainError, NotFound, OutOfStock, ValidationFailed
 from core.extensions import db
 from core.money import format_rupiah
+from core.unit_of_work import commit_now
 from inventory.models import MovementKind, Product
 from inventory.stock import move_stock
 from shop.cart import CartGroup, available_quantity, cart_groups, clear, tickets_taken
@@ -252,7 +253,13 @@ def cancel_intents(order: Order, gateway, only: list[str] | None = None) -> Inte
 
 def cancel_abandoned(now: datetime | None = None, gateway=None) -> int:
     """Unpaid orders older than ABANDON_AFTER with nothing held and no payment in flight are cancelled,
-    their open PaymentIntents first (one found paid books the order instead)."""
+    their open PaymentIntents first (one found paid books the order instead).
+
+    A job, not a request: each order is committed on its own (`commit_now`) once Stripe has
+    answered for it, so what Stripe already did for one order (an intent cancelled) is never rolled
+    back because another order failed. An order that fails stays as it was (staff alerted when
+    Stripe refused) and is tried again on the next run.
+    """
     now = now or utcnow()
     cutoff = now - ABANDON_AFTER
     in_flight = sa.select(PaymentAttempt.id).where(PaymentAttempt.order_id == Order.id,
@@ -263,36 +270,48 @@ def cancel_abandoned(now: datetime | None = None, gateway=None) -> int:
     ).all()
     cancelled = 0
     for order_id in ids:
-        order = lock_order(order_id)
-        if open_intents(order):
-            if gateway is None:
-                from shop.stripe_gateway import gateway as app_gateway
-
-                gateway = app_gateway()
-            try:
-                paid = cancel_intents(order, gateway)
-            except DomainError:
-                continue  # staff alerted; tried again on the next run
-            if paid is not None:
-                try:
-                    with db.session.begin_nested():
-                        fulfil_order(order, paid)
-                except DomainError:
-                    pass  # paid but cannot be booked: its webhook cancels the order and refunds it
-                continue
-        result = db.session.execute(
-            sa.update(Order).where(Order.id == order_id, Order.status == OrderStatus.PENDING,
-                                   Order.stock_held.is_(False))
-            .values(status=OrderStatus.CANCELLED, cancelled_at=now,
-                    cancel_reason="Tidak dibayar dalam batas waktu; pesanan dibatalkan otomatis.")
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            db.session.execute(sa.update(Fulfilment).where(Fulfilment.order_id == order_id)
-                               .values(status=FulfilmentStatus.CANCELLED).execution_options(synchronize_session=False))
-            record_audit(None, "order.abandoned", entity_type="Order", entity_id=order_id)
-            cancelled += 1
+        try:
+            cancelled += _cancel_abandoned_order(order_id, now, gateway)
+        except DomainError:
+            pass  # Stripe would not cancel an intent: staff alerted (kept by the commit below)
+        except Exception:
+            current_app.logger.exception("cancelling abandoned order %s failed", order_id)
+            # Only this order's changes go: the ones before it are committed already. (Not
+            # `rollback_now`, which would also drop the after-commit work of those orders.)
+            db.session.rollback()
+        commit_now()
     return cancelled
+
+
+def _cancel_abandoned_order(order_id: int, now: datetime, gateway) -> int:
+    """1 if this abandoned order was cancelled now, 0 if not (found paid, or changed meanwhile)."""
+    order = lock_order(order_id)
+    if open_intents(order):
+        if gateway is None:
+            from shop.stripe_gateway import gateway as app_gateway
+
+            gateway = app_gateway()
+        paid = cancel_intents(order, gateway)
+        if paid is not None:
+            try:
+                with db.session.begin_nested():
+                    fulfil_order(order, paid)
+            except DomainError:
+                pass  # paid but cannot be booked: its webhook cancels the order and refunds it
+            return 0
+    result = db.session.execute(
+        sa.update(Order).where(Order.id == order_id, Order.status == OrderStatus.PENDING,
+                               Order.stock_held.is_(False))
+        .values(status=OrderStatus.CANCELLED, cancelled_at=now,
+                cancel_reason="Tidak dibayar dalam batas waktu; pesanan dibatalkan otomatis.")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return 0
+    db.session.execute(sa.update(Fulfilment).where(Fulfilment.order_id == order_id)
+                       .values(status=FulfilmentStatus.CANCELLED).execution_options(synchronize_session=False))
+    record_audit(None, "order.abandoned", entity_type="Order", entity_id=order_id)
+    return 1
 
 
 # -- paying ---------------------------------------------------------------------------------------

@@ -392,6 +392,11 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> BaseResponse:
         mark_attempt_error(attempt, error.detail)
         flash(error.detail, "error")
         return back
+    except DomainError as error:
+        # Stripe refused to look at or act on an intent it answered before: the attempt keeps its
+        # state (a webhook still settles it); the buyer sees why.
+        flash(error.detail, "error")
+        return back
     attempt = db.session.get_one(PaymentAttempt, attempt.id)
     try:
         outcome = apply_result(attempt, result)
@@ -442,7 +447,7 @@ def order_3ds(token: str):
     gw = gateway()
     try:
         intent = gw.retrieve(attempt.payment_intent_id)
-    except PaymentUnavailable as error:
+    except DomainError as error:  # PaymentUnavailable, or Stripe refused
         flash(error.detail, "error")
         return redirect(url_for("shop.order_status", token=order.token))
     if not gw.local_mode:
@@ -462,7 +467,7 @@ def order_3ds_complete(token: str):
         abort(404)
     try:
         intent = gw.retrieve(attempt.payment_intent_id)
-    except PaymentUnavailable as error:
+    except DomainError as error:  # PaymentUnavailable, or Stripe refused
         flash(error.detail, "error")
         return redirect(url_for("shop.order_status", token=order.token))
     success = request.form.get("hasil") == "setuju"

@@ -89,3 +89,40 @@ def test_webhook_verification_rejects_a_bad_signature(app):
     gateway = StripeGateway("sk_test_x", "whsec_right")
     with pytest.raises(InvalidWebhook):
         gateway.verify_event(b'{"id": "evt_1", "type": "x"}', "t=1,v1=deadbeef")
+
+
+class ScriptedHTTP(FakeHTTP):
+    """Answers each call with the next (status, body) of a script."""
+
+    def __init__(self, *answers: tuple[int, dict]):
+        super().__init__()
+        self.answers = list(answers)
+
+    def request(self, method, url, headers, post_data=None):
+        self.calls.append((method, url, headers, {k: v[0] for k, v in parse_qs(post_data or "").items()}))
+        status, body = self.answers.pop(0)
+        return json.dumps(body), status, {}
+
+
+NO_SUCH_INTENT = (404, {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                                  "message": "No such payment_intent: 'pi_gone'"}})
+
+
+@pytest.mark.parametrize("call", ["retrieve", "cancel", "authenticate_test"])
+def test_every_stripe_refusal_becomes_a_domain_error_with_an_indonesian_message(app, call):
+    """An intent Stripe does not know (or any other refusal) must not escape as a StripeError
+    (a 500 in staff cancel, a rolled-back expire-reservations run)."""
+    from core.errors import DomainError
+
+    refused_cancel = (400, {"error": {"type": "invalid_request_error", "message": "Bad request"}})
+    answers = {"retrieve": [NO_SUCH_INTENT], "cancel": [refused_cancel, NO_SUCH_INTENT],
+               "authenticate_test": [NO_SUCH_INTENT]}[call]
+    gateway = StripeGateway("sk_test_x", "whsec_x", http_client=ScriptedHTTP(*answers),
+                            api_base="http://127.0.0.1:9")
+    with pytest.raises(DomainError) as error:
+        if call == "authenticate_test":
+            gateway.authenticate_test("pi_gone", "secret", True)
+        else:
+            getattr(gateway, call)("pi_gone")
+    assert not isinstance(error.value, stripe.StripeError)
+    assert "Stripe" in error.value.detail and "pi_gone" in error.value.detail

@@ -166,3 +166,19 @@ def test_bayar_again_while_3d_secure_waits_reuses_the_open_intent(client, csrf, 
     assert len(order.attempts) == 1 and order.attempts[0].status == "requires_action"
     intents = stripe_local.client.v1.payment_intents.list().data
     assert [i.id for i in intents] == [order.attempts[0].payment_intent_id]
+
+
+def test_the_return_from_3d_secure_for_an_intent_stripe_does_not_know_is_a_message_not_a_500(
+        client, csrf, stripe_local):
+    order = place_order(client, csrf, [(ShopProductFactory(price=50_000, stock=1), 1)])
+    pay(client, csrf, order, method="3ds")
+    attempt = fresh(order).attempts[0]
+    attempt.payment_intent_id = "pi_unknown_at_stripe"
+    db.session.commit()
+
+    for url in (f"/pesanan/{order.token}/kembali", f"/pesanan/{order.token}/3ds"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "pi_unknown_at_stripe" in page
+    assert fresh(order).attempts[0].status == "requires_action"
