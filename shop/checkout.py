@@ -8,6 +8,7 @@ update before anything else; whoever loses that race returns without touching an
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -354,21 +355,25 @@ def start_attempt(order: Order, attempt_key: str | None, payment_method: str) ->
     reserve(order)
     attempt = PaymentAttempt(order_id=order.id, idempotency_key=attempt_key, amount=order.total,
                              payment_method=payment_method[:80], status="created",
-                             stripe_idempotency_key=intent_key(order))
+                             stripe_idempotency_key=intent_key(order, payment_method[:80]))
     db.session.add(attempt)
     db.session.flush()
     return attempt, True
 
 
-def intent_key(order: Order) -> str:
-    """Stripe's idempotency key for the next PaymentIntent of this order: order + amount + try.
+def intent_key(order: Order, payment_method: str) -> str:
+    """Stripe's idempotency key for the next PaymentIntent of this order: order + amount + try +
+    payment method.
 
     Only a try Stripe answered (declined, cancelled, ...) moves to the next number; a try whose
     answer was lost ("error") is sent again with the same key, so Stripe gives back that intent
-    instead of charging a second time.
+    instead of charging a second time. The payment method is part of the key because Stripe refuses
+    a key sent again with other parameters (IdempotencyError): a retry with another card is a new
+    intent (should the lost try have charged too, its webhook refunds that second payment).
     """
     answered = sum(1 for a in order.attempts if a.status not in ("created", "error"))
-    return f"order-{order.id}-rp{order.total}-try{answered + 1}"
+    method = hashlib.sha256(payment_method.encode()).hexdigest()[:10]
+    return f"order-{order.id}-rp{order.total}-try{answered + 1}-{method}"
 
 
 def _check_still_sold(order: Order) -> None:

@@ -142,6 +142,11 @@ class StripeGateway:
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
             current_app.logger.warning("stripe unavailable: %s", error.__class__.__name__)
             raise PaymentUnavailable(UNAVAILABLE) from None
+        except stripe.IdempotencyError:
+            # The key was used before with other parameters (checkout.intent_key should prevent it):
+            # this call charged nothing and the card is fine, so it is no decline; try again.
+            current_app.logger.warning("stripe refused a reused idempotency key for order %s", order_number)
+            raise PaymentUnavailable(UNAVAILABLE) from None
         except stripe.StripeError as error:
             current_app.logger.warning("stripe refused the payment: %s", error.__class__.__name__)
             return IntentResult(None, "declined", message=DEFAULT_DECLINE)

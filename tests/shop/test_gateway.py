@@ -126,3 +126,17 @@ def test_every_stripe_refusal_becomes_a_domain_error_with_an_indonesian_message(
             getattr(gateway, call)("pi_gone")
     assert not isinstance(error.value, stripe.StripeError)
     assert "Stripe" in error.value.detail and "pi_gone" in error.value.detail
+
+
+def test_a_reused_idempotency_key_is_unavailable_not_a_card_decline(app):
+    """Stripe refuses a key sent again with other parameters (IdempotencyError): nothing was charged
+    by this call and the card is fine, so the buyer must not read "Pembayaran ditolak"."""
+    from shop.stripe_gateway import PaymentUnavailable
+
+    gateway = StripeGateway("sk_test_x", "whsec_x", http_client=FakeHTTP(status=400, body={"error": {
+        "type": "idempotency_error", "message": "Keys for idempotent requests can only be used with the same "
+                                                "parameters they were first used with."}}))
+    with pytest.raises(PaymentUnavailable) as error:
+        gateway.pay(order_id=1, order_number="WEB-1", amount=1000, payment_method="pm_card_visa",
+                    idempotency_key="order-1-rp1000-try1")
+    assert "coba bayar lagi" in error.value.detail
