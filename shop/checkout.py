@@ -216,6 +216,18 @@ def expire_reservations(now: datetime | None = None, gateway=None) -> int:
     return released
 
 
+def payment_in_flight(order: Order, now: datetime | None = None) -> bool:
+    """Whether a payment of this order may be turning into money right now: a "Bayar" whose request
+    still waits for Stripe ("created", with no intent id to cancel yet — unless that request died,
+    STALE_ATTEMPT ago) or an intent Stripe is still processing. Read from the database, so a press
+    committed by another request counts."""
+    now = now or utcnow()
+    return bool(db.session.scalar(sa.select(sa.exists().where(
+        PaymentAttempt.order_id == order.id,
+        sa.or_(PaymentAttempt.status.in_(IN_FLIGHT - {"created"}),
+               sa.and_(PaymentAttempt.status == "created", PaymentAttempt.updated_at >= now - STALE_ATTEMPT))))))
+
+
 def open_intents(order: Order) -> list[str]:
     """PaymentIntents of this order that Stripe may still turn into money (cancel them first)."""
     seen: list[str] = []
@@ -333,6 +345,7 @@ def start_attempt(order: Order, attempt_key: str | None, payment_method: str) ->
         if existing.order_id != order.id:
             raise DomainError("Formulir pembayaran tidak cocok dengan pesanan ini.")
         return existing, False
+    order = lock_order(order.id)  # staff cancelling at the same time wait, then see this attempt
     if order.status == OrderStatus.PAID:
         raise Conflict("Pesanan ini sudah dibayar.")
     if order.status != OrderStatus.PENDING:

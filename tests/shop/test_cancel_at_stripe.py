@@ -61,9 +61,11 @@ def test_staff_cancel_cancels_the_open_intent_at_stripe_before_the_order(client,
 
 
 def test_staff_cancel_of_an_order_paid_meanwhile_books_it_instead(client, csrf, login_as, stripe_local):
-    """Stripe charged, the webhook has not arrived yet: Stripe refuses the cancel, the order is booked."""
+    """The buyer passed 3-D Secure and Stripe charged, but neither the return nor the webhook has
+    arrived yet: Stripe refuses the cancel, the order is booked. (A payment we know is still in
+    flight, "created" or "processing", is not cancelled at all: test_staff_orders.)"""
     product, order, intent_id = order_with_intent(client, csrf, stripe_local, method="pm_card_visa",
-                                                  status="processing")
+                                                  status="requires_action")
     stripe_local.gate.allowed.discard(intent_id)
     login_as(UserFactory(sentras=[product.sentra]))
 
