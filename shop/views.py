@@ -54,6 +54,7 @@ from shop.checkout import (
 )
 from shop.forms import AddToCartForm, CartUpdateForm, CheckoutForm, PayForm, ReasonForm, RefundForm, TrackingForm
 from shop.models import DeliveryMethod, Fulfilment, Order, OrderRefund, OrderStatus, PaymentAttempt, PaymentRefund
+from shop.refunds import send_refunds
 from shop.services import (
     SORTS,
     CatalogueFilters,
@@ -523,36 +524,19 @@ def stripe_webhook():
     # delivery that crashed) recorded are sent after this commit.
     commit_now()
     intent_id = ((event.get("data") or {}).get("object") or {}).get("id")
-    send_refunds(intent_id)
+    unsent = send_refunds(intent_id)
+    if unsent:
+        # Money that must go back is still here (Stripe refused or was down, or another delivery is
+        # sending it right now): "not done" makes Stripe deliver the event again, and that delivery
+        # tries again (so does `flask shop send-refunds`). Everything is committed already.
+        response = jsonify(received=True, outcome=outcome, refunds_pending=unsent)
+        response.status_code = 503
+        return response
     if outcome == "fulfilled":
         order = db.session.scalar(sa.select(Order).where(Order.paid_intent_id == intent_id))
         if order is not None:
             after_commit(lambda: notify_buyer(order, "paid"))
     return jsonify(received=True, outcome=outcome)
-
-
-def send_refunds(intent_id: str | None) -> None:
-    """Give back the money recorded as not ours for this intent, each refund once (by its key)."""
-    from shop.webhooks import claim_refund, refund_not_sent, refund_sent, refunds_to_send
-
-    for refund_id in refunds_to_send(intent_id):
-        refund = claim_refund(refund_id)
-        commit_now()  # claimed before Stripe is called: a concurrent delivery leaves it alone
-        if refund is None:
-            continue
-        try:
-            stripe_id = gateway().refund_intent(
-                intent_id=refund.payment_intent_id, idempotency_key=refund.idempotency_key,
-                metadata={"order_id": str(refund.order_id), "reason": refund.kind})
-        except DomainError as error:
-            rollback_now()
-            refund_not_sent(db.session.get_one(PaymentRefund, refund_id), error.detail)
-            commit_now()  # Stripe's answer is kept at once, before the next refund is sent
-            continue
-        refund_sent(db.session.get_one(PaymentRefund, refund_id), stripe_id)
-        commit_now()  # Stripe's answer is kept at once: a retry never refunds twice
-        refund = db.session.get_one(PaymentRefund, refund_id)
-        notify_buyer(refund.order, "refunded", refund=refund)
 
 
 # -- staff -----------------------------------------------------------------------------------------

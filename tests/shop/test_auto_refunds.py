@@ -3,6 +3,7 @@ staff are told: a payment for an order staff cancelled, a payment of the wrong a
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 
@@ -136,3 +137,139 @@ def test_a_crash_after_recording_the_refund_is_finished_once_by_a_later_redelive
 
     assert stripe_refunds(stripe_local, result.intent_id) == [8_000_000]
     assert fresh(refund).status == "succeeded"
+
+
+def refunds_down(stripe_local, only=None):
+    """Stripe cannot be reached for refunds (of the intents in `only`, or all); returns the undo."""
+    real_refund = stripe_local.refund_intent
+
+    def down(**kwargs):
+        if only is None or kwargs["intent_id"] in only:
+            raise PaymentUnavailable("Layanan pembayaran sedang tidak dapat dihubungi.")
+        return real_refund(**kwargs)
+
+    stripe_local.refund_intent = down
+    return lambda: setattr(stripe_local, "refund_intent", real_refund)
+
+
+def answer(response):
+    return response.status_code, response.get_json()["outcome"]
+
+
+def test_the_webhook_answers_503_until_the_refund_is_sent_so_stripe_delivers_again(client, csrf, app, stripe_local):
+    _product, order, result = charged_order(client, csrf, stripe_local)
+    cancel_in_db(order)
+    event = intent_event(order, result.intent_id)
+    stripe_back = refunds_down(stripe_local)
+
+    assert answer(post_event(client, app, event)) == (503, "order_cancelled")
+    assert answer(post_event(client, app, event)) == (503, "duplicate")  # redelivered, Stripe still down
+    assert stripe_refunds(stripe_local, result.intent_id) == []
+    assert db.session.scalar(sa.select(PaymentRefund.status)) == "pending"
+
+    stripe_back()
+    assert answer(post_event(client, app, event)) == (200, "duplicate")
+    assert answer(post_event(client, app, event)) == (200, "duplicate")
+    assert stripe_refunds(stripe_local, result.intent_id) == [8_000_000]
+    assert db.session.scalar(sa.select(PaymentRefund.status)) == "succeeded"
+
+
+def test_a_redelivery_while_another_delivery_sends_the_refund_answers_503(client, csrf, app, stripe_local):
+    from shop.webhooks import claim_refund, process_event
+
+    _product, order, result = charged_order(client, csrf, stripe_local)
+    cancel_in_db(order)
+    event = intent_event(order, result.intent_id)
+    assert process_event(event) == "order_cancelled"
+    db.session.commit()
+    claim_refund(db.session.scalar(sa.select(PaymentRefund.id)))  # the first delivery is sending it
+    db.session.commit()
+
+    assert answer(post_event(client, app, event)) == (503, "duplicate")
+    assert stripe_refunds(stripe_local, result.intent_id) == []
+
+
+def test_a_paid_order_that_cannot_be_booked_answers_503_until_its_refund_is_sent(client, csrf, app, stripe_local):
+    """The cancel_after_failed_fulfilment path: the goods went elsewhere, the refund must go back."""
+    from inventory.models import MovementKind
+    from inventory.stock import move_stock
+    from shop.checkout import expire_reservations
+
+    product, order, result = charged_order(client, csrf, stripe_local)
+    expire_reservations(utcnow() + timedelta(hours=1))
+    move_stock(None, product, product.sentra_id, MovementKind.SALE, 2, reference="counter")
+    db.session.commit()
+    event = intent_event(order, result.intent_id)
+    stripe_back = refunds_down(stripe_local)
+
+    assert answer(post_event(client, app, event)) == (503, "unfulfillable_refund")
+    assert fresh(order).status == OrderStatus.CANCELLED
+    stripe_back()
+    assert answer(post_event(client, app, event)) == (200, "duplicate")
+    assert stripe_refunds(stripe_local, result.intent_id) == [8_000_000]
+
+
+def pending_refund_for(client, csrf, stripe_local, *, age=timedelta(0)):
+    """A cancelled order whose payment's refund was recorded (by its webhook) but not sent."""
+    from shop.webhooks import process_event
+
+    _product, order, result = charged_order(client, csrf, stripe_local)
+    cancel_in_db(order)
+    assert process_event(intent_event(order, result.intent_id)) == "order_cancelled"
+    refund = db.session.scalar(sa.select(PaymentRefund).where(PaymentRefund.payment_intent_id == result.intent_id))
+    refund.created_at = utcnow() - age
+    db.session.commit()
+    return refund, result.intent_id
+
+
+def test_retry_pending_refunds_sends_each_due_refund_and_one_failure_keeps_the_others(client, csrf, stripe_local):
+    from shop.refunds import retry_pending_refunds
+
+    failing, failing_intent = pending_refund_for(client, csrf, stripe_local, age=timedelta(minutes=10))
+    due, due_intent = pending_refund_for(client, csrf, stripe_local, age=timedelta(minutes=10))
+    fresh_one, fresh_intent = pending_refund_for(client, csrf, stripe_local)  # its webhook is sending it now
+    refunds_down(stripe_local, only={failing_intent})
+
+    assert retry_pending_refunds() == 1
+
+    assert stripe_refunds(stripe_local, due_intent) == [8_000_000]
+    assert fresh(due).status == "succeeded"
+    assert stripe_refunds(stripe_local, failing_intent) == [] and stripe_refunds(stripe_local, fresh_intent) == []
+    failing = fresh(failing)
+    assert failing.status == "pending" and failing.attempted_at is None and "tidak dapat dihubungi" in failing.message
+    assert fresh(fresh_one).status == "pending"
+    kinds = db.session.scalars(sa.select(StaffAlert.kind).where(StaffAlert.kind.like("payment.refund_%"))).all()
+    assert "payment.refund_failed" in kinds and "payment.refund_stuck" not in kinds
+    # A few minutes later the fresh one is due too; a refund already sent is never sent again.
+    assert retry_pending_refunds(utcnow() + timedelta(minutes=5)) == 1
+    assert stripe_refunds(stripe_local, fresh_intent) == [8_000_000]
+    assert stripe_refunds(stripe_local, due_intent) == [8_000_000]
+
+
+def test_a_refund_that_keeps_failing_raises_a_stuck_alert_once(client, csrf, stripe_local):
+    from shop.refunds import retry_pending_refunds
+
+    refund, intent_id = pending_refund_for(client, csrf, stripe_local, age=timedelta(hours=2))
+    refunds_down(stripe_local)
+
+    for _run in range(2):
+        assert retry_pending_refunds() == 0
+
+    stuck = db.session.scalars(sa.select(StaffAlert).where(StaffAlert.kind == "payment.refund_stuck")).all()
+    assert len(stuck) == 1
+    assert refund.order.number in stuck[0].message and intent_id in stuck[0].message
+    assert fresh(refund).status == "pending"
+
+
+def test_flask_shop_send_refunds_sends_the_pending_refunds(client, csrf, runner, stripe_local, caplog):
+    refund, intent_id = pending_refund_for(client, csrf, stripe_local, age=timedelta(minutes=10))
+
+    result = runner.invoke(args=["shop", "send-refunds"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 pengembalian dana dikirim" in result.output
+    assert stripe_refunds(stripe_local, intent_id) == [8_000_000]
+    assert fresh(refund).status == "succeeded"
+    # The buyer's e-mail (with its link to the order page) is rendered outside a request too.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert any("dikembalikan" in r.getMessage() for r in caplog.records if r.name == "sentra.mail")
