@@ -75,6 +75,7 @@ from shop.services import (
     search_catalogue,
 )
 from shop.stripe_gateway import LOCAL_TEST_METHODS, PaymentUnavailable, gateway
+from shop.webhooks import REFUND_OUTCOMES, plan_auto_refund
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response as BaseResponse
@@ -408,11 +409,20 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> BaseResponse:
         flash(_("Pembayaran diterima tetapi pesanan tidak dapat diproses (%(why)s). Dana akan dikembalikan "
                 "penuh.", why=error.detail), "error")
         return back
+    refund_kind = _refund_kind(order, outcome, result)
+    if refund_kind is not None:
+        # Charged, but this payment cannot pay this order: all of it goes back now (one refund per
+        # intent; the webhook for the same payment finds this refund and sends nothing more).
+        plan_auto_refund(order, result, refund_kind)
+        flash(_refund_message(refund_kind), "error")
+        commit_now()  # the refund is on record before Stripe is asked for it
+        send_refunds(result.intent_id)  # one Stripe cannot take now is retried (webhook, send-refunds)
+        return back
     if outcome == "fulfilled":
         order_id = order.id
         after_commit(lambda: notify_buyer(db.session.get_one(Order, order_id), "paid"))
         flash(_("Pembayaran berhasil. Terima kasih!"), "success")
-    elif result.succeeded:
+    elif result.succeeded:  # already booked with this very payment (the webhook came first)
         flash(_("Pembayaran berhasil. Terima kasih!"), "success")
     elif result.status == "requires_action":
         return redirect(url_for("shop.order_3ds", token=order.token))
@@ -423,6 +433,28 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> BaseResponse:
         if result.intent_id and result.declined:
             _cancel_declined(order.id, result.intent_id)
     return back
+
+
+def _refund_kind(order: Order, outcome: str, result) -> str | None:
+    """Why a succeeded charge must go back in full (a `PaymentRefund` kind), or None if it paid the order."""
+    if not result.succeeded:
+        return None
+    if outcome == "already_paid" and order.paid_intent_id and order.paid_intent_id != result.intent_id:
+        return REFUND_OUTCOMES["duplicate_payment_refund"]  # a second payment, e.g. from another tab
+    return REFUND_OUTCOMES.get(outcome) if outcome in ("order_cancelled", "amount_mismatch") else None
+
+
+def _refund_message(kind: str) -> str:
+    after = _("Seluruh dananya dikembalikan ke kartu Anda; biasanya masuk dalam 5–10 hari kerja, tergantung bank.")
+    if kind == "order_cancelled":
+        why = _("Pesanan ini sudah dibatalkan, jadi pembayaran Anda tidak dapat dipakai untuk pesanan ini.")
+    elif kind == "amount_mismatch":
+        why = _("Jumlah yang dibayar tidak sama dengan total pesanan, jadi pembayaran ini tidak dapat dipakai "
+                "untuk pesanan ini. Pesanan masih bisa dibayar lagi.")
+    else:
+        why = _("Pesanan ini sudah dibayar sebelumnya, jadi pembayaran kedua ini tidak dapat dipakai untuk pesanan "
+                "ini.")
+    return f"{why} {after}"
 
 
 def _cancel_declined(order_id: int, intent_id: str) -> None:

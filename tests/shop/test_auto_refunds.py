@@ -7,6 +7,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from accounts.models import Role
@@ -273,3 +274,73 @@ def test_flask_shop_send_refunds_sends_the_pending_refunds(client, csrf, runner,
     # The buyer's e-mail (with its link to the order page) is rendered outside a request too.
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert any("dikembalikan" in r.getMessage() for r in caplog.records if r.name == "sentra.mail")
+
+
+@pytest.mark.parametrize("case", ["order_cancelled", "amount_mismatch"])
+def test_a_charge_the_order_cannot_take_tells_the_buyer_it_is_refunded_not_that_it_succeeded(
+        client, csrf, stripe_local, case):
+    """The buyer's own "Bayar": Stripe charged, but the order was cancelled meanwhile (staff, before
+    this payment was on record) or the amount is not the order's. The money goes back at once."""
+    from shop.models import Order
+    from tests.shop.helpers import pay
+
+    order = place_order(client, csrf, [(ShopProductFactory(price=80_000, stock=2), 1)])
+    real_pay = stripe_local.pay
+    charged = {"order_cancelled": 80_000, "amount_mismatch": 50_000}[case]
+
+    def pay_meanwhile(**kwargs):
+        if case == "order_cancelled":
+            cancel_in_db(db.session.get_one(Order, order.id))
+        return real_pay(**{**kwargs, "amount": charged})
+
+    stripe_local.pay = pay_meanwhile
+    response = pay(client, csrf, order)
+
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Pembayaran berhasil" not in page
+    assert "tidak dapat dipakai untuk pesanan ini" in page and "dikembalikan" in page
+    intent_id = fresh(order).attempts[0].payment_intent_id
+    assert stripe_refunds(stripe_local, intent_id) == [charged * 100]
+    refund = db.session.scalar(sa.select(PaymentRefund))
+    assert (refund.kind, refund.amount, refund.status) == (case, charged, "succeeded")
+    # localstripe's webhook for the payment arrives afterwards: the same refund, not a second one.
+    assert stripe_local.gate.wait_for(intent_id, "payment_intent.succeeded") == 200
+    assert stripe_refunds(stripe_local, intent_id) == [charged * 100]
+    assert fresh(order).status == (OrderStatus.CANCELLED if case == "order_cancelled" else OrderStatus.PENDING)
+
+
+def test_a_second_payment_for_an_order_booked_meanwhile_is_refunded_and_the_buyer_told(client, csrf, stripe_local):
+    """The first "Bayar" charged but its answer was lost; while the buyer paid again, the first
+    payment's webhook booked the order. (localstripe ignores idempotency keys, so the second press
+    is a second intent here, as another card would be on real Stripe.)"""
+    from shop.models import Order
+    from shop.webhooks import process_event
+    from tests.shop.helpers import pay
+
+    order = place_order(client, csrf, [(ShopProductFactory(price=80_000, stock=2), 1)])
+    real_pay = stripe_local.pay
+    first = {}
+
+    def lose_then_book_meanwhile(**kwargs):
+        if not first:
+            first["result"] = real_pay(**kwargs)
+            stripe_local.gate.allowed.discard(first["result"].intent_id)  # delivered below, by hand
+            raise PaymentUnavailable("Layanan pembayaran sedang tidak dapat dihubungi.")
+        event = intent_event(db.session.get_one(Order, order.id), first["result"].intent_id)
+        assert process_event(event) == "fulfilled"
+        db.session.commit()
+        return real_pay(**kwargs)
+
+    stripe_local.pay = lose_then_book_meanwhile
+    pay(client, csrf, order)
+    response = pay(client, csrf, order)
+
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "sudah dibayar sebelumnya" in page and "Pembayaran berhasil" not in page
+    order = fresh(order)
+    second = next(a.payment_intent_id for a in order.attempts if a.message != "dari webhook" and a.payment_intent_id)
+    assert order.status == OrderStatus.PAID and order.paid_intent_id == first["result"].intent_id != second
+    assert stripe_refunds(stripe_local, second) == [8_000_000]
+    assert stripe_refunds(stripe_local, order.paid_intent_id) == []
+    assert stripe_local.gate.wait_for(second, "payment_intent.succeeded") == 200
+    assert stripe_refunds(stripe_local, second) == [8_000_000]
