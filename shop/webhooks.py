@@ -235,10 +235,12 @@ def refund_not_sent(refund: PaymentRefund, why: str, now: datetime | None = None
                 key=f"refund-failed-{refund.idempotency_key}", entity=order, sentra_id=_sentra_of(order))
     if refund.created_at < now - REFUND_STUCK_AFTER:
         amount = format_rupiah(refund.amount) if refund.amount is not None else refund.currency.upper()
+        minutes = int(REFUND_STUCK_AFTER.total_seconds() // 60)
         raise_alert("payment.refund_stuck",
                     f"Pengembalian dana otomatis {amount} untuk pesanan {order.number} ({refund.payment_intent_id}) "
-                    f"masih gagal sejak {refund.created_at:%d-%m-%Y %H:%M} UTC: {why} Sistem terus mencoba setiap "
-                    "beberapa menit; periksa akun Stripe (kunci API, saldo) atau hubungi admin.",
+                    f"masih belum berhasil lebih dari {minutes} menit setelah dicatat: {why} "
+                    "Sistem terus mencoba setiap beberapa menit; periksa akun Stripe (kunci API, saldo) atau hubungi "
+                    "admin.",
                     key=f"refund-stuck-{refund.idempotency_key}", entity=order, sentra_id=_sentra_of(order))
     db.session.flush()
     return refund
