@@ -8,6 +8,7 @@ update before anything else; whoever loses that race returns without touching an
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from core.db import utcnow
 from core.errors import Conflict, DomainError, NotFound, OutOfStock, ValidationFailed
 from core.extensions import db
 from core.money import format_rupiah
+from core.unit_of_work import commit_now
 from inventory.models import MovementKind, Product
 from inventory.stock import move_stock
 from shop.cart import CartGroup, available_quantity, cart_groups, clear, tickets_taken
@@ -214,6 +216,18 @@ def expire_reservations(now: datetime | None = None, gateway=None) -> int:
     return released
 
 
+def payment_in_flight(order: Order, now: datetime | None = None) -> bool:
+    """Whether a payment of this order may be turning into money right now: a "Bayar" whose request
+    still waits for Stripe ("created", with no intent id to cancel yet — unless that request died,
+    STALE_ATTEMPT ago) or an intent Stripe is still processing. Read from the database, so a press
+    committed by another request counts."""
+    now = now or utcnow()
+    return bool(db.session.scalar(sa.select(sa.exists().where(
+        PaymentAttempt.order_id == order.id,
+        sa.or_(PaymentAttempt.status.in_(IN_FLIGHT - {"created"}),
+               sa.and_(PaymentAttempt.status == "created", PaymentAttempt.updated_at >= now - STALE_ATTEMPT))))))
+
+
 def open_intents(order: Order) -> list[str]:
     """PaymentIntents of this order that Stripe may still turn into money (cancel them first)."""
     seen: list[str] = []
@@ -252,7 +266,13 @@ def cancel_intents(order: Order, gateway, only: list[str] | None = None) -> Inte
 
 def cancel_abandoned(now: datetime | None = None, gateway=None) -> int:
     """Unpaid orders older than ABANDON_AFTER with nothing held and no payment in flight are cancelled,
-    their open PaymentIntents first (one found paid books the order instead)."""
+    their open PaymentIntents first (one found paid books the order instead).
+
+    A job, not a request: each order is committed on its own (`commit_now`) once Stripe has
+    answered for it, so what Stripe already did for one order (an intent cancelled) is never rolled
+    back because another order failed. An order that fails stays as it was (staff alerted when
+    Stripe refused) and is tried again on the next run.
+    """
     now = now or utcnow()
     cutoff = now - ABANDON_AFTER
     in_flight = sa.select(PaymentAttempt.id).where(PaymentAttempt.order_id == Order.id,
@@ -263,36 +283,48 @@ def cancel_abandoned(now: datetime | None = None, gateway=None) -> int:
     ).all()
     cancelled = 0
     for order_id in ids:
-        order = lock_order(order_id)
-        if open_intents(order):
-            if gateway is None:
-                from shop.stripe_gateway import gateway as app_gateway
-
-                gateway = app_gateway()
-            try:
-                paid = cancel_intents(order, gateway)
-            except DomainError:
-                continue  # staff alerted; tried again on the next run
-            if paid is not None:
-                try:
-                    with db.session.begin_nested():
-                        fulfil_order(order, paid)
-                except DomainError:
-                    pass  # paid but cannot be booked: its webhook cancels the order and refunds it
-                continue
-        result = db.session.execute(
-            sa.update(Order).where(Order.id == order_id, Order.status == OrderStatus.PENDING,
-                                   Order.stock_held.is_(False))
-            .values(status=OrderStatus.CANCELLED, cancelled_at=now,
-                    cancel_reason="Tidak dibayar dalam batas waktu; pesanan dibatalkan otomatis.")
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            db.session.execute(sa.update(Fulfilment).where(Fulfilment.order_id == order_id)
-                               .values(status=FulfilmentStatus.CANCELLED).execution_options(synchronize_session=False))
-            record_audit(None, "order.abandoned", entity_type="Order", entity_id=order_id)
-            cancelled += 1
+        try:
+            cancelled += _cancel_abandoned_order(order_id, now, gateway)
+        except DomainError:
+            pass  # Stripe would not cancel an intent: staff alerted (kept by the commit below)
+        except Exception:
+            current_app.logger.exception("cancelling abandoned order %s failed", order_id)
+            # Only this order's changes go: the ones before it are committed already. (Not
+            # `rollback_now`, which would also drop the after-commit work of those orders.)
+            db.session.rollback()
+        commit_now()
     return cancelled
+
+
+def _cancel_abandoned_order(order_id: int, now: datetime, gateway) -> int:
+    """1 if this abandoned order was cancelled now, 0 if not (found paid, or changed meanwhile)."""
+    order = lock_order(order_id)
+    if open_intents(order):
+        if gateway is None:
+            from shop.stripe_gateway import gateway as app_gateway
+
+            gateway = app_gateway()
+        paid = cancel_intents(order, gateway)
+        if paid is not None:
+            try:
+                with db.session.begin_nested():
+                    fulfil_order(order, paid)
+            except DomainError:
+                pass  # paid but cannot be booked: its webhook cancels the order and refunds it
+            return 0
+    result = db.session.execute(
+        sa.update(Order).where(Order.id == order_id, Order.status == OrderStatus.PENDING,
+                               Order.stock_held.is_(False))
+        .values(status=OrderStatus.CANCELLED, cancelled_at=now,
+                cancel_reason="Tidak dibayar dalam batas waktu; pesanan dibatalkan otomatis.")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return 0
+    db.session.execute(sa.update(Fulfilment).where(Fulfilment.order_id == order_id)
+                       .values(status=FulfilmentStatus.CANCELLED).execution_options(synchronize_session=False))
+    record_audit(None, "order.abandoned", entity_type="Order", entity_id=order_id)
+    return 1
 
 
 # -- paying ---------------------------------------------------------------------------------------
@@ -313,6 +345,7 @@ def start_attempt(order: Order, attempt_key: str | None, payment_method: str) ->
         if existing.order_id != order.id:
             raise DomainError("Formulir pembayaran tidak cocok dengan pesanan ini.")
         return existing, False
+    order = lock_order(order.id)  # staff cancelling at the same time wait, then see this attempt
     if order.status == OrderStatus.PAID:
         raise Conflict("Pesanan ini sudah dibayar.")
     if order.status != OrderStatus.PENDING:
@@ -335,21 +368,25 @@ def start_attempt(order: Order, attempt_key: str | None, payment_method: str) ->
     reserve(order)
     attempt = PaymentAttempt(order_id=order.id, idempotency_key=attempt_key, amount=order.total,
                              payment_method=payment_method[:80], status="created",
-                             stripe_idempotency_key=intent_key(order))
+                             stripe_idempotency_key=intent_key(order, payment_method[:80]))
     db.session.add(attempt)
     db.session.flush()
     return attempt, True
 
 
-def intent_key(order: Order) -> str:
-    """Stripe's idempotency key for the next PaymentIntent of this order: order + amount + try.
+def intent_key(order: Order, payment_method: str) -> str:
+    """Stripe's idempotency key for the next PaymentIntent of this order: order + amount + try +
+    payment method.
 
     Only a try Stripe answered (declined, cancelled, ...) moves to the next number; a try whose
     answer was lost ("error") is sent again with the same key, so Stripe gives back that intent
-    instead of charging a second time.
+    instead of charging a second time. The payment method is part of the key because Stripe refuses
+    a key sent again with other parameters (IdempotencyError): a retry with another card is a new
+    intent (should the lost try have charged too, its webhook refunds that second payment).
     """
     answered = sum(1 for a in order.attempts if a.status not in ("created", "error"))
-    return f"order-{order.id}-rp{order.total}-try{answered + 1}"
+    method = hashlib.sha256(payment_method.encode()).hexdigest()[:10]
+    return f"order-{order.id}-rp{order.total}-try{answered + 1}-{method}"
 
 
 def _check_still_sold(order: Order) -> None:

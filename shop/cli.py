@@ -1,4 +1,5 @@
-"""`flask shop expire-reservations`: give back the stock of unpaid orders whose hold has lapsed (cron)."""
+"""`flask shop ...`, for cron or the job scheduler: `expire-reservations` gives back the stock of unpaid
+orders whose hold has lapsed; `send-refunds` sends the automatic refunds still pending."""
 
 from __future__ import annotations
 
@@ -19,3 +20,13 @@ def expire_reservations_command() -> None:
 
     released = expire_reservations()
     click.echo(f"{released} pesanan dilepas")
+
+
+@shop_cli.command("send-refunds")
+@transactional
+def send_refunds_command() -> None:
+    """Send the automatic refunds Stripe has not taken yet (each committed on its own)."""
+    from shop.refunds import retry_pending_refunds
+
+    sent = retry_pending_refunds()
+    click.echo(f"{sent} pengembalian dana dikirim")

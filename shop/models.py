@@ -222,8 +222,9 @@ class PaymentAttempt(Model):
     status: Mapped[str] = mapped_column(sa.String(40), default="created")
     amount: Mapped[int] = mapped_column(sa.BigInteger)
     payment_method: Mapped[str] = mapped_column(sa.String(80), default="")
-    #: the key Stripe sees on PaymentIntent create: order + amount + try number, so a retry of a
-    #: try whose answer was lost sends the same key (and Stripe answers with the same intent)
+    #: the key Stripe sees on PaymentIntent create: order + amount + try number + payment method, so
+    #: a retry of a try whose answer was lost, with the same method, sends the same key (and Stripe
+    #: answers with the same intent); another method is another intent (checkout.intent_key)
     stripe_idempotency_key: Mapped[str | None] = mapped_column(sa.String(80))
     message: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,7 +19,7 @@ from inventory.models import Product, ProductKind, StockLevel
 from makers.models import Consent, ConsentGiver, ConsentPurpose, Maker, MakerGroup
 from sales.signals import online_sale_delivered
 from sentras.models import Sentra
-from shop.checkout import lock_order, release
+from shop.checkout import lock_order, payment_in_flight, release
 from shop.models import (
     FULFILMENT_TRANSITIONS,
     DeliveryMethod,
@@ -264,13 +264,18 @@ def release_unconfirmed_deliveries(now: datetime | None = None) -> int:
 
 
 def check_cancellable(order: Order, reason: str) -> str:
-    """The cleaned reason, if staff may cancel this order now (before anything is asked of Stripe)."""
+    """The cleaned reason, if staff may cancel this order now (before anything is asked of Stripe):
+    unpaid, and no payment in flight (`payment_in_flight`)."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": "Alasan pembatalan wajib diisi."})
     if order.status != OrderStatus.PENDING:
         raise Conflict("Hanya pesanan yang belum dibayar yang bisa dibatalkan. Untuk pesanan dibayar, "
                        "gunakan pengembalian dana.")
+    if payment_in_flight(order):
+        # Stripe may be charging right now (maybe with no intent id on record yet to cancel there).
+        raise Conflict("Pembayaran pesanan ini sedang diproses. Tunggu beberapa menit sampai hasilnya masuk, "
+                       "lalu coba batalkan lagi.")
     return reason
 
 

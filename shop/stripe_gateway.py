@@ -3,7 +3,9 @@
 Rupiah become Stripe minor units here and nowhere else: IDR is a two-decimal currency in the
 Stripe API, so Rp 67.000 is sent as `amount=6700000` (`to_minor`). With `STRIPE_API_BASE` set the
 client talks to a local Stripe-compatible server (localstripe) instead of api.stripe.com; the
-code path is otherwise the same. Errors come back as Indonesian messages a buyer understands.
+code path is otherwise the same. Errors come back as Indonesian messages a buyer understands, and
+no `stripe.StripeError` leaves this module: a decline is a result, an unreachable Stripe is
+`PaymentUnavailable`, any other refusal a `DomainError`.
 """
 
 from __future__ import annotations
@@ -140,16 +142,24 @@ class StripeGateway:
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
             current_app.logger.warning("stripe unavailable: %s", error.__class__.__name__)
             raise PaymentUnavailable(UNAVAILABLE) from None
+        except stripe.IdempotencyError:
+            # The key was used before with other parameters (checkout.intent_key should prevent it):
+            # this call charged nothing and the card is fine, so it is no decline; try again.
+            current_app.logger.warning("stripe refused a reused idempotency key for order %s", order_number)
+            raise PaymentUnavailable(UNAVAILABLE) from None
         except stripe.StripeError as error:
             current_app.logger.warning("stripe refused the payment: %s", error.__class__.__name__)
             return IntentResult(None, "declined", message=DEFAULT_DECLINE)
         return self._result(intent)
 
     def retrieve(self, intent_id: str) -> IntentResult:
+        """The intent as Stripe has it now; PaymentUnavailable, or DomainError when Stripe refuses."""
         try:
             intent = self.client.v1.payment_intents.retrieve(intent_id)
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError):
             raise PaymentUnavailable(UNAVAILABLE) from None
+        except stripe.StripeError as error:
+            raise _refused(error, f"Stripe menolak memeriksa pembayaran {intent_id}") from None
         return self._result(intent)
 
     def authenticate_test(self, intent_id: str, client_secret: str | None, success: bool) -> IntentResult:
@@ -166,6 +176,8 @@ class StripeGateway:
             return self._declined(error)
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError):
             raise PaymentUnavailable(UNAVAILABLE) from None
+        except stripe.StripeError as error:
+            raise _refused(error, f"Stripe menolak verifikasi 3-D Secure untuk pembayaran {intent_id}") from None
         return self._result(intent)
 
     def cancel(self, intent_id: str) -> IntentResult:
@@ -173,7 +185,8 @@ class StripeGateway:
 
         An intent Stripe will not cancel because it already succeeded (or is already cancelled)
         comes back with that status: the caller books a paid order instead of cancelling it.
-        Raises PaymentUnavailable when Stripe cannot be reached, DomainError when it refuses.
+        Raises PaymentUnavailable when Stripe cannot be reached, DomainError when it refuses (an
+        intent it does not know included): never a bare StripeError.
         """
         try:
             intent = self.client.v1.payment_intents.cancel(intent_id)
@@ -181,11 +194,11 @@ class StripeGateway:
             current_app.logger.warning("stripe unavailable cancelling %s", intent_id)
             raise PaymentUnavailable(UNAVAILABLE) from None
         except stripe.StripeError as error:
-            current = self.retrieve(intent_id)
+            current = self.retrieve(intent_id)  # itself raises only PaymentUnavailable or DomainError
             if current.status in ("succeeded", "canceled"):
                 return current
-            raise DomainError(f"Stripe menolak membatalkan pembayaran {intent_id} (status {current.status}): "
-                              f"{error.user_message or 'coba lagi nanti'}.") from None
+            raise _refused(error, f"Stripe menolak membatalkan pembayaran {intent_id} (status {current.status})") \
+                from None
         return self._result(intent)
 
     def refund(self, *, intent_id: str, amount: int, idempotency_key: str,
@@ -209,8 +222,7 @@ class StripeGateway:
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError):
             raise PaymentUnavailable(UNAVAILABLE) from None
         except stripe.StripeError as error:
-            raise DomainError(f"Stripe menolak pengembalian dana: {error.user_message or 'coba lagi nanti'}.") \
-                from None
+            raise _refused(error, "Stripe menolak pengembalian dana") from None
         return self._create_refund({"payment_intent": intent_id,
                                     "metadata": {**(metadata or {}), "idempotency_key": idempotency_key}},
                                    idempotency_key)
@@ -222,8 +234,7 @@ class StripeGateway:
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError):
             raise PaymentUnavailable(UNAVAILABLE) from None
         except stripe.StripeError as error:
-            raise DomainError(f"Stripe menolak pengembalian dana: {error.user_message or 'coba lagi nanti'}.") \
-                from None
+            raise _refused(error, "Stripe menolak pengembalian dana") from None
         if _get(refund, "status") not in ("succeeded", "pending"):
             raise DomainError("Stripe tidak menyelesaikan pengembalian dana. Coba lagi nanti.")
         return refund.id
@@ -302,6 +313,12 @@ class StripeGateway:
             currency=str(_get(intent, "currency") or ""), client_secret=_get(intent, "client_secret"),
             message=message, metadata=dict(metadata),
         )
+
+
+def _refused(error: stripe.StripeError, what: str) -> DomainError:
+    """A refusal from Stripe as the DomainError callers handle (Stripe's own words appended)."""
+    current_app.logger.warning("%s: %s", what, error.__class__.__name__)
+    return DomainError(f"{what}: {error.user_message or 'coba lagi nanti'}.")
 
 
 def _metadata(obj: Any) -> dict[str, Any]:

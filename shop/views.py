@@ -54,6 +54,7 @@ from shop.checkout import (
 )
 from shop.forms import AddToCartForm, CartUpdateForm, CheckoutForm, PayForm, ReasonForm, RefundForm, TrackingForm
 from shop.models import DeliveryMethod, Fulfilment, Order, OrderRefund, OrderStatus, PaymentAttempt, PaymentRefund
+from shop.refunds import send_refunds
 from shop.services import (
     SORTS,
     CatalogueFilters,
@@ -74,6 +75,7 @@ from shop.services import (
     search_catalogue,
 )
 from shop.stripe_gateway import LOCAL_TEST_METHODS, PaymentUnavailable, gateway
+from shop.webhooks import REFUND_OUTCOMES, plan_auto_refund
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response as BaseResponse
@@ -391,6 +393,11 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> BaseResponse:
         mark_attempt_error(attempt, error.detail)
         flash(error.detail, "error")
         return back
+    except DomainError as error:
+        # Stripe refused to look at or act on an intent it answered before: the attempt keeps its
+        # state (a webhook still settles it); the buyer sees why.
+        flash(error.detail, "error")
+        return back
     attempt = db.session.get_one(PaymentAttempt, attempt.id)
     try:
         outcome = apply_result(attempt, result)
@@ -401,10 +408,19 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> BaseResponse:
         flash(_("Pembayaran diterima tetapi pesanan tidak dapat diproses (%(why)s). Dana akan dikembalikan "
                 "penuh.", why=error.detail), "error")
         return back
+    refund_kind = _refund_kind(order, outcome, result)
+    if refund_kind is not None:
+        # Charged, but this payment cannot pay this order: all of it goes back now (one refund per
+        # intent; the webhook for the same payment finds this refund and sends nothing more).
+        plan_auto_refund(order, result, refund_kind)
+        flash(_refund_message(refund_kind), "error")
+        commit_now()  # the refund is on record before Stripe is asked for it
+        send_refunds(result.intent_id)  # one Stripe cannot take now is retried (webhook, send-refunds)
+        return back
     if outcome == "fulfilled":
         notify_buyer(order, "paid")
         flash(_("Pembayaran berhasil. Terima kasih!"), "success")
-    elif result.succeeded:
+    elif result.succeeded:  # already booked with this very payment (the webhook came first)
         flash(_("Pembayaran berhasil. Terima kasih!"), "success")
     elif result.status == "requires_action":
         return redirect(url_for("shop.order_3ds", token=order.token))
@@ -415,6 +431,28 @@ def _charge(order: Order, attempt: PaymentAttempt, call) -> BaseResponse:
         if result.intent_id and result.declined:
             _cancel_declined(order.id, result.intent_id)
     return back
+
+
+def _refund_kind(order: Order, outcome: str, result) -> str | None:
+    """Why a succeeded charge must go back in full (a `PaymentRefund` kind), or None if it paid the order."""
+    if not result.succeeded:
+        return None
+    if outcome == "already_paid" and order.paid_intent_id and order.paid_intent_id != result.intent_id:
+        return REFUND_OUTCOMES["duplicate_payment_refund"]  # a second payment, e.g. from another tab
+    return REFUND_OUTCOMES.get(outcome) if outcome in ("order_cancelled", "amount_mismatch") else None
+
+
+def _refund_message(kind: str) -> str:
+    after = _("Seluruh dananya dikembalikan ke kartu Anda; biasanya masuk dalam 5–10 hari kerja, tergantung bank.")
+    if kind == "order_cancelled":
+        why = _("Pesanan ini sudah dibatalkan, jadi pembayaran Anda tidak dapat dipakai untuk pesanan ini.")
+    elif kind == "amount_mismatch":
+        why = _("Jumlah yang dibayar tidak sama dengan total pesanan, jadi pembayaran ini tidak dapat dipakai "
+                "untuk pesanan ini. Pesanan masih bisa dibayar lagi.")
+    else:
+        why = _("Pesanan ini sudah dibayar sebelumnya, jadi pembayaran kedua ini tidak dapat dipakai untuk pesanan "
+                "ini.")
+    return f"{why} {after}"
 
 
 def _cancel_declined(order_id: int, intent_id: str) -> None:
@@ -440,7 +478,7 @@ def order_3ds(token: str):
     gw = gateway()
     try:
         intent = gw.retrieve(attempt.payment_intent_id)
-    except PaymentUnavailable as error:
+    except DomainError as error:  # PaymentUnavailable, or Stripe refused
         flash(error.detail, "error")
         return redirect(url_for("shop.order_status", token=order.token))
     if not gw.local_mode:
@@ -460,7 +498,7 @@ def order_3ds_complete(token: str):
         abort(404)
     try:
         intent = gw.retrieve(attempt.payment_intent_id)
-    except PaymentUnavailable as error:
+    except DomainError as error:  # PaymentUnavailable, or Stripe refused
         flash(error.detail, "error")
         return redirect(url_for("shop.order_status", token=order.token))
     success = request.form.get("hasil") == "setuju"
@@ -516,36 +554,19 @@ def stripe_webhook():
     # delivery that crashed) recorded are sent after this commit.
     commit_now()
     intent_id = ((event.get("data") or {}).get("object") or {}).get("id")
-    send_refunds(intent_id)
+    unsent = send_refunds(intent_id)
+    if unsent:
+        # Money that must go back is still here (Stripe refused or was down, or another delivery is
+        # sending it right now): "not done" makes Stripe deliver the event again, and that delivery
+        # tries again (so does `flask shop send-refunds`). Everything is committed already.
+        response = jsonify(received=True, outcome=outcome, refunds_pending=unsent)
+        response.status_code = 503
+        return response
     if outcome == "fulfilled":
         order = db.session.scalar(sa.select(Order).where(Order.paid_intent_id == intent_id))
         if order is not None:
             notify_buyer(order, "paid")
     return jsonify(received=True, outcome=outcome)
-
-
-def send_refunds(intent_id: str | None) -> None:
-    """Give back the money recorded as not ours for this intent, each refund once (by its key)."""
-    from shop.webhooks import claim_refund, refund_not_sent, refund_sent, refunds_to_send
-
-    for refund_id in refunds_to_send(intent_id):
-        refund = claim_refund(refund_id)
-        commit_now()  # claimed before Stripe is called: a concurrent delivery leaves it alone
-        if refund is None:
-            continue
-        try:
-            stripe_id = gateway().refund_intent(
-                intent_id=refund.payment_intent_id, idempotency_key=refund.idempotency_key,
-                metadata={"order_id": str(refund.order_id), "reason": refund.kind})
-        except DomainError as error:
-            rollback_now()
-            refund_not_sent(db.session.get_one(PaymentRefund, refund_id), error.detail)
-            commit_now()  # Stripe's answer is kept at once, before the next refund is sent
-            continue
-        refund_sent(db.session.get_one(PaymentRefund, refund_id), stripe_id)
-        commit_now()  # Stripe's answer is kept at once: a retry never refunds twice
-        refund = db.session.get_one(PaymentRefund, refund_id)
-        notify_buyer(refund.order, "refunded", refund=refund)
 
 
 # -- staff -----------------------------------------------------------------------------------------

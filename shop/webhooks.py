@@ -28,6 +28,8 @@ REFUND_OUTCOMES = {"order_cancelled": "order_cancelled", "amount_mismatch": "amo
                    "duplicate_payment_refund": "duplicate_payment"}
 #: a refund claimed this long ago by a delivery that never finished (crash) may be sent again
 STALE_REFUND = timedelta(minutes=2)
+#: a refund still not sent this long after it was recorded is "stuck": staff are alerted again
+REFUND_STUCK_AFTER = timedelta(hours=1)
 
 
 def _order_for(intent_id: str | None, metadata: dict[str, Any]) -> Order | None:
@@ -220,8 +222,10 @@ def refund_sent(refund: PaymentRefund, stripe_refund_id: str) -> PaymentRefund:
     return refund
 
 
-def refund_not_sent(refund: PaymentRefund, why: str) -> PaymentRefund:
-    """Stripe refused or could not be reached: stays pending (a redelivery tries again); staff know."""
+def refund_not_sent(refund: PaymentRefund, why: str, now: datetime | None = None) -> PaymentRefund:
+    """Stripe refused or could not be reached: stays pending (a redelivery or `retry_pending_refunds`
+    tries again); staff know, and are told again once it has kept failing for REFUND_STUCK_AFTER."""
+    now = now or utcnow()
     refund.attempted_at = None
     refund.message = why[:300]
     order = refund.order
@@ -229,5 +233,14 @@ def refund_not_sent(refund: PaymentRefund, why: str) -> PaymentRefund:
                 f"Pengembalian dana otomatis untuk pesanan {order.number} ({refund.payment_intent_id}) belum "
                 f"berhasil: {why} Kembalikan dana lewat Stripe bila masih gagal.",
                 key=f"refund-failed-{refund.idempotency_key}", entity=order, sentra_id=_sentra_of(order))
+    if refund.created_at < now - REFUND_STUCK_AFTER:
+        amount = format_rupiah(refund.amount) if refund.amount is not None else refund.currency.upper()
+        minutes = int(REFUND_STUCK_AFTER.total_seconds() // 60)
+        raise_alert("payment.refund_stuck",
+                    f"Pengembalian dana otomatis {amount} untuk pesanan {order.number} ({refund.payment_intent_id}) "
+                    f"masih belum berhasil lebih dari {minutes} menit setelah dicatat: {why} "
+                    "Sistem terus mencoba setiap beberapa menit; periksa akun Stripe (kunci API, saldo) atau hubungi "
+                    "admin.",
+                    key=f"refund-stuck-{refund.idempotency_key}", entity=order, sentra_id=_sentra_of(order))
     db.session.flush()
     return refund

@@ -14,6 +14,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import stripe
+
 from shop.stripe_gateway import StripeGateway
 
 LOCALSTRIPE = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "localstripe"
@@ -151,3 +153,41 @@ class RecordingGateway(StripeGateway):
 
     def authenticate_test(self, *args, **kwargs):
         return self._allow(super().authenticate_test(*args, **kwargs))
+
+
+class IdempotentHTTP(stripe.HTTPClient):
+    """The HTTP client under the gateway, in front of localstripe, enforcing idempotency keys as real
+    Stripe does (localstripe ignores them): a POST with a key seen before gets the first answer again,
+    or 400 `idempotency_error` if its parameters differ. `lose_next_answer` lets the next call reach
+    localstripe and then fail as if the connection dropped before the answer came back."""
+
+    name = "idempotent-localstripe"
+
+    def __init__(self):
+        super().__init__()
+        self.inner = stripe.new_default_http_client()
+        self.first: dict[str, tuple[str | None, tuple]] = {}
+        self.keys: list[str] = []
+        self.lose_next_answer = False
+
+    def request(self, method, url, headers, post_data=None):
+        key = headers.get("Idempotency-Key") if method == "post" else None
+        if key:
+            self.keys.append(key)
+        if key in self.first:
+            sent, answer = self.first[key]
+            if sent != post_data:
+                return json.dumps({"error": {"type": "idempotency_error", "message": (
+                    "Keys for idempotent requests can only be used with the same parameters they were first "
+                    "used with.")}}), 400, {}
+            return answer
+        answer = self.inner.request(method, url, headers, post_data)
+        if key:
+            self.first[key] = (post_data, answer)
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            raise stripe.APIConnectionError("the answer was lost")
+        return answer
+
+    def close(self):
+        self.inner.close()

@@ -61,9 +61,11 @@ def test_staff_cancel_cancels_the_open_intent_at_stripe_before_the_order(client,
 
 
 def test_staff_cancel_of_an_order_paid_meanwhile_books_it_instead(client, csrf, login_as, stripe_local):
-    """Stripe charged, the webhook has not arrived yet: Stripe refuses the cancel, the order is booked."""
+    """The buyer passed 3-D Secure and Stripe charged, but neither the return nor the webhook has
+    arrived yet: Stripe refuses the cancel, the order is booked. (A payment we know is still in
+    flight, "created" or "processing", is not cancelled at all: test_staff_orders.)"""
     product, order, intent_id = order_with_intent(client, csrf, stripe_local, method="pm_card_visa",
-                                                  status="processing")
+                                                  status="requires_action")
     stripe_local.gate.allowed.discard(intent_id)
     login_as(UserFactory(sentras=[product.sentra]))
 
@@ -132,3 +134,68 @@ def test_a_declined_intent_is_cancelled_at_stripe(client, csrf, stripe_local):
     attempt = fresh(order).attempts[0]
     assert attempt.status == "declined" and attempt.payment_intent_id
     assert intent_status(stripe_local, attempt.payment_intent_id) == "canceled"
+
+
+def test_staff_cancel_of_an_intent_stripe_does_not_know_is_a_clear_refusal_not_a_500(client, csrf, login_as,
+                                                                                    stripe_local):
+    product, order, _intent_id = order_with_intent(client, csrf, stripe_local)
+    order.attempts[0].payment_intent_id = "pi_unknown_at_stripe"
+    db.session.commit()
+    login_as(UserFactory(sentras=[product.sentra]))
+
+    response = client.post(f"/staf/pesanan/{order.fulfilments[0].id}/batal",
+                           data={"csrf_token": csrf(), "reason": "Pembeli minta batal"})
+
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "pi_unknown_at_stripe" in page and "Stripe" in page
+    assert fresh(order).status == OrderStatus.PENDING
+    assert db.session.scalar(sa.select(StaffAlert.kind)) == "payment.cancel_failed"
+
+
+def abandoned_order_with_intent(client, csrf, stripe_local):
+    """An unpaid order from two days ago, nothing held, with an intent still open at localstripe."""
+    _product, order, intent_id = order_with_intent(client, csrf, stripe_local, status="error")
+    release(order, "the hold lapsed long ago")
+    order.created_at = utcnow() - timedelta(hours=49)
+    db.session.commit()
+    return fresh(order), intent_id
+
+
+def test_expire_reservations_goes_on_past_an_intent_stripe_does_not_know(client, csrf, runner, stripe_local):
+    unknown, _ = abandoned_order_with_intent(client, csrf, stripe_local)
+    unknown.attempts[0].payment_intent_id = "pi_unknown_at_stripe"
+    db.session.commit()
+    good, good_intent = abandoned_order_with_intent(client, csrf, stripe_local)
+
+    result = runner.invoke(args=["shop", "expire-reservations"])
+
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert fresh(good).status == OrderStatus.CANCELLED
+    assert intent_status(stripe_local, good_intent) == "canceled"
+    assert fresh(unknown).status == OrderStatus.PENDING
+    alert = db.session.scalar(sa.select(StaffAlert))
+    assert alert.kind == "payment.cancel_failed" and "pi_unknown_at_stripe" in alert.message
+
+
+def test_expire_reservations_commits_each_order_so_one_failure_keeps_the_others(client, csrf, app, runner,
+                                                                                 stripe_local):
+    """The first order's intent is cancelled at Stripe: that must stay on record even when a later
+    order fails in a way nobody foresaw."""
+    good, good_intent = abandoned_order_with_intent(client, csrf, stripe_local)
+    broken, broken_intent = abandoned_order_with_intent(client, csrf, stripe_local)
+    real_cancel = stripe_local.cancel
+
+    def cancel(intent_id):
+        if intent_id == broken_intent:
+            raise RuntimeError("unforeseen")
+        return real_cancel(intent_id)
+
+    stripe_local.cancel = cancel
+    result = runner.invoke(args=["shop", "expire-reservations"])
+
+    assert result.exit_code == 0, result.output
+    assert intent_status(stripe_local, good_intent) == "canceled"
+    assert fresh(good).status == OrderStatus.CANCELLED
+    assert fresh(broken).status == OrderStatus.PENDING

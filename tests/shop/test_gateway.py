@@ -89,3 +89,54 @@ def test_webhook_verification_rejects_a_bad_signature(app):
     gateway = StripeGateway("sk_test_x", "whsec_right")
     with pytest.raises(InvalidWebhook):
         gateway.verify_event(b'{"id": "evt_1", "type": "x"}', "t=1,v1=deadbeef")
+
+
+class ScriptedHTTP(FakeHTTP):
+    """Answers each call with the next (status, body) of a script."""
+
+    def __init__(self, *answers: tuple[int, dict]):
+        super().__init__()
+        self.answers = list(answers)
+
+    def request(self, method, url, headers, post_data=None):
+        self.calls.append((method, url, headers, {k: v[0] for k, v in parse_qs(post_data or "").items()}))
+        status, body = self.answers.pop(0)
+        return json.dumps(body), status, {}
+
+
+NO_SUCH_INTENT = (404, {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                                  "message": "No such payment_intent: 'pi_gone'"}})
+
+
+@pytest.mark.parametrize("call", ["retrieve", "cancel", "authenticate_test"])
+def test_every_stripe_refusal_becomes_a_domain_error_with_an_indonesian_message(app, call):
+    """An intent Stripe does not know (or any other refusal) must not escape as a StripeError
+    (a 500 in staff cancel, a rolled-back expire-reservations run)."""
+    from core.errors import DomainError
+
+    refused_cancel = (400, {"error": {"type": "invalid_request_error", "message": "Bad request"}})
+    answers = {"retrieve": [NO_SUCH_INTENT], "cancel": [refused_cancel, NO_SUCH_INTENT],
+               "authenticate_test": [NO_SUCH_INTENT]}[call]
+    gateway = StripeGateway("sk_test_x", "whsec_x", http_client=ScriptedHTTP(*answers),
+                            api_base="http://127.0.0.1:9")
+    with pytest.raises(DomainError) as error:
+        if call == "authenticate_test":
+            gateway.authenticate_test("pi_gone", "secret", True)
+        else:
+            getattr(gateway, call)("pi_gone")
+    assert not isinstance(error.value, stripe.StripeError)
+    assert "Stripe" in error.value.detail and "pi_gone" in error.value.detail
+
+
+def test_a_reused_idempotency_key_is_unavailable_not_a_card_decline(app):
+    """Stripe refuses a key sent again with other parameters (IdempotencyError): nothing was charged
+    by this call and the card is fine, so the buyer must not read "Pembayaran ditolak"."""
+    from shop.stripe_gateway import PaymentUnavailable
+
+    gateway = StripeGateway("sk_test_x", "whsec_x", http_client=FakeHTTP(status=400, body={"error": {
+        "type": "idempotency_error", "message": "Keys for idempotent requests can only be used with the same "
+                                                "parameters they were first used with."}}))
+    with pytest.raises(PaymentUnavailable) as error:
+        gateway.pay(order_id=1, order_number="WEB-1", amount=1000, payment_method="pm_card_visa",
+                    idempotency_key="order-1-rp1000-try1")
+    assert "coba bayar lagi" in error.value.detail

@@ -13,6 +13,7 @@ from shop.stripe_gateway import PaymentUnavailable
 from tests.factories import SentraFactory
 from tests.factories.shop import ShopProductFactory
 from tests.shop.helpers import fresh, pay, place_order
+from tests.shop.stripe_local import IdempotentHTTP, RecordingGateway
 
 
 def test_guest_pays_by_card_and_each_sentra_gets_its_own_online_sale(client, csrf, stripe_local):
@@ -133,8 +134,8 @@ def test_stripe_unreachable_keeps_the_order_and_a_retry_pays(client, csrf, app, 
 
 
 def test_bayar_retried_after_a_lost_answer_sends_stripe_the_same_idempotency_key(client, csrf, app, stripe_local):
-    """Order + amount + try number: the retry of a try whose answer was lost is the same intent at
-    Stripe; a try Stripe answered (a decline) moves on to a new key."""
+    """Order + amount + try number + payment method: the retry of a try whose answer was lost, with
+    the same card, is the same intent at Stripe; a try Stripe answered (a decline) moves on to a new key."""
     order = place_order(client, csrf, [(ShopProductFactory(price=50_000, stock=1), 1)])
     real_pay = stripe_local.pay
     keys = []
@@ -146,14 +147,38 @@ def test_bayar_retried_after_a_lost_answer_sends_stripe_the_same_idempotency_key
         return real_pay(**kwargs)
 
     stripe_local.pay = pay_recording_key
-    pay(client, csrf, order)  # the answer is lost
+    pay(client, csrf, order, method="pm_card_chargeCustomerFail")  # the answer is lost
     pay(client, csrf, order, method="pm_card_chargeCustomerFail")  # the retry, a new form: declined
     pay(client, csrf, order)  # and another card
-    assert keys[0] == keys[1] == f"order-{order.id}-rp50000-try1"
-    assert keys[2] == f"order-{order.id}-rp50000-try2"
+    assert keys[0] == keys[1] and keys[0].startswith(f"order-{order.id}-rp50000-try1-")
+    assert keys[2].startswith(f"order-{order.id}-rp50000-try2-")
     order = fresh(order)
     assert order.status == OrderStatus.PAID
     stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
+
+
+def test_bayar_retried_with_another_card_after_a_lost_answer_pays(client, csrf, app, stripe_local, monkeypatch):
+    """Real Stripe answers a key reused with other parameters with an IdempotencyError (localstripe
+    does not enforce keys, so an HTTP client in front of it does): the retry with another card must
+    get its own key and pay, not be shown as a declined card."""
+    http = IdempotentHTTP()
+    gateway = RecordingGateway(app.config["STRIPE_SECRET_KEY"], app.config["STRIPE_WEBHOOK_SECRET"],
+                               api_base=stripe_local.api_base, gate=stripe_local.gate, http_client=http)
+    monkeypatch.setitem(app.extensions, "stripe_gateway", gateway)
+    order = place_order(client, csrf, [(ShopProductFactory(price=50_000, stock=1), 1)])
+
+    http.lose_next_answer = True
+    pay(client, csrf, order, method="pm_card_chargeCustomerFail")  # Stripe declined; we never heard
+    assert [a.status for a in fresh(order).attempts] == ["error"]
+    response = pay(client, csrf, order, method="pm_card_visa")  # the buyer tries another card
+
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Pembayaran berhasil" in page
+    order = fresh(order)
+    assert order.status == OrderStatus.PAID
+    assert [a.status for a in order.attempts] == ["error", "succeeded"]
+    assert len(set(http.keys)) == 2
+    gateway.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
 
 
 def test_bayar_again_while_3d_secure_waits_reuses_the_open_intent(client, csrf, stripe_local):
@@ -166,3 +191,19 @@ def test_bayar_again_while_3d_secure_waits_reuses_the_open_intent(client, csrf, 
     assert len(order.attempts) == 1 and order.attempts[0].status == "requires_action"
     intents = stripe_local.client.v1.payment_intents.list().data
     assert [i.id for i in intents] == [order.attempts[0].payment_intent_id]
+
+
+def test_the_return_from_3d_secure_for_an_intent_stripe_does_not_know_is_a_message_not_a_500(
+        client, csrf, stripe_local):
+    order = place_order(client, csrf, [(ShopProductFactory(price=50_000, stock=1), 1)])
+    pay(client, csrf, order, method="3ds")
+    attempt = fresh(order).attempts[0]
+    attempt.payment_intent_id = "pi_unknown_at_stripe"
+    db.session.commit()
+
+    for url in (f"/pesanan/{order.token}/kembali", f"/pesanan/{order.token}/3ds"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "pi_unknown_at_stripe" in page
+    assert fresh(order).attempts[0].status == "requires_action"

@@ -81,7 +81,8 @@ def test_cancelling_an_unpaid_order_gives_the_held_stock_back(client, csrf, logi
     order = place_order(client, csrf, [(product, 1)])
     from shop.checkout import start_attempt
 
-    start_attempt(order, str(uuid.uuid4()), "pm_card_visa")
+    attempt, _ = start_attempt(order, str(uuid.uuid4()), "pm_card_visa")
+    attempt.status = "error"  # Stripe could not be reached: nothing in flight, the goods still held
     db.session.commit()
     assert stock_level(product.id, product.sentra_id) == 0
     login_as(UserFactory(sentras=[product.sentra]))
@@ -94,6 +95,58 @@ def test_cancelling_an_unpaid_order_gives_the_held_stock_back(client, csrf, logi
     # A cancelled order cannot be paid.
     response = pay(client, csrf, order)
     assert "dibatalkan" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+class NoStripe:
+    def __getattr__(self, name):
+        raise AssertionError(f"Stripe must not be asked ({name})")
+
+
+@pytest.mark.parametrize(("status", "intent_id"), [("created", None), ("processing", "pi_test_busy")])
+def test_staff_cannot_cancel_while_a_payment_is_in_flight(client, csrf, app, login_as, monkeypatch, status,
+                                                          intent_id):
+    """"Bayar" was pressed and Stripe has not answered yet (no intent id to cancel at Stripe yet), or
+    the bank is still processing: cancelling now could leave a paid, cancelled order."""
+    from shop.checkout import start_attempt
+
+    product = ShopProductFactory(stock=1)
+    order = place_order(client, csrf, [(product, 1)])
+    attempt, _ = start_attempt(order, str(uuid.uuid4()), "pm_card_visa")
+    attempt.status, attempt.payment_intent_id = status, intent_id
+    db.session.commit()
+    monkeypatch.setitem(app.extensions, "stripe_gateway", NoStripe())
+    login_as(UserFactory(sentras=[product.sentra]))
+
+    response = client.post(f"/staf/pesanan/{order.fulfilments[0].id}/batal",
+                           data={"csrf_token": csrf(), "reason": "Pembeli minta batal"})
+
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Pembayaran pesanan ini sedang diproses" in page
+    order = fresh(order)
+    assert order.status == OrderStatus.PENDING and order.stock_held
+    assert stock_level(product.id, product.sentra_id) == 0
+
+
+def test_a_payment_whose_request_died_long_ago_does_not_block_cancelling(client, csrf, login_as):
+    from datetime import timedelta
+
+    from core.db import utcnow
+    from shop.checkout import start_attempt
+
+    product = ShopProductFactory(stock=1)
+    order = place_order(client, csrf, [(product, 1)])
+    attempt, _ = start_attempt(order, str(uuid.uuid4()), "pm_card_visa")
+    db.session.commit()
+    db.session.execute(sa.update(type(attempt)).where(type(attempt).id == attempt.id)
+                       .values(updated_at=utcnow() - timedelta(minutes=10)))
+    db.session.commit()
+    login_as(UserFactory(sentras=[product.sentra]))
+
+    client.post(f"/staf/pesanan/{order.fulfilments[0].id}/batal",
+                data={"csrf_token": csrf(), "reason": "Pembeli minta batal"})
+
+    assert fresh(order).status == OrderStatus.CANCELLED
+    assert stock_level(product.id, product.sentra_id) == 1
 
 
 def test_manager_refunds_one_line_then_the_rest_through_stripe_and_sales(client, csrf, login_as, stripe_local):
