@@ -14,6 +14,13 @@ def expire_reservations() -> None:
     expire()
 
 
+@job("shop.send_refunds", "Kirim ulang pengembalian dana otomatis yang tertunda", max_attempts=3, lease_seconds=600)
+def send_pending_refunds() -> None:
+    from shop.refunds import retry_pending_refunds
+
+    retry_pending_refunds()
+
+
 @job("shop.release_unconfirmed_deliveries", "Bayarkan hasil pesanan terkirim yang belum ditandai selesai")
 def release_unconfirmed_deliveries() -> None:
     from shop.services import release_unconfirmed_deliveries as release
@@ -23,4 +30,5 @@ def release_unconfirmed_deliveries() -> None:
 
 def register_schedules() -> None:
     schedule("shop.expire_reservations", every=timedelta(minutes=1))
+    schedule("shop.send_refunds", every=timedelta(minutes=5))
     schedule("shop.release_unconfirmed_deliveries", daily_at=time(1, 0))

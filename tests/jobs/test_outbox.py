@@ -149,5 +149,5 @@ def test_a_daily_schedule_waits_for_its_local_time(monkeypatch):
 
 
 def test_every_domain_schedule_is_registered():
-    assert {"shop.expire_reservations", "shop.release_unconfirmed_deliveries", "ops.backup_database",
-            "mail.retry_failed", "accounts.prune_login_throttles"} <= set(SCHEDULES)
+    assert {"shop.expire_reservations", "shop.send_refunds", "shop.release_unconfirmed_deliveries",
+            "ops.backup_database", "mail.retry_failed", "accounts.prune_login_throttles"} <= set(SCHEDULES)
