@@ -6,6 +6,7 @@ import hashlib
 import json
 import uuid
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -259,11 +260,18 @@ def _pdf_response(pdf: bytes, filename: str) -> Response:
     return response
 
 
+@lru_cache(maxsize=4096)
+def receipt_qr_svg(url: str) -> str:
+    """The e-receipt link as an inline SVG QR code: a pure function of the URL, drawn once per
+    process (a reprint, the e-receipt page and the PDF reuse it)."""
+    return segno.make_qr(url, error="m").svg_inline(scale=2, border=2)
+
+
 def receipt_context(sale: Sale, *, copy: bool) -> dict:
     url = _ereceipt_url(sale)
     return {
         "sale": sale, "sentra": sale.sentra, "credits": _credits(sale), "copy": copy, "ereceipt_url": url,
-        "qr_svg": segno.make_qr(url, error="m").svg_inline(scale=2, border=2),
+        "qr_svg": receipt_qr_svg(url),
         "change": sum(p.change for p in sale.payments),
         "tendered": sum((p.tendered if p.tendered is not None else p.amount) for p in sale.payments),
     }

@@ -63,3 +63,21 @@ def test_bad_shift_input_keeps_input_and_writes_nothing(client, login_as, csrf):
     assert 'value="dua"' in bad.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Shift, shift.id).status == ShiftStatus.OPEN
+
+
+def test_the_receipt_qr_code_is_drawn_once_per_link(client, login_as, monkeypatch):
+    import segno
+
+    from pos import views
+
+    drawn = []
+    real_make_qr = segno.make_qr
+    monkeypatch.setattr(views.segno, "make_qr", lambda *a, **k: drawn.append(a[0]) or real_make_qr(*a, **k))
+    views.receipt_qr_svg.cache_clear()
+    sentra, kasir, _m, _p, ticket, shift = counter_setup()
+    sale = _sale(kasir, sentra, shift, ticket)
+    login_as(kasir)
+    for _ in range(3):
+        assert client.get(f"/pos/penjualan/{sale.id}/struk.pdf").status_code == 200
+    assert client.get(f"/pos/struk/{sale.receipt_token}").status_code == 200
+    assert len(drawn) == 1 and drawn[0].endswith(f"/pos/struk/{sale.receipt_token}")
