@@ -20,12 +20,14 @@ sys.path.insert(0, str(ROOT))
 SIZES = {
     "small": {
         "pos": ["--sales", "100", "--receipts", "10"],
+        "receipt": ["--receipts", "20", "--rounds", "3"],
         "catalogue": ["--products", "10000", "--requests", "20"],
         "payouts": ["--lines", "30000", "--makers", "200"],
         "serve": ["--counters", "8", "--sales", "20", "--products", "2000", "--requests", "20"],
     },
     "full": {
         "pos": ["--sales", "1000", "--receipts", "50"],
+        "receipt": ["--receipts", "50", "--rounds", "5"],
         "catalogue": ["--products", "10000", "--requests", "100"],
         "payouts": ["--lines", "1000000", "--makers", "600"],
         "serve": ["--counters", "20", "--sales", "100", "--products", "10000", "--requests", "100"],
@@ -53,6 +55,7 @@ def main() -> None:
     run("POS sale API vs raw insert, receipts (SQLite)", "bench_pos.py", size["pos"])
     with running_postgres() as server:
         run("POS sale API vs raw insert, receipts (PostgreSQL)", "bench_pos.py", [*size["pos"], "--db", server.url])
+    run("80 mm receipt vs bare WeasyPrint (SQLite)", "bench_receipt.py", size["receipt"])
     run("Catalogue and search (SQLite, test client)", "bench_catalogue.py", size["catalogue"])
     run("Maker balances and month report vs SQL", "bench_payouts.py", [*size["payouts"], "--db", "both"])
     run("Through gunicorn + PostgreSQL", "bench_serve.py", size["serve"])
