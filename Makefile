@@ -71,11 +71,14 @@ demo: deps
 
 # Production-style serving: migrate, then gunicorn from an existing venv (no installs here; the one-time
 # install is `make install-server`). Needs DATABASE_URL and SECRET_KEY (e.g. from /etc/sentra/sentra.env).
+# Jobs need a worker beside it, one per host: `APP_CONFIG=production .venv/bin/flask jobs worker`
+# (deploy/sentra-worker.service).
 serve:
 	@test -x $(BIN)/gunicorn || { echo "No $(VENV) with gunicorn here: run 'make install-server' first"; exit 1; }
 	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL=postgresql+psycopg://user@host:5432/db"; exit 1; }
 	@test -n "$$SECRET_KEY" || { echo "Set SECRET_KEY to a random value of 32+ characters"; exit 1; }
 	APP_CONFIG=production $(BIN)/flask db upgrade
+	@echo "Background jobs need a worker on this host too: APP_CONFIG=production $(BIN)/flask jobs worker"
 	APP_CONFIG=production $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 # One-time server install: system packages, the venv from the production lock (hashes required), translations.
