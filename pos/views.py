@@ -1,11 +1,10 @@
-"""Counter pages: open/close shift, the sale screen, history, refunds, receipts, Z-report."""
+"""Counter pages: open/close shift, the sale screen, history, refunds, receipts, Z-report, printer."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
-from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
@@ -19,16 +18,19 @@ from flask_login import current_user
 from accounts.access import manager_required, require_sentra_access, staff_required
 from core.db import utcnow
 from core.errors import Conflict, DomainError
+from core.escpos import COLUMNS, QrMode
 from core.extensions import db
 from core.money import MoneyParseError, parse_rupiah
 from core.pdf import render_pdf
+from core.security import allow_printing_frames, frameable_by_own_pages
 from core.unit_of_work import refusals_flashed, rollback_now
 from makers.models import ConsentPurpose
-from pos import bp
+from pos import bp, printing
 from pos.api import checked_approver
 from pos.forms import ShiftCloseForm, ShiftOpenForm
 from pos.models import Shift, ShiftStatus, StockConflict
 from pos.offline import conflicts_for, price_differences_for, resolve_conflict
+from pos.printing import PAPER_WIDTHS, BadPrintOption, is_copy, paper_width, qr_mode
 from pos.services import (
     DENOMINATIONS,
     close_shift,
@@ -38,12 +40,10 @@ from pos.services import (
     shift_summary,
     visitor_count,
 )
-from sales.models import PaymentMethod, Sale
+from sales.models import PaymentMethod, Refund, Sale
 from sales.services import refund_sale, refundable_quantities
 from sentras.models import Sentra
 
-#: a receipt printed later than this after the sale is a copy ("SALINAN")
-ORIGINAL_PRINT_WINDOW = timedelta(minutes=15)
 COUNTER_TENDERS = [PaymentMethod.CASH, PaymentMethod.QRIS, PaymentMethod.CARD, PaymentMethod.TRANSFER]
 
 
@@ -59,6 +59,13 @@ def get_sale_or_404(sale_id: int) -> Sale:
     require_sentra_access(current_user, sale.sentra_id if sale else None)
     assert sale is not None  # require_sentra_access answered 404 otherwise
     return sale
+
+
+def get_refund_or_404(refund_id: int) -> Refund:
+    refund = db.session.get(Refund, refund_id)
+    require_sentra_access(current_user, refund.sale.sentra_id if refund else None)
+    assert refund is not None  # require_sentra_access answered 404 otherwise
+    return refund
 
 
 def _user_sentras() -> list[Sentra]:
@@ -105,6 +112,7 @@ def sale_screen(shift_id: int):
     if shift.status != ShiftStatus.OPEN:
         flash(_("Sesi kasir ini sudah ditutup."), "error")
         return redirect(url_for("pos.shift_detail", shift_id=shift.id))
+    allow_printing_frames()
     return render_template(
         "pos/sale.html", shift=shift, sentra=shift.sentra, managers=managers_of(shift.sentra),
         visitors=visitor_count(shift.sentra), tenders=COUNTER_TENDERS,
@@ -146,17 +154,31 @@ def shift_detail(shift_id: int):
     sales = db.session.scalars(sa.select(Sale).where(Sale.shift_id == shift.id).order_by(Sale.id.desc())).all()
     # Offline sales synced after the close still belong to this shift (see pos/offline.py).
     late_offline = [s for s in sales if s.offline_number and shift.closed_at and s.created_at > shift.closed_at]
+    allow_printing_frames()
     return render_template("pos/shift.html", shift=shift, summary=summary, sales=sales, late_offline=late_offline)
+
+
+def _z_report_context(shift: Shift) -> dict:
+    return {"shift": shift, "sentra": shift.sentra, "summary": shift_summary(shift),
+            "denominations": DENOMINATIONS, "printed_at": utcnow()}
 
 
 @bp.get("/sesi/<int:shift_id>/laporan-z.pdf")
 @staff_required
 def z_report_pdf(shift_id: int):
     shift = get_shift_or_404(shift_id)
-    summary = shift_summary(shift)
-    pdf = render_pdf("z_report.html", roll_width_mm=80, shift=shift, sentra=shift.sentra, summary=summary,
-                     denominations=DENOMINATIONS, printed_at=utcnow())
+    paper, _qr = _print_options()
+    pdf = render_pdf("z_report.html", roll_width_mm=paper, **_z_report_context(shift))
     return _pdf_response(pdf, f"laporan-z-{shift.sentra.code}-{shift.id}.pdf")
+
+
+@bp.get("/sesi/<int:shift_id>/laporan-z.escpos")
+@staff_required
+def z_report_escpos(shift_id: int):
+    shift = get_shift_or_404(shift_id)
+    paper, _qr = _print_options()
+    data = printing.z_report_escpos(_z_report_context(shift), paper_mm=paper)
+    return _escpos_response(data, f"laporan-z-{shift.sentra.code}-{shift.id}.bin")
 
 
 @bp.get("/penjualan")
@@ -194,9 +216,12 @@ def sale_history():
 @staff_required
 def sale_detail(sale_id: int):
     sale = get_sale_or_404(sale_id)
+    allow_printing_frames()
+    new_refund = request.args.get("retur", "")
     return render_template("pos/sale_detail.html", sale=sale, refundable=refundable_quantities(sale),
                            managers=managers_of(sale.sentra), tenders=COUNTER_TENDERS,
-                           refund_key=str(uuid.uuid4()), credits=_credits(sale))
+                           refund_key=str(uuid.uuid4()), credits=_credits(sale),
+                           new_refund_id=int(new_refund) if new_refund.isdigit() else None)
 
 
 @bp.post("/penjualan/<int:sale_id>/retur")
@@ -212,6 +237,7 @@ def refund_create(sale_id: int):
                 flash(_("Jumlah retur harus angka bulat."), "error")
                 return redirect(url_for("pos.sale_detail", sale_id=sale.id))
             lines.append((line.id, int(raw)))
+    refund = None
     with refusals_flashed():
         try:
             method = PaymentMethod(request.form.get("method", ""))
@@ -228,7 +254,8 @@ def refund_create(sale_id: int):
         except ValueError:
             raise DomainError(_("Pilih cara pengembalian uang.")) from None
         flash(_("Retur dicatat: %(amount)s dikembalikan.", amount=_rp(refund.amount)), "success")
-    return redirect(url_for("pos.sale_detail", sale_id=sale.id))
+    # The detail page then offers the new refund's slip first (one key prints it).
+    return redirect(url_for("pos.sale_detail", sale_id=sale.id, retur=refund.id if refund else None))
 
 
 def _rp(amount: int) -> str:
@@ -254,10 +281,33 @@ def _ereceipt_url(sale: Sale) -> str:
 
 
 def _pdf_response(pdf: bytes, filename: str) -> Response:
+    """A printable PDF: shown inline, never stored, and loadable in the hidden frame the counter's
+    pages print it from (static/js/pos/print.js)."""
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
+    return frameable_by_own_pages(response)
+
+
+def _escpos_response(data: bytes, filename: str) -> Response:
+    """Raw printer bytes for the browser to pass to the printer (Web Serial / WebUSB)."""
+    response = Response(data, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _print_options() -> tuple[int, QrMode]:
+    """The counter device's printer settings from the query: `kertas` (58/80), `qr`; 400 otherwise."""
+    try:
+        return paper_width(request.args.get("kertas")), qr_mode(request.args.get("qr"))
+    except BadPrintOption:
+        abort(400)
+
+
+def _drawer_allowed() -> bool:
+    """`laci=0`: the device has no cash drawer on its printer (or the kasir turned the kick off)."""
+    return request.args.get("laci") != "0"
 
 
 @lru_cache(maxsize=4096)
@@ -274,17 +324,57 @@ def receipt_context(sale: Sale, *, copy: bool) -> dict:
         "qr_svg": receipt_qr_svg(url),
         "change": sum(p.change for p in sale.payments),
         "tendered": sum((p.tendered if p.tendered is not None else p.amount) for p in sale.payments),
+        **printing.refunds_context(sale),
     }
+
+
+def _receipt_is_copy(sale: Sale) -> bool:
+    return is_copy(sale.created_at, sale.cashier_id, current_user, asked=request.args.get("salinan") == "1")
 
 
 @bp.get("/penjualan/<int:sale_id>/struk.pdf")
 @staff_required
 def receipt_pdf(sale_id: int):
     sale = get_sale_or_404(sale_id)
-    copy = (request.args.get("salinan") == "1" or sale.cashier_id != current_user.id
-            or utcnow() - sale.created_at > ORIGINAL_PRINT_WINDOW)
-    pdf = render_pdf("receipt.html", roll_width_mm=80, **receipt_context(sale, copy=copy))
+    paper, _qr = _print_options()
+    pdf = render_pdf("receipt.html", roll_width_mm=paper, **receipt_context(sale, copy=_receipt_is_copy(sale)))
     return _pdf_response(pdf, f"struk-{sale.number}.pdf")
+
+
+@bp.get("/penjualan/<int:sale_id>/struk.escpos")
+@staff_required
+def receipt_escpos(sale_id: int):
+    """The receipt as ESC/POS bytes (`kertas`, `qr`, `laci=0` as for the PDF): the drawer opens on
+    the original of a cash sale."""
+    sale = get_sale_or_404(sale_id)
+    paper, qr = _print_options()
+    data = printing.receipt_escpos(receipt_context(sale, copy=_receipt_is_copy(sale)), paper_mm=paper, qr=qr,
+                          open_drawer=_drawer_allowed())
+    return _escpos_response(data, f"struk-{sale.number}.bin")
+
+
+def _refund_slip(refund_id: int) -> tuple[Refund, dict]:
+    refund = get_refund_or_404(refund_id)
+    copy = is_copy(refund.created_at, refund.created_by_id, current_user, asked=request.args.get("salinan") == "1")
+    return refund, printing.refund_slip_context(refund, copy=copy)
+
+
+@bp.get("/retur/<int:refund_id>/slip.pdf")
+@staff_required
+def refund_slip_pdf(refund_id: int):
+    refund, ctx = _refund_slip(refund_id)
+    paper, _qr = _print_options()
+    pdf = render_pdf("refund_slip.html", roll_width_mm=paper, **ctx)
+    return _pdf_response(pdf, f"slip-retur-{refund.sale.number}-R{refund.id}.pdf")
+
+
+@bp.get("/retur/<int:refund_id>/slip.escpos")
+@staff_required
+def refund_slip_escpos(refund_id: int):
+    refund, ctx = _refund_slip(refund_id)
+    paper, _qr = _print_options()
+    data = printing.refund_slip_escpos(ctx, paper_mm=paper, open_drawer=_drawer_allowed())
+    return _escpos_response(data, f"slip-retur-{refund.sale.number}-R{refund.id}.bin")
 
 
 @bp.get("/struk/<token>")
@@ -302,11 +392,42 @@ def ereceipt(token: str):
 
 
 # ---------------------------------------------------------------------------------------------
+# This counter device's printer (settings kept in its browser by static/js/pos/print.js)
+
+@bp.get("/printer")
+@staff_required
+def printer_settings():
+    allow_printing_frames()
+    return render_template("pos/printer.html", papers=[(mm, COLUMNS[mm]) for mm in PAPER_WIDTHS])
+
+
+def _test_page_url() -> str:
+    return current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/") + url_for("pos.printer_settings")
+
+
+@bp.get("/printer/tes.pdf")
+@staff_required
+def printer_test_pdf():
+    paper, _qr = _print_options()
+    pdf = render_pdf("printer_test.html", roll_width_mm=paper, qr_svg=receipt_qr_svg(_test_page_url()),
+                     printed_at=utcnow())
+    return _pdf_response(pdf, f"tes-printer-{paper}mm.pdf")
+
+
+@bp.get("/printer/tes.escpos")
+@staff_required
+def printer_test_escpos():
+    paper, qr = _print_options()
+    return _escpos_response(printing.printer_test_escpos(paper_mm=paper, qr=qr, url=_test_page_url()),
+                            f"tes-printer-{paper}mm.bin")
+
+
+# ---------------------------------------------------------------------------------------------
 # Offline counter: the installable app (manifest, service worker) and stock conflicts
 
 #: files the service worker keeps for the sale screen to open offline
-SHELL_FILES = ("css/app.css", "css/pos.css", "js/pos/sale.js", "js/pos/offline-queue.js", "fonts/DejaVuSans.ttf",
-               "fonts/DejaVuSans-Bold.ttf", "img/pos/icon-192.png", "img/pos/icon-512.png")
+SHELL_FILES = ("css/app.css", "css/pos.css", "js/pos/sale.js", "js/pos/offline-queue.js", "js/pos/print.js",
+               "fonts/DejaVuSans.ttf", "fonts/DejaVuSans-Bold.ttf", "img/pos/icon-192.png", "img/pos/icon-512.png")
 
 
 @bp.get("/manifest.webmanifest")

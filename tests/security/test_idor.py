@@ -96,6 +96,8 @@ def bks_get_urls(w: World) -> list[str]:
     s, shift = w.bks.sentra, w.bks.shift
     return [
         f"/pos/penjualan/{w.sale_b.id}", f"/pos/penjualan/{w.sale_b.id}/struk.pdf",
+        f"/pos/penjualan/{w.sale_b.id}/struk.escpos", f"/pos/retur/{w.sale_b.refunds[0].id}/slip.pdf",
+        f"/pos/retur/{w.sale_b.refunds[0].id}/slip.escpos", f"/pos/sesi/{shift.id}/laporan-z.escpos",
         f"/pos/sesi/{shift.id}", f"/pos/sesi/{shift.id}/jual", f"/pos/sesi/{shift.id}/tutup",
         f"/pos/sesi/{shift.id}/laporan-z.pdf",
         f"/inventory/titipan/{w.intake_b.id}", f"/inventory/titipan/{w.intake_b.id}/tanda-terima.pdf",

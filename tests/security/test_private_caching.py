@@ -50,6 +50,7 @@ def test_every_download_for_each_role_is_marked_no_store(client, login_as, world
     s, sale, run, line, maker_user, month = world
     downloads = {
         s.kasir: [f"/pos/penjualan/{sale.id}/struk.pdf", f"/pos/sesi/{s.shift.id}/laporan-z.pdf",
+                  f"/pos/penjualan/{sale.id}/struk.escpos", f"/pos/sesi/{s.shift.id}/laporan-z.escpos",
                   f"/pos/api/catalogue?sentra_id={s.sentra.id}", "/pos/api/session",
                   f"/pos/api/products?sentra_id={s.sentra.id}&q=Batik"],
         s.manager: [f"/payouts/runs/{run.id}/transfer.csv", f"/payouts/lines/{line.id}/bukti.pdf",

@@ -102,8 +102,14 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "pos.ereceipt": PUBLIC,
     "pos.index": STAFF,
     "pos.manifest": PUBLIC,
+    "pos.printer_settings": STAFF,
+    "pos.printer_test_escpos": STAFF,
+    "pos.printer_test_pdf": STAFF,
+    "pos.receipt_escpos": STAFF,
     "pos.receipt_pdf": STAFF,
     "pos.refund_create": STAFF,
+    "pos.refund_slip_escpos": STAFF,
+    "pos.refund_slip_pdf": STAFF,
     "pos.sale_detail": STAFF,
     "pos.sale_history": STAFF,
     "pos.sale_screen": STAFF,
@@ -112,6 +118,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "pos.shift_detail": STAFF,
     "pos.stock_conflict_resolve": MANAGERS,
     "pos.stock_conflicts": MANAGERS,
+    "pos.z_report_escpos": STAFF,
     "pos.z_report_pdf": STAFF,
     "reports.export_csv": MANAGERS,
     "reports.export_pdf": MANAGERS,
@@ -188,7 +195,8 @@ def test_no_staff_or_maker_area_is_public(app):
     """Whole areas that must never have an anonymous page, whatever the table says."""
     for rule in app.url_map.iter_rules():
         protected_prefixes = ("/staf", "/accounts/pengguna", "/payouts", "/reports", "/pos/api",
-                              "/inventory/api", "/pos/penjualan", "/pos/sesi", "/pos/konflik")
+                              "/inventory/api", "/pos/penjualan", "/pos/sesi", "/pos/konflik", "/pos/retur",
+                              "/pos/printer")
         if rule.rule.startswith(protected_prefixes):
             assert EXPECTED[rule.endpoint] != PUBLIC, rule.rule
 

@@ -524,6 +524,7 @@
     $("done-change").textContent = fmt(entry.receipt.change);
     $("receipt-link").hidden = true; $("ereceipt-link").hidden = true; $("print-offline").hidden = false;
     renderReceipt(entry.receipt);
+    if (window.PosPrint) { window.PosPrint.afterOfflineSale(); }
     tenderedInput.value = ""; $("approver-pin").value = "";
     render();
     say("Transaksi offline " + entry.number + " disimpan di perangkat. Kembalian " + fmt(entry.receipt.change) + ". Akan dikirim ke server saat online.");
@@ -542,7 +543,7 @@
     tenderedInput.value = ""; $("approver-pin").value = "";
     render();
     say("Transaksi " + sale.number + " selesai. Kembalian " + fmt(sale.change) + ".");
-    try { window.open(sale.receipt_pdf_url, "_blank", "noopener"); } catch (e) { /* the link stays */ }
+    if (window.PosPrint) { window.PosPrint.afterSale(sale); }  // print.js: no new tab; a failure keeps the sale
     scan.focus();
   }
 
