@@ -38,17 +38,9 @@ def allow_stripe_js() -> None:
 
 
 def allow_printing_frames() -> None:
-    """Called by a page that prints documents of this site in a hidden frame (the counter's
-    receipts): it may frame its own origin, nothing else."""
-    g.csp_extra = {**(g.get("csp_extra") or {}), "frame-src": "'self'"}
-
-
-def frameable_by_own_pages(response: Response) -> Response:
-    """A document (a receipt PDF) that this site's own pages may load in a frame to print it;
-    every other response keeps `frame-ancestors 'none'`."""
-    response.headers["Content-Security-Policy"] = build_csp({"frame-ancestors": "'self'"})
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    """Called by a page that prints documents in a hidden frame (the counter's receipts): the
+    frame holds a `blob:` copy the page fetched from this site, nothing else may be framed."""
+    g.csp_extra = {**(g.get("csp_extra") or {}), "frame-src": "blob:"}
 
 
 #: the largest id a table can hold (PostgreSQL INTEGER): a bigger one in a URL is a plain 404

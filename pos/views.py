@@ -22,7 +22,7 @@ from core.escpos import COLUMNS, QrMode
 from core.extensions import db
 from core.money import MoneyParseError, parse_rupiah
 from core.pdf import render_pdf
-from core.security import allow_printing_frames, frameable_by_own_pages
+from core.security import allow_printing_frames
 from core.unit_of_work import refusals_flashed, rollback_now
 from makers.models import ConsentPurpose
 from pos import bp, printing
@@ -281,12 +281,10 @@ def _ereceipt_url(sale: Sale) -> str:
 
 
 def _pdf_response(pdf: bytes, filename: str) -> Response:
-    """A printable PDF: shown inline, never stored, and loadable in the hidden frame the counter's
-    pages print it from (static/js/pos/print.js)."""
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
-    return frameable_by_own_pages(response)
+    return response
 
 
 def _escpos_response(data: bytes, filename: str) -> Response:

@@ -79,27 +79,38 @@
     return "pdf";
   }
 
-  /* ---- PDF: a hidden frame of this site, then its print() (the browser's dialog, or kiosk printing) ---- */
+  /* ---- PDF: fetched once, shown in a hidden frame, then the frame's print() (the browser's
+   * dialog, or none with kiosk printing). The frame holds a blob: copy, so the PDF is rendered once
+   * and the server's answer is checked first (an error or a login page is never printed). ---- */
   function printPdf(url) {
-    return timeout(new Promise(function (resolve, reject) {
+    return fetch(url, { credentials: "same-origin" })
+      .then(function (r) {
+        if (!r.ok || (r.headers.get("Content-Type") || "").indexOf("application/pdf") !== 0) { throw failure("server_failed"); }
+        return r.blob();
+      }, function () { throw failure("server_unreachable"); })
+      .then(function (blob) { return timeout(printInFrame(URL.createObjectURL(blob), url), "pdf_failed"); });
+  }
+
+  function printInFrame(blobUrl, url) {
+    return new Promise(function (resolve, reject) {
       var old = document.getElementById("print-frame");
-      if (old) { old.parentNode.removeChild(old); }
+      if (old) { URL.revokeObjectURL(old.src); old.parentNode.removeChild(old); }
       var frame = document.createElement("iframe");
       frame.id = "print-frame"; frame.className = "print-frame"; frame.tabIndex = -1;
       frame.setAttribute("aria-hidden", "true"); frame.title = t("frame_title");
+      frame.setAttribute("data-document", url);
       frame.addEventListener("load", function () {
-        var doc = null;
-        try { doc = frame.contentDocument; } catch (e) { doc = null; }
-        // A network error page is not ours (no document); a 404/500/login page is HTML.
-        if (!doc || doc.contentType !== "application/pdf") { reject(failure("pdf_failed")); return; }
         window.setTimeout(function () {
+          // The frame takes the focus to print; the scanner's keystrokes must go back to the page.
+          var back = document.activeElement;
           try { frame.contentWindow.focus(); frame.contentWindow.print(); resolve(); }
           catch (e) { reject(failure("pdf_failed")); }
+          if (back && back.focus && back !== document.body) { back.focus(); } else { window.focus(); }
         }, 50);
       });
-      frame.src = url;
+      frame.src = blobUrl;
       document.body.appendChild(frame);
-    }), "pdf_failed");
+    });
   }
 
   /* ---- ESC/POS over Web Serial ---- */
@@ -311,6 +322,18 @@
   markPaper();
   var form = document.getElementById("printer-settings");
   if (form) { settingsPage(form); }
+
+  /* A document just made (a refund's slip) prints on arrival; `data-print-auto` names the query
+   * parameter that says so, dropped at once so that a reload neither prints nor opens the drawer again. */
+  var fresh = document.querySelector("[data-print-auto]");
+  if (fresh) {
+    var here = new URL(window.location.href), param = fresh.getAttribute("data-print-auto");
+    if (param && here.searchParams.has(param)) {
+      here.searchParams.delete(param);
+      window.history.replaceState(null, "", here.pathname + here.search + here.hash);
+      if (settings().auto) { run(fresh.getAttribute("data-print") || fresh.getAttribute("href")); }
+    }
+  }
 
   window.PosPrint = {
     settings: settings,
