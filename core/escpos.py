@@ -34,7 +34,8 @@ _FOLD = str.maketrans({
     "‚": ",", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "\u00a0": " ", "\u202f": " ",
     "\u2009": " ", "\t": " ", "€": "EUR",
 })
-#: the capabilities file python-escpos reads at import: only the default profile (see `_load`)
+#: the capabilities file python-escpos reads at import: its default profile and one per roll width
+#: (`trimmed_capabilities`; a test checks it against the installed library)
 CAPABILITIES_FILE = Path(__file__).with_name("escpos_capabilities.json")
 
 
@@ -87,7 +88,7 @@ def _load() -> Any:
 
     The import reads a printer-capabilities database (0.5 s for the full 96 KB YAML, and a pickle
     left in a new temporary directory per process) and calls `logging.basicConfig()`. So: a trimmed
-    capabilities file with only the default profile, the pickle in a directory removed at once,
+    capabilities file (`CAPABILITIES_FILE`), the pickle in a directory removed at once,
     and any handler the import adds to the root logger taken off again (our logging is JSON lines).
     """
     global _dummy_class
@@ -97,11 +98,15 @@ def _load() -> Any:
             handlers = list(root.handlers)
             pickle_dir = tempfile.mkdtemp(prefix="escpos-")
             saved = {k: os.environ.get(k) for k in ("ESCPOS_CAPABILITIES_FILE", "ESCPOS_CAPABILITIES_PICKLE_DIR")}
+            saved_tempdir = tempfile.tempdir
             os.environ["ESCPOS_CAPABILITIES_FILE"] = str(CAPABILITIES_FILE)
             os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = pickle_dir
+            # It calls mkdtemp() even when told where the pickle goes: that folder goes in ours too.
+            tempfile.tempdir = pickle_dir
             try:
                 from escpos.printer import Dummy
             finally:
+                tempfile.tempdir = saved_tempdir
                 for key, value in saved.items():
                     if value is None:
                         os.environ.pop(key, None)

@@ -510,3 +510,16 @@ def test_the_trimmed_escpos_capabilities_match_the_installed_library():
 
     full = json.loads((resources.files("escpos") / "capabilities.json").read_text(encoding="utf-8"))
     assert json.loads(CAPABILITIES_FILE.read_text(encoding="utf-8")) == trimmed_capabilities(full)
+
+
+def test_loading_python_escpos_leaves_logging_and_the_temp_folder_alone(tmp_path):
+    """Its import calls logging.basicConfig() and leaves a pickle in a new temp folder: neither stays."""
+    import os
+    import sys
+
+    script = ("import logging; from core.escpos import Ticket; Ticket(58).line('x'); "
+              "print(len(logging.getLogger().handlers))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert done.stdout.strip() == "0" and done.stderr == ""
+    assert list(tmp_path.iterdir()) == []
