@@ -178,9 +178,9 @@ def test_new_sales_are_highlighted_since_last_visit(client, login_as):
     visit = db.session.get(MakerPortalVisit, user.maker_id)
     visit.last_seen_at = visit.last_seen_at - timedelta(hours=2)
     db.session.commit()
-    sell(s, [(item, 1)])
+    sell(s, [(item, 3)])  # one sale line of three pieces: three pieces sold, not "1"
     home = client.get("/payouts/saya")
-    assert "1 barang Anda terjual sejak kunjungan terakhir" in home.text
+    assert "3 barang Anda terjual sejak kunjungan terakhir" in home.text
     assert "is-new" in client.get("/payouts/saya/penjualan").text
 
 
