@@ -114,6 +114,8 @@ class Order(Model):
     buyer_name: Mapped[str] = mapped_column(sa.String(120))
     buyer_phone: Mapped[str] = mapped_column(sa.String(20))
     buyer_email: Mapped[str] = mapped_column(sa.String(254))
+    #: the language the buyer shopped in: their messages are written in it
+    buyer_locale: Mapped[str] = mapped_column(sa.String(8), default="id", server_default="id")
     delivery: Mapped[DeliveryMethod] = mapped_column(enum_column(DeliveryMethod))
     address: Mapped[str] = mapped_column(sa.Text, default="")
     subtotal: Mapped[int] = mapped_column(sa.BigInteger)

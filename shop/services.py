@@ -14,12 +14,12 @@ from core.audit import record_audit
 from core.db import utcnow
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
-from core.mail import send_mail
 from inventory.models import Product, ProductKind, StockLevel
 from makers.models import Consent, ConsentGiver, ConsentPurpose, Maker, MakerGroup
 from sales.signals import online_sale_delivered
 from sentras.models import Sentra
 from shop.checkout import lock_order, payment_in_flight, release
+from shop.messages import notify_buyer
 from shop.models import (
     FULFILMENT_TRANSITIONS,
     DeliveryMethod,
@@ -221,6 +221,7 @@ def mark_ready(actor: User, fulfilment: Fulfilment) -> None:
     if fulfilment.order.delivery != DeliveryMethod.PICKUP:
         raise Conflict("Pesanan ini dikirim, bukan diambil. Tandai 'Dikirim' dengan nomor resi.")
     _move(actor, fulfilment, FulfilmentStatus.READY, ready_at=utcnow())
+    notify_buyer(fulfilment.order, "ready", fulfilment=fulfilment)
 
 
 def mark_shipped(actor: User, fulfilment: Fulfilment, tracking_number: str) -> None:
@@ -230,11 +231,13 @@ def mark_shipped(actor: User, fulfilment: Fulfilment, tracking_number: str) -> N
     if not tracking_number:
         raise ValidationFailed({"tracking_number": "Nomor resi wajib diisi."})
     _move(actor, fulfilment, FulfilmentStatus.SHIPPED, shipped_at=utcnow(), tracking_number=tracking_number[:80])
+    notify_buyer(fulfilment.order, "shipped", fulfilment=fulfilment)
 
 
 def mark_completed(actor: User, fulfilment: Fulfilment) -> None:
     """Picked up or delivered: the order is done, and the makers' online earnings become payable."""
     _move(actor, fulfilment, FulfilmentStatus.COMPLETED, completed_at=utcnow())
+    notify_buyer(fulfilment.order, "completed", fulfilment=fulfilment)
     if fulfilment.sale_id is not None:
         online_sale_delivered.send(fulfilment.sale)  # payouts releases the held earnings
 
@@ -302,6 +305,7 @@ def cancel_order(actor: User, order: Order, reason: str) -> Order:
     record_audit(actor, "order.cancelled", order, before={"status": "pending"},
                  after={"status": "cancelled", "reason": reason})
     db.session.flush()
+    notify_buyer(order, "cancelled")
     return order
 
 
@@ -416,6 +420,7 @@ def complete_refund(actor: User, refund: OrderRefund, stripe_refund_id: str) -> 
     record_audit(actor, "order_refund.completed", refund, sentra_id=fulfilment.sentra_id,
                  after={"amount": refund.amount, "stripe_refund": stripe_refund_id})
     db.session.flush()
+    notify_buyer(fulfilment.order, "refund_completed", refund=refund, fulfilment=fulfilment)
     return refund
 
 
@@ -424,22 +429,6 @@ def require_manager_for_refund(actor: User, fulfilment: Fulfilment) -> None:
 
     if not is_manager_of(actor, fulfilment.sentra_id):
         raise Forbidden("Pengembalian dana hanya oleh manajer Sentra ini.")
-
-
-def notify_buyer(order: Order, kind: str, **context) -> str:
-    """Queue the buyer's e-mail (`core.mail`: sent by a job once this transaction commits, never
-    with its body in the log, which holds the order's secret link). One message per order and kind
-    (and refund), however often the webhook or the return page reports the same payment."""
-    from flask import render_template
-
-    body = render_template(f"shop/email/{kind}.txt", order=order, **context)
-    subject = {"confirmation": f"Pesanan {order.number} diterima",
-               "paid": f"Pembayaran pesanan {order.number} diterima",
-               "refunded": f"Dana pesanan {order.number} dikembalikan"}.get(kind, order.number)
-    refund = context.get("refund")
-    key = f"order:{order.id}:{kind}" + (f":{refund.id}" if refund is not None else "")
-    send_mail(order.buyer_email, subject, body, key=key)
-    return body
 
 
 # -- buyer accounts --------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from shop.checkout import (
     start_attempt,
 )
 from shop.forms import AddToCartForm, CartUpdateForm, CheckoutForm, PayForm, ReasonForm, RefundForm, TrackingForm
+from shop.messages import notify_buyer, whatsapp_link
 from shop.models import DeliveryMethod, Fulfilment, Order, OrderRefund, OrderStatus, PaymentAttempt, PaymentRefund
 from shop.refunds import send_refunds
 from shop.services import (
@@ -68,7 +69,6 @@ from shop.services import (
     mark_completed,
     mark_ready,
     mark_shipped,
-    notify_buyer,
     plan_refund,
     public_maker_or_404,
     require_manager_for_refund,
@@ -600,7 +600,7 @@ def staff_fulfilment(fulfilment_id: int):
                                       .order_by(PaymentRefund.id)).all()
     return render_template("shop/staff_fulfilment.html", f=fulfilment, order=fulfilment.order,
                            tracking_form=TrackingForm(), reason_form=ReasonForm(), refund_form=refund_form,
-                           refunds=refunds, auto_refunds=auto_refunds)
+                           refunds=refunds, auto_refunds=auto_refunds, whatsapp_url=whatsapp_link(fulfilment))
 
 
 def _staff_action(fulfilment_id: int, action, message: str):
