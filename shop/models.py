@@ -135,6 +135,16 @@ class Order(Model):
     fulfilments: Mapped[list[Fulfilment]] = relationship(back_populates="order", order_by="Fulfilment.id")
     attempts: Mapped[list[PaymentAttempt]] = relationship(back_populates="order", order_by="PaymentAttempt.id")
 
+    @property
+    def refunded_amount(self) -> int:
+        """What staff gave back of this order (goods and shipping), over all its Sentras."""
+        return sum(f.refunded_amount for f in self.fulfilments)
+
+    @property
+    def net_total(self) -> int:
+        """What the buyer paid and kept paying for: the total less refunds."""
+        return self.total - self.refunded_amount
+
     __table_args__ = (
         sa.CheckConstraint("subtotal >= 0 AND shipping_total >= 0", name="amounts_non_negative"),
         sa.CheckConstraint("total = subtotal + shipping_total", name="total_is_subtotal_plus_shipping"),

@@ -113,3 +113,22 @@ def test_staff_can_send_the_status_message_by_whatsapp(client, csrf, login_as, s
     login_as(UserFactory(sentras=[product.sentra]))
     page = client.get(f"/staf/pesanan/{fulfilment.id}").get_data(as_text=True)
     assert "Kirim via WhatsApp" in page and "https://wa.me/6281234567890?text=" in page
+
+
+def test_after_a_refund_the_order_page_and_invoice_show_the_net_total_and_the_issuer(client, csrf, login_as,
+                                                                                      stripe_local, pdf_text):
+    product = ShopProductFactory(stock=2, price=100_000)
+    order = place_order(client, csrf, [(product, 2)])
+    pay(client, csrf, order)
+    order = fresh(order)
+    stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
+    fulfilment, line = order.fulfilments[0], order.fulfilments[0].lines[0]
+    login_as(UserFactory(role=Role.MANAGER, sentras=[product.sentra]))
+    client.post(f"/staf/pesanan/{fulfilment.id}/kembalikan-dana", data={
+        "csrf_token": csrf(), "client_key": str(uuid.uuid4()), "reason": "Cacat", f"qty_{line.id}": "1"})
+    page = client.get(f"/pesanan/{order.token}").get_data(as_text=True)
+    assert "Total bersih: Rp 100.000" in page
+    text = " ".join(pdf_text(client.get(f"/pesanan/{order.token}/faktur.pdf").data).split())
+    assert "Total Rp 200.000" in text and "Dikembalikan -Rp 100.000" in text and "Total bersih Rp 100.000" in text
+    sentra = product.sentra
+    assert f"Penerbit: {sentra.name}, {sentra.balai}" in text and "Kementerian Sosial RI" in text
