@@ -37,7 +37,7 @@ from core.unit_of_work import after_commit, commit_before_refusal, commit_now, r
 from inventory.models import Product
 from makers.models import Maker
 from sentras.models import Sentra
-from shop import bp
+from shop import bp, seo
 from shop import cart as carts
 from shop.checkout import (
     BuyerDetails,
@@ -197,8 +197,20 @@ def product_detail(product_id: int, form: AddToCartForm | None = None, status: i
     product = _published_or_404(product_id)
     form = form or AddToCartForm()
     available = carts.available_quantity(product) if product.is_stock_tracked else None
+    first_photo = next((photo_url(p.file_sha256) for p in product.photos if photo_url(p.file_sha256)), None)
     return render_template("shop/product.html", product=product, maker=maker_public(product), form=form,
-                           available=available), status
+                           available=available, meta=seo.product_meta(product, first_photo, available)), status
+
+
+@bp.get("/robots.txt")
+def robots():
+    return Response(seo.robots_txt(), mimetype="text/plain")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    body = render_template("shop/sitemap.xml", urls=seo.sitemap_urls())
+    return Response(body, mimetype="application/xml")
 
 
 @bp.post("/produk/<int:product_id>/keranjang")
