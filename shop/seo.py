@@ -46,7 +46,7 @@ def product_meta(product: Product, photo_path: str | None, available: int | None
     offer = {"@type": "Offer", "price": str(product.price), "priceCurrency": "IDR", "url": url,
              "availability": "https://schema.org/" + ("InStock" if in_stock else "OutOfStock"),
              "seller": {"@type": "Organization", "name": product.sentra.name}}
-    json_ld = {"@context": "https://schema.org", "@type": "Product", "name": product.name, "sku": product.sku,
+    json_ld: dict[str, object] = {"@context": "https://schema.org", "@type": "Product", "name": product.name, "sku": product.sku,
                "description": description, "category": product.category or None, "offers": offer,
                "brand": {"@type": "Brand", "name": "Sentra Kreasi ATENSI"}}
     if image:
