@@ -46,9 +46,10 @@ def product_meta(product: Product, photo_path: str | None, available: int | None
     offer = {"@type": "Offer", "price": str(product.price), "priceCurrency": "IDR", "url": url,
              "availability": "https://schema.org/" + ("InStock" if in_stock else "OutOfStock"),
              "seller": {"@type": "Organization", "name": product.sentra.name}}
-    json_ld: dict[str, object] = {"@context": "https://schema.org", "@type": "Product", "name": product.name, "sku": product.sku,
-               "description": description, "category": product.category or None, "offers": offer,
-               "brand": {"@type": "Brand", "name": "Sentra Kreasi ATENSI"}}
+    json_ld: dict[str, object] = {
+        "@context": "https://schema.org", "@type": "Product", "name": product.name, "sku": product.sku,
+        "description": description, "category": product.category or None, "offers": offer,
+        "brand": {"@type": "Brand", "name": "Sentra Kreasi ATENSI"}}
     if image:
         json_ld["image"] = [image]
     return PageMeta(f"{product.name} · {format_rupiah(product.price)}", description, url, image, "product",

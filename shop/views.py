@@ -28,6 +28,7 @@ from accounts.access import require_sentra_access, scoped_sentra_ids, staff_requ
 from accounts.models import Role
 from accounts.services import remember_device
 from accounts.throttle import DEVICE_COOKIE, set_device_cookie
+from core.db import utcnow
 from core.errors import DomainError, problem
 from core.extensions import csrf, db
 from core.money import parse_rupiah
@@ -836,6 +837,56 @@ def buyer_login():
     elif request.method == "POST":
         status = 422
     return render_template("shop/buyer_login.html", form=form), status
+
+
+@bp.route("/akun/lupa-sandi", methods=["GET", "POST"])
+def buyer_password_forgot():
+    """Ask for a reset link. The answer is the same whether or not the e-mail has an account."""
+    from accounts.password_reset import buyer_for_email, reset_token
+    from core.mail import send_mail
+    from shop.forms import PasswordForgotForm
+
+    form = PasswordForgotForm()
+    if form.validate_on_submit():
+        user = buyer_for_email(form.email.data)
+        if user is not None and user.email:
+            link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
+                "shop.buyer_password_reset", token=reset_token(user))
+            body = render_template("shop/email/password_reset.txt", user=user, link=link)
+            # at most one message per account per 10 minutes, however often the form is sent
+            slot = int(utcnow().timestamp() // 600)
+            send_mail(user.email, _("Atur ulang kata sandi Sentra Kreasi"), body,
+                      key=f"password-reset:{user.id}:{slot}")
+        flash(_("Jika e-mail itu terdaftar, tautan untuk mengatur ulang kata sandi sudah kami kirim. "
+                "Tautan berlaku satu jam."), "success")
+        return redirect(url_for("shop.buyer_login"))
+    return render_template("shop/buyer_password_forgot.html", form=form), 422 if request.method == "POST" else 200
+
+
+@bp.route("/akun/sandi-baru/<token>", methods=["GET", "POST"])
+def buyer_password_reset(token: str):
+    from accounts.password_reset import set_password_from_reset, user_for_reset_token
+    from core.errors import ValidationFailed
+    from shop.forms import PasswordResetForm
+
+    user = user_for_reset_token(token)
+    if user is None:
+        flash(_("Tautan ini sudah tidak berlaku (lewat satu jam atau sudah dipakai). Minta tautan baru."), "error")
+        return redirect(url_for("shop.buyer_password_forgot"))
+    form = PasswordResetForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            set_password_from_reset(user, form.password.data)
+        except ValidationFailed as error:
+            form.password.errors = [*form.password.errors, error.errors["password"]]
+            status = 422
+        else:
+            flash(_("Kata sandi baru tersimpan. Silakan masuk."), "success")
+            return redirect(url_for("shop.buyer_login"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("shop/buyer_password_reset.html", form=form), status
 
 
 @bp.get("/akun/pesanan")

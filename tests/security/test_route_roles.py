@@ -118,6 +118,10 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "reports.export_xlsx": MANAGERS,
     "reports.summary": MANAGERS,
     "shop.buyer_login": PUBLIC,
+    "shop.buyer_password_forgot": PUBLIC,
+    "shop.buyer_password_reset": PUBLIC,
+    "shop.robots": PUBLIC,
+    "shop.sitemap": PUBLIC,
     "shop.buyer_orders_view": PUBLIC,
     "shop.buyer_register": PUBLIC,
     "shop.cart_add": PUBLIC,
@@ -151,10 +155,11 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
 }
 
 # Public routes that accept a POST: each changes only the visitor's own state (session, cart,
-# order by token) or is authenticated otherwise (webhook signature).
+# order by token, a password by its mailed one-time link) or is authenticated otherwise (webhook signature).
 PUBLIC_POSTS = {
     "accounts.login", "accounts.logout", "accounts.maker_login", "app.language_set",
-    "shop.buyer_login", "shop.buyer_register", "shop.cart_add", "shop.cart_remove", "shop.cart_update",
+    "shop.buyer_login", "shop.buyer_password_forgot", "shop.buyer_password_reset", "shop.buyer_register",
+    "shop.cart_add", "shop.cart_remove", "shop.cart_update",
     "shop.checkout", "shop.order_3ds_complete", "shop.order_pay", "shop.stripe_webhook",
 }
 
