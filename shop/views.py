@@ -353,9 +353,19 @@ def order_status(token: str):
         allow_stripe_js()
     pending_action = next((a for a in reversed(order.attempts) if a.status == "requires_action"), None)
     last_attempt = order.attempts[-1] if order.attempts else None
+    processing = (order.status == OrderStatus.PENDING and last_attempt is not None
+                  and last_attempt.status == "processing")
     return render_template("shop/order.html", order=order, form=_pay_form(), local_mode=gw.local_mode,
-                           publishable_key=gw.publishable_key, pending_action=pending_action,
+                           publishable_key=gw.publishable_key, pending_action=pending_action, processing=processing,
                            last_attempt=last_attempt, problems=order_available_now(order) if order.is_payable else [])
+
+
+@bp.get("/pesanan/<token>/status.json")
+def order_status_json(token: str):
+    """Where the order and its last payment stand, for the "processing" page to poll."""
+    order = _order_or_404(token)
+    last_attempt = order.attempts[-1] if order.attempts else None
+    return jsonify(status=str(order.status), payment=str(last_attempt.status) if last_attempt else None)
 
 
 def _order_or_404(token: str) -> Order:

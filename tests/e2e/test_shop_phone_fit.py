@@ -55,8 +55,37 @@ def test_every_buyer_page_fits_a_360_px_phone(phone, live_server):
     phone.get_by_label("Nomor HP").fill("081234567890")
     phone.get_by_label("E-mail").fill("sari@contoh.co.id")
     phone.get_by_label("Dikirim ke alamat").check()
-    phone.get_by_role("textbox", name="Alamat pengiriman").fill("Jl. Pahlawan Revolusi No. 123, Kelurahan Kertosari, Temanggung 56218")
+    phone.get_by_role("textbox", name="Alamat pengiriman").fill(
+        "Jl. Pahlawan Revolusi No. 123, Kelurahan Kertosari, Temanggung 56218")
     phone.get_by_role("button", name=re.compile("Buat pesanan")).click()
     expect(phone).to_have_url(re.compile(r"/pesanan/"))
     check()
     assert {path: px for path, px in wide.items() if px > 0} == {}
+
+
+def test_a_processing_payment_page_updates_itself_when_the_payment_lands(phone, live_server):
+    import uuid
+
+    from shop.models import Order, OrderStatus, PaymentAttempt
+    from tests.factories.shop import ShopProductFactory as Product
+
+    product = Product(stock=2, price=45_000)
+    db.session.commit()
+    phone.goto(f"/produk/{product.id}")
+    phone.get_by_role("button", name="Masukkan ke keranjang").click()
+    phone.goto("/checkout")
+    phone.get_by_label("Nama").fill("Sari Pembeli")
+    phone.get_by_label("Nomor HP").fill("081234567890")
+    phone.get_by_label("E-mail").fill("sari@contoh.co.id")
+    phone.get_by_role("button", name=re.compile("Buat pesanan")).click()
+    expect(phone).to_have_url(re.compile(r"/pesanan/"))
+    order = db.session.scalar(db.select(Order))
+    db.session.add(PaymentAttempt(order_id=order.id, idempotency_key=str(uuid.uuid4()), status="processing",
+                                  amount=order.total))
+    db.session.commit()
+    phone.reload()
+    expect(phone.get_by_role("heading", name="Pembayaran sedang diproses")).to_be_visible()
+    expect(phone.get_by_role("button", name=re.compile("Bayar"))).to_have_count(0)  # no second payment meanwhile
+    order.status = OrderStatus.PAID
+    db.session.commit()
+    expect(phone.get_by_role("heading", name="Pembayaran sedang diproses")).to_have_count(0, timeout=15_000)

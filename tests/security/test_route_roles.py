@@ -138,6 +138,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "shop.order_pay": PUBLIC,
     "shop.order_return": PUBLIC,
     "shop.order_status": PUBLIC,
+    "shop.order_status_json": PUBLIC,
     "shop.product_detail": PUBLIC,
     "shop.sentra_detail": PUBLIC,
     "shop.staff_cancel": STAFF,
