@@ -324,3 +324,19 @@ class PaymentRefund(Model):
                 "amount_mismatch": "jumlah atau mata uang tidak sesuai pesanan",
                 "duplicate_payment": "pembayaran ganda",
                 "unfulfillable": "pesanan tidak dapat diproses"}.get(self.kind, self.kind)
+
+
+class SavedAddress(Model):
+    """A buyer's phone and delivery address from an earlier order, offered again at checkout.
+
+    Kept per account (never on the user row: a phone there is a maker's login)."""
+
+    __tablename__ = "shop_saved_addresses"
+    __table_args__ = (sa.UniqueConstraint("user_id", "phone", "address", name="one_per_phone_and_address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    #: empty for a pickup order (only the phone is remembered)
+    address: Mapped[str] = mapped_column(sa.Text, default="")
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

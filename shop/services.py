@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from accounts.models import User
@@ -29,6 +30,7 @@ from shop.models import (
     OrderLine,
     OrderRefund,
     OrderStatus,
+    SavedAddress,
 )
 
 PER_PAGE = 24
@@ -453,6 +455,31 @@ def authenticate_buyer(email: str, password: str, remote_addr: str, device_cooki
 
     return authenticate_by_email(email, password, remote_addr, accept=lambda u: u.role == Role.BUYER,
                                  device_cookie=device_cookie, now=now)
+
+
+def remember_address(user: User, phone: str, address: str) -> SavedAddress:
+    """Keep the phone and address of this order for the buyer's next checkout (once per pair)."""
+    phone, address = (phone or "").strip()[:20], (address or "").strip()
+    query = sa.select(SavedAddress).where(SavedAddress.user_id == user.id, SavedAddress.phone == phone,
+                                          SavedAddress.address == address)
+    saved = db.session.scalar(query)
+    if saved is None:
+        try:
+            with db.session.begin_nested():
+                saved = SavedAddress(user_id=user.id, phone=phone, address=address, last_used_at=utcnow())
+                db.session.add(saved)
+                db.session.flush()
+        except IntegrityError:  # the same pair saved by a concurrent checkout
+            saved = db.session.scalars(query).one()
+    saved.last_used_at = utcnow()
+    db.session.flush()
+    return saved
+
+
+def saved_addresses(user: User, limit: int = 5) -> list[SavedAddress]:
+    """The buyer's saved phones and addresses, most recently used first."""
+    return list(db.session.scalars(sa.select(SavedAddress).where(SavedAddress.user_id == user.id)
+                                   .order_by(SavedAddress.last_used_at.desc(), SavedAddress.id.desc()).limit(limit)))
 
 
 def buyer_orders(user: User) -> list[Order]:

@@ -72,7 +72,9 @@ from shop.services import (
     mark_shipped,
     plan_refund,
     public_maker_or_404,
+    remember_address,
     require_manager_for_refund,
+    saved_addresses,
     search_catalogue,
 )
 from shop.stripe_gateway import LOCAL_TEST_METHODS, PaymentUnavailable, gateway
@@ -308,9 +310,17 @@ def checkout():
         flash(_("Keranjang masih kosong."), "info")
         return redirect(url_for("shop.catalogue"))
     form = CheckoutForm()
-    if request.method == "GET" and current_user.is_authenticated and current_user.role == Role.BUYER:
-        form.name.data = form.name.data or current_user.name
-        form.email.data = form.email.data or current_user.email
+    buyer = current_user if current_user.is_authenticated and current_user.role == Role.BUYER else None
+    saved = saved_addresses(buyer) if buyer is not None else []
+    if request.method == "GET" and buyer is not None:
+        form.name.data = form.name.data or buyer.name
+        form.email.data = form.email.data or buyer.email
+        chosen = _chosen_address(saved, request.args.get("alamat", type=int))
+        if chosen is not None:
+            form.phone.data = form.phone.data or chosen.phone
+            form.address.data = form.address.data or chosen.address
+            if chosen.address:
+                form.delivery.data = "delivery"
     status = 200
     if form.validate_on_submit():
         details = BuyerDetails(name=form.name.data, phone=form.phone.data, email=form.email.data,
@@ -322,6 +332,8 @@ def checkout():
             flash(error.detail, "error")
             status = error.status
         else:
+            if buyer is not None:
+                remember_address(buyer, details.phone, details.address)
             notify_buyer(order, "confirmation")
             return redirect(url_for("shop.order_status", token=order.token))
     elif request.method == "POST":
@@ -329,9 +341,16 @@ def checkout():
     delivery = form.delivery.data == "delivery"
     shipping = sum(grp.sentra.shipping_fee for grp in groups) if delivery else 0
     subtotal = sum(grp.subtotal for grp in groups)
-    return render_template("shop/checkout.html", form=form, groups=groups, subtotal=subtotal,
+    return render_template("shop/checkout.html", form=form, groups=groups, subtotal=subtotal, saved=saved,
                            shipping_if_delivery=sum(grp.sentra.shipping_fee for grp in groups),
                            shipping=shipping, total=subtotal + shipping), status
+
+
+def _chosen_address(saved: list, address_id: int | None):
+    """The saved address the buyer picked (`?alamat=<id>`, only among their own), else the latest."""
+    if address_id is not None:
+        return next((a for a in saved if a.id == address_id), None)
+    return saved[0] if saved else None
 
 
 def _pay_form() -> PayForm:
