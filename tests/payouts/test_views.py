@@ -286,3 +286,14 @@ def test_method_can_change_only_while_draft(client, login_as, csrf):
     assert "sebelum pencairan disetujui" in page.text
     db.session.expire_all()
     assert db.session.get(PayoutLine, line_id).method == PayoutMethod.SAVINGS
+
+
+def test_a_slip_has_a_thumbprint_box_and_a_savings_deposit_is_not_called_money_received(client, login_as, pdf_text):
+    s = shop()
+    saver = MakerFactory(sentra=s.sentra, name="Pak Darmo", payout_method=PayoutMethod.SAVINGS)
+    run = paid_run(s, [(product(s.sentra, maker=saver, price=104_000, bps=10_000), 1)])
+    login_as(s.manager)
+    text = " ".join(pdf_text(client.get(f"/payouts/lines/{run.lines[0].id}/bukti.pdf").data).split())
+    assert "Cap jempol" in text and "BUKTI SETORAN TABUNGAN" in text
+    assert "Disimpan sebagai tabungan atas nama Pak Darmo" in text and "Ditabung sejumlah Rp 104.000" in text
+    assert "Telah diterima oleh" not in text and "Uang sejumlah" not in text
