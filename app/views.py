@@ -52,8 +52,11 @@ def language_set():
 @bp.get("/staf")
 @staff_required
 def staff_home():
-    alert_count = len(open_alerts(scoped_sentra_ids(current_user))) if current_user.role != Role.KASIR else 0
-    return render_template("app/staff_home.html", alert_count=alert_count)
+    from shop.services import open_order_count
+
+    sentra_ids = scoped_sentra_ids(current_user)
+    alert_count = len(open_alerts(sentra_ids)) if current_user.role != Role.KASIR else 0
+    return render_template("app/staff_home.html", alert_count=alert_count, open_orders=open_order_count(sentra_ids))
 
 
 @bp.get("/staf/peringatan")

@@ -270,6 +270,8 @@ class OrderRefund(Model):
     client_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
     amount: Mapped[int] = mapped_column(sa.BigInteger)
     include_shipping: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: the goods come back sound and go back on the shelf (False: damaged, written off)
+    restock: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     #: {order_line_id: quantity}
     lines: Mapped[dict] = mapped_column(sa.JSON)
     reason: Mapped[str] = mapped_column(sa.String(200))

@@ -190,18 +190,44 @@ def featured_products(limit: int = 8) -> list[tuple[Product, int | None]]:
 # -- staff: order handling -----------------------------------------------------------------------
 
 
-def fulfilment_queue(sentra_ids: set[int] | None, status: str = "open"):
+#: what "open" means in the staff queue: paid and not yet handed over
+OPEN_STATUSES = (FulfilmentStatus.PAID, FulfilmentStatus.READY, FulfilmentStatus.SHIPPED)
+
+
+def fulfilment_queue(sentra_ids: set[int] | None, status: str = "open", query: str = "", *,
+                     oldest_first: bool = False) -> sa.Select:
+    """Staff's order queue: by status, searched by order number, buyer name, phone or e-mail, newest
+    first (or oldest first, to work the backlog in order)."""
     stmt = sa.select(Fulfilment).join(Order, Order.id == Fulfilment.order_id)
     if sentra_ids is not None:
         stmt = stmt.where(Fulfilment.sentra_id.in_(sentra_ids or {-1}))
     if status == "open":
-        stmt = stmt.where(Fulfilment.status.in_(
-            [FulfilmentStatus.PAID, FulfilmentStatus.READY, FulfilmentStatus.SHIPPED]))
+        stmt = stmt.where(Fulfilment.status.in_(OPEN_STATUSES))
     elif status == "unpaid":
         stmt = stmt.where(Fulfilment.status == FulfilmentStatus.PENDING)
     elif status in FulfilmentStatus.__members__.values():
         stmt = stmt.where(Fulfilment.status == FulfilmentStatus(status))
-    return stmt.order_by(Order.created_at.asc(), Fulfilment.id.asc())
+    words = (query or "").strip()[:80]
+    if words:
+        like = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        digits = "".join(ch for ch in words if ch.isdigit())
+        matches = [Order.number.ilike(like, escape="\\"), Order.buyer_name.ilike(like, escape="\\"),
+                   Order.buyer_email.ilike(like, escape="\\")]
+        if len(digits) >= 4:
+            phone = sa.func.replace(sa.func.replace(Order.buyer_phone, "-", ""), " ", "")
+            matches.append(phone.contains(digits[-9:]))
+        stmt = stmt.where(sa.or_(*matches))
+    order = (Order.created_at.asc(), Fulfilment.id.asc()) if oldest_first else (Order.created_at.desc(),
+                                                                                 Fulfilment.id.desc())
+    return stmt.order_by(*order)
+
+
+def open_order_count(sentra_ids: set[int] | None) -> int:
+    """Paid online orders waiting for staff (for the staff home)."""
+    stmt = sa.select(sa.func.count()).select_from(Fulfilment).where(Fulfilment.status.in_(OPEN_STATUSES))
+    if sentra_ids is not None:
+        stmt = stmt.where(Fulfilment.sentra_id.in_(sentra_ids or {-1}))
+    return int(db.session.scalar(stmt) or 0)
 
 
 def _move(actor: User, fulfilment: Fulfilment, to: FulfilmentStatus, **changes) -> None:
@@ -315,7 +341,7 @@ def cancel_order(actor: User, order: Order, reason: str) -> Order:
 
 
 def plan_refund(actor: User, fulfilment: Fulfilment, *, lines: dict[int, int], include_shipping: bool,
-                reason: str, client_key: str | None) -> OrderRefund:
+                reason: str, client_key: str | None, restock: bool = True) -> OrderRefund:
     """Step 1 of a refund: validate and store it as pending (the same key returns the same refund)."""
     existing = db.session.scalar(sa.select(OrderRefund).where(OrderRefund.client_key == client_key))
     if existing is not None:
@@ -356,11 +382,12 @@ def plan_refund(actor: User, fulfilment: Fulfilment, *, lines: dict[int, int], i
         raise Conflict("Nilai pengembalian melebihi sisa yang sudah dibayar.")
     refund = OrderRefund(fulfilment_id=fulfilment.id, client_key=client_key, amount=amount,
                          include_shipping=bool(shipping), lines=chosen, reason=reason[:200], status="pending",
-                         created_by_id=actor.id)
+                         restock=restock, created_by_id=actor.id)
     db.session.add(refund)
     db.session.flush()
     record_audit(actor, "order_refund.requested", refund, sentra_id=fulfilment.sentra_id,
-                 after={"amount": amount, "lines": chosen, "shipping": shipping, "reason": reason})
+                 after={"amount": amount, "lines": chosen, "shipping": shipping, "reason": reason,
+                        "restock": restock})
     return refund
 
 
@@ -408,7 +435,7 @@ def complete_refund(actor: User, refund: OrderRefund, stripe_refund_id: str) -> 
                 sale_lines.append((_sale_line_for(line).id, qty))
         sale_refund = refund_sale(actor, sale, lines=sale_lines, method=PaymentMethod.STRIPE,
                                   reason=refund.reason, client_key=f"shop-refund-{refund.client_key}"[:80],
-                                  approver=actor, restock=True, reference=stripe_refund_id)
+                                  approver=actor, restock=refund.restock, reference=stripe_refund_id)
         refund.sale_refund_id = sale_refund.id
         for line in fulfilment.lines:
             line.refunded_qty += refund.lines.get(str(line.id), 0)

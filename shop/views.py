@@ -624,9 +624,14 @@ def _fulfilment_or_404(fulfilment_id: int) -> Fulfilment:
 @staff_required
 def staff_orders():
     status = request.args.get("status", "open")
-    pagination = db.paginate(fulfilment_queue(scoped_sentra_ids(current_user), status), per_page=50,
-                             error_out=False)
-    return render_template("shop/staff_orders.html", pagination=pagination, status=status)
+    query = request.args.get("q", "").strip()[:80]
+    oldest_first = request.args.get("urut") == "lama"
+    pagination = db.paginate(fulfilment_queue(scoped_sentra_ids(current_user), status, query,
+                                              oldest_first=oldest_first),
+                             page=max(_int_arg("halaman") or 1, 1), per_page=50, error_out=False)
+    args = {k: v for k, v in request.args.items() if k != "halaman" and v}
+    return render_template("shop/staff_orders.html", pagination=pagination, status=status, query=query,
+                           oldest_first=oldest_first, args=args)
 
 
 @bp.get("/staf/pesanan/<int:fulfilment_id>")
@@ -735,7 +740,8 @@ def staff_refund(fulfilment_id: int):
         require_manager_for_refund(current_user, fulfilment)
         refund = plan_refund(current_user, fulfilment, lines=lines,
                              include_shipping=whole or request.form.get("include_shipping") == "1",
-                             reason=form.reason.data, client_key=form.client_key.data)
+                             reason=form.reason.data, client_key=form.client_key.data,
+                             restock=request.form.get("restock", "1") == "1")
     except DomainError as error:
         rollback_now()
         flash(error.detail, "error")
