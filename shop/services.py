@@ -211,8 +211,9 @@ def fulfilment_queue(sentra_ids: set[int] | None, status: str = "open", query: s
     if words:
         like = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         digits = "".join(ch for ch in words if ch.isdigit())
-        matches: list[sa.ColumnElement[bool]] = [Order.number.ilike(like, escape="\\"), Order.buyer_name.ilike(like, escape="\\"),
-                   Order.buyer_email.ilike(like, escape="\\")]
+        matches: list[sa.ColumnElement[bool]] = [
+            Order.number.ilike(like, escape="\\"), Order.buyer_name.ilike(like, escape="\\"),
+            Order.buyer_email.ilike(like, escape="\\")]
         if len(digits) >= 4:
             phone = sa.func.replace(sa.func.replace(Order.buyer_phone, "-", ""), " ", "")
             matches.append(phone.contains(digits[-9:]))
