@@ -33,6 +33,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "accounts.user_create": ADMIN,
     "accounts.user_list": ADMIN,
     "accounts.user_pin_reset": ADMIN,
+    "app.audit_log": MANAGERS,
     "app.alert_list": MANAGERS,
     "app.alert_resolve": MANAGERS,
     "app.health": PUBLIC,
