@@ -31,6 +31,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "makers.maker_user_create": ADMIN,
     "accounts.user_access": ADMIN,
     "accounts.user_create": ADMIN,
+    "accounts.own_approval_pin": MANAGERS,
     "accounts.user_list": ADMIN,
     "accounts.user_pin_reset": ADMIN,
     "app.audit_log": MANAGERS,
