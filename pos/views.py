@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from accounts.access import manager_required, require_sentra_access, staff_required
 from core.db import utcnow
@@ -143,7 +144,8 @@ def shift_close(shift_id: int):
 def shift_detail(shift_id: int):
     shift = get_shift_or_404(shift_id)
     summary = shift_summary(shift)
-    sales = db.session.scalars(sa.select(Sale).where(Sale.shift_id == shift.id).order_by(Sale.id.desc())).all()
+    sales = db.session.scalars(sa.select(Sale).where(Sale.shift_id == shift.id).options(selectinload(Sale.payments))
+                               .order_by(Sale.id.desc())).all()
     # Offline sales synced after the close still belong to this shift (see pos/offline.py).
     late_offline = [s for s in sales if s.offline_number and shift.closed_at and s.created_at > shift.closed_at]
     return render_template("pos/shift.html", shift=shift, summary=summary, sales=sales, late_offline=late_offline)
@@ -162,11 +164,14 @@ def z_report_pdf(shift_id: int):
 @bp.get("/penjualan")
 @staff_required
 def sale_history():
-    """Sales of one shift (`?shift_id=`) or of one day at a Sentra (today by default)."""
+    """Sales of one shift (`?shift_id=`) or of one day at a Sentra (today by default); `?q=` finds
+    a sale by its number or its offline receipt number, on any day."""
     sentras = _user_sentras()
     shift = None
     sentra: Sentra | None
-    query = sa.select(Sale).order_by(Sale.id.desc())
+    q = " ".join(request.args.get("q", "").split())[:40]
+    query = sa.select(Sale).options(selectinload(Sale.payments)).order_by(Sale.id.desc())
+    day = None
     if request.args.get("shift_id", "").isdigit():
         shift = get_shift_or_404(int(request.args["shift_id"]))
         query = query.where(Sale.shift_id == shift.id)
@@ -176,18 +181,21 @@ def sale_history():
         sentra = next((s for s in sentras if str(s.id) == sentra_id), sentras[0] if sentras else None)
         if sentra is None:
             abort(404)
-        day = sentra.local_date(utcnow())
-        if request.args.get("date"):
-            from datetime import date
-
+        query = query.where(Sale.sentra_id == sentra.id)
+        if request.args.get("date") or not q:
+            day = sentra.local_date(utcnow())
             try:
-                day = date.fromisoformat(request.args["date"])
+                day = date.fromisoformat(request.args.get("date") or day.isoformat())
             except ValueError:
                 flash(_("Tanggal tidak valid; menampilkan hari ini."), "error")
-        query = query.where(Sale.sentra_id == sentra.id, Sale.business_date == day)
+            query = query.where(Sale.business_date == day)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").upper() + "%"
+        query = query.where(sa.or_(sa.func.upper(Sale.number).like(pattern, escape="\\"),
+                                   sa.func.upper(Sale.offline_number).like(pattern, escape="\\")))
     sales = db.session.scalars(query.limit(500)).all()
     return render_template("pos/history.html", sales=sales, shift=shift, sentra=sentra, sentras=sentras,
-                           total=sum(s.total for s in sales))
+                           total=sum(s.total for s in sales), q=q, day=day)
 
 
 @bp.get("/penjualan/<int:sale_id>")
