@@ -97,6 +97,22 @@ def index():
     return render_template("pos/index.html", form=form, sentras=sentras)
 
 
+def queue_messages() -> dict[str, str]:
+    """What offline-queue.js says on every counter page (it reads them from #pos-messages)."""
+    return {
+        "logout_refused": _("Tidak bisa keluar: %(n)s penjualan offline belum tersinkron ke server. Sambungkan ke "
+                            "internet dan tekan “Sinkronkan sekarang” dulu; jika keluar, penjualan itu tidak bisa "
+                            "dikirim."),
+        "close_waits": _("Sesi belum bisa ditutup: %(n)s penjualan offline di perangkat ini belum tersinkron. "
+                         "Hubungkan ke internet; penjualan dikirim otomatis, lalu tombol Tutup sesi aktif lagi."),
+    }
+
+
+@bp.context_processor
+def js_messages():
+    return {"queue_messages": queue_messages}
+
+
 @bp.get("/sesi/<int:shift_id>/jual")
 @staff_required
 def sale_screen(shift_id: int):
