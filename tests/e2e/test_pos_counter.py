@@ -235,7 +235,7 @@ def _in_view_inside_the_panel(page, locator) -> None:
     assert locator.evaluate("el => el.closest('[aria-live=assertive], [role=alert]') !== null")
 
 
-def test_payment_errors_are_shown_and_announced_inside_the_open_panel(browser, live_server):
+def test_payment_errors_are_shown_and_announced_inside_the_open_panel(browser, live_server, axe_violations):
     ids = _setup(goods=1)
     context, page = _counter(browser, live_server, ids["shift"])
     page.locator("#scan").focus()
@@ -266,6 +266,7 @@ def test_payment_errors_are_shown_and_announced_inside_the_open_panel(browser, l
     expect(page.locator("#pin-error")).to_contain_text("PIN manajer salah")
     expect(page.locator("#approver-pin")).to_be_focused()
     assert page.locator("#alert").inner_text() == ""  # nothing at the top of the page, out of sight
+    assert axe_violations(page) == []  # the open panel with its errors
     page.locator("#approver-pin").fill(MANAGER_PIN)
     page.locator("#pay").click()
     expect(page.locator("#done")).to_be_visible()

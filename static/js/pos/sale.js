@@ -248,6 +248,7 @@
     var tendered = parseAmount(tenderedInput.value);
     var change = (m === "cash" && tendered && tendered > due) ? tendered - due : 0;
     $("change").textContent = fmt(change);
+    $("change").parentNode.hidden = m !== "cash";
     payButton.disabled = inFlight;
     $("clear-cart").disabled = cart.pending || inFlight;
   }
