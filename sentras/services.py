@@ -21,7 +21,8 @@ from sentras.models import Sentra
 TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 
 SENTRA_FIELDS = ("code", "name", "balai", "city", "province", "timezone", "address", "opening_hours", "about",
-                 "receipt_header", "receipt_footer", "tax_bps", "hold_days", "shipping_fee", "is_active")
+                 "receipt_header", "receipt_footer", "tax_bps", "hold_days", "online_release_days", "shipping_fee",
+                 "is_active")
 
 
 def _sentra_values(data: Mapping[str, Any], sentra: Sentra | None) -> dict[str, Any]:
@@ -49,6 +50,7 @@ def _sentra_values(data: Mapping[str, Any], sentra: Sentra | None) -> dict[str, 
     for key, low, high, message in (
         ("tax_bps", 0, 10000, "Pajak antara 0 dan 10000 basis poin (0–100%)."),
         ("hold_days", 0, 365, "Masa tahan antara 0 dan 365 hari."),
+        ("online_release_days", 1, 120, "Batas pembayaran pesanan terkirim antara 1 dan 120 hari."),
         ("shipping_fee", 0, 10_000_000, "Ongkos kirim antara Rp 0 dan Rp 10.000.000."),
     ):
         number = int_or_none(data.get(key, 0) if data.get(key) not in (None, "") else 0)

@@ -272,20 +272,22 @@ def mark_completed(actor: User, fulfilment: Fulfilment) -> None:
 
 
 def release_unconfirmed_deliveries(now: datetime | None = None) -> int:
-    """Makers are paid for goods shipped `ONLINE_RELEASE_DAYS` ago although staff never marked them
-    delivered: their held online earnings become payable (the order stays "shipped"). Looks back a
-    week past the deadline, so a missed day is caught up; releasing twice changes nothing."""
-    from flask import current_app
-
+    """Makers are paid for goods shipped their Sentra's `online_release_days` ago (default 14) that
+    staff never marked delivered: the held online earnings become payable (the order stays
+    "shipped"). Looks back a week past each deadline, so a missed night is caught up; releasing
+    twice changes nothing."""
     now = now or utcnow()
-    deadline = now - timedelta(days=int(current_app.config["ONLINE_RELEASE_DAYS"]))
     shipped = db.session.scalars(
-        sa.select(Fulfilment).where(Fulfilment.status == FulfilmentStatus.SHIPPED, Fulfilment.sale_id.is_not(None),
-                                    Fulfilment.shipped_at <= deadline,
-                                    Fulfilment.shipped_at > deadline - timedelta(days=7))
+        sa.select(Fulfilment).join(Sentra, Sentra.id == Fulfilment.sentra_id)
+        .where(Fulfilment.status == FulfilmentStatus.SHIPPED, Fulfilment.sale_id.is_not(None),
+               Fulfilment.shipped_at <= now - timedelta(days=1), Fulfilment.shipped_at > now - timedelta(days=128))
         .order_by(Fulfilment.id))
     released = 0
     for fulfilment in shipped:
+        assert fulfilment.shipped_at is not None  # selected by it
+        deadline = fulfilment.shipped_at + timedelta(days=fulfilment.sentra.online_release_days)
+        if not deadline <= now < deadline + timedelta(days=7):
+            continue
         entries = sum(result or 0 for _receiver, result in online_sale_delivered.send(fulfilment.sale, when=now))
         if entries:
             released += 1
