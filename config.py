@@ -94,9 +94,6 @@ class Config:
     #: every staff page says so
     STRIPE_TEST_MODE = _bool("STRIPE_TEST_MODE", False)
     RESERVATION_MINUTES = _int("RESERVATION_MINUTES", 15)
-    #: shipped goods that staff never marked delivered: the makers' online earnings become payable
-    #: this many days after shipping anyway (a nightly job, shop/jobs.py)
-    ONLINE_RELEASE_DAYS = _int("ONLINE_RELEASE_DAYS", 14)
     #: nightly backups (ops/jobs.py): where, and how many of the newest to keep
     BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
     BACKUP_KEEP = _int("BACKUP_KEEP", 14)

@@ -4,8 +4,8 @@ from typing import cast
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from core.forms import RequiredPasswordField, RequiredStringField
 
@@ -107,3 +107,16 @@ class UserAccessForm(FlaskForm):
 class PinResetForm(FlaskForm):
     pin = RequiredPasswordField(_l("PIN baru (6 angka)"), validators=[DataRequired(_l("PIN wajib diisi."))],
                                 render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6})
+
+
+class OwnApprovalPinForm(FlaskForm):
+    """A manager or admin sets their own counter-approval PIN, proving it is them with the password."""
+
+    password = RequiredPasswordField(_l("Kata sandi Anda (untuk memastikan ini Anda)"),
+                                     validators=[DataRequired(_l("Kata sandi wajib diisi."))],
+                                     render_kw={"autocomplete": "current-password"})
+    pin = RequiredPasswordField(_l("PIN persetujuan baru (6 angka)"),
+                                validators=[DataRequired(_l("PIN wajib diisi."))],
+                                render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6})
+    confirm = PasswordField(_l("Ulangi PIN"), validators=[EqualTo("pin", _l("PIN tidak sama."))],
+                            render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6})

@@ -9,10 +9,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from accounts import bp, services
-from accounts.access import admin_required
+from accounts.access import admin_required, manager_required
 from accounts.forms import (
     STAFF_ROLE_CHOICES,
     MakerLoginForm,
+    OwnApprovalPinForm,
     PinResetForm,
     StaffLoginForm,
     StaffUserForm,
@@ -234,6 +235,31 @@ def user_access(user_id: int):
     elif request.method == "POST":
         status = 422
     return render_template("accounts/user_access.html", form=form, user=user), status
+
+
+@bp.route("/pin-persetujuan", methods=["GET", "POST"])
+@manager_required
+def own_approval_pin():
+    """A manager's (or admin's) own counter-approval PIN: separate from the password, which the
+    counter never accepts."""
+    form = OwnApprovalPinForm()
+    status = 200
+    if form.validate_on_submit():
+        if not current_user.check_password(form.password.data):
+            form.password.errors = [*form.password.errors, _("Kata sandi salah.")]
+            status = 422
+        else:
+            try:
+                services.set_approval_pin(current_user, current_user, form.pin.data)
+            except ValidationFailed as error:
+                _apply_errors(form, error)
+                status = 422
+            else:
+                flash(_("PIN persetujuan tersimpan. Pakai PIN ini di kasir, bukan kata sandi."), "success")
+                return redirect(url_for("app.staff_home"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("accounts/own_pin.html", form=form, has_pin=bool(current_user.pin_hash)), status
 
 
 @bp.route("/pengguna/<int:user_id>/pin", methods=["GET", "POST"])

@@ -116,6 +116,8 @@ def register_packages(app: Flask) -> None:
 
     for package in DOMAIN_PACKAGES:
         importlib.import_module(package).init_app(app)
+    add_menu_item("app.audit_log", "Log audit", "Siapa mengubah apa dan kapan, dengan tautan ke datanya",
+                  {"admin", "manager"}, order=95)
     add_menu_item("app.alert_list", "Peringatan",
                   "Uang yang dikembalikan otomatis, pembatalan yang gagal, PIN diblokir", {"admin", "manager"}, order=5)
 

@@ -7,6 +7,7 @@ exists exactly when the change does. Rows are never updated or deleted by the ap
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -86,3 +87,35 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What an audit-log reader asks for; every part optional."""
+
+    actor_id: int | None = None
+    action: str = ""
+    entity_type: str = ""
+    entity_id: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def audit_query(sentra_ids: set[int] | None, wanted: AuditFilter) -> sa.Select:
+    """Audit entries newest first, within the reader's Sentras (`None`: an admin, everything)."""
+    stmt = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+    if sentra_ids is not None:
+        stmt = stmt.where(AuditEntry.sentra_id.in_(sentra_ids or {-1}))
+    if wanted.actor_id is not None:
+        stmt = stmt.where(AuditEntry.actor_id == wanted.actor_id)
+    if wanted.action:
+        stmt = stmt.where(AuditEntry.action.startswith(wanted.action[:64], autoescape=True))
+    if wanted.entity_type:
+        stmt = stmt.where(AuditEntry.entity_type == wanted.entity_type[:64])
+    if wanted.entity_id:
+        stmt = stmt.where(AuditEntry.entity_id == wanted.entity_id[:64])
+    if wanted.since is not None:
+        stmt = stmt.where(AuditEntry.created_at >= wanted.since)
+    if wanted.until is not None:
+        stmt = stmt.where(AuditEntry.created_at < wanted.until)
+    return stmt

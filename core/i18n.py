@@ -5,11 +5,11 @@ Message ids in the code and templates are Indonesian; `translations/en` holds th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from core.money import format_rupiah
@@ -51,9 +51,15 @@ def local_datetime(value: datetime | None, tz_name: str | None = None, fmt: str 
     return f"{format_datetime(local.replace(tzinfo=None), fmt)} {label}"
 
 
+def month_year(value: date | None) -> str:
+    """A month by its name: "Desember 2026" (Indonesian), "December 2026" (English) — never "12/2026"."""
+    return "-" if value is None else format_date(value, "LLLL yyyy")
+
+
 def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["rupiah"] = rupiah
     app.jinja_env.filters["local_dt"] = local_datetime
+    app.jinja_env.filters["month_year"] = month_year
     app.jinja_env.globals["current_locale"] = current_locale
     app.jinja_env.globals["TIMEZONE_LABELS"] = TIMEZONE_LABELS
     from core.menu import staff_menu

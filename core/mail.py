@@ -25,7 +25,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask_mailman import EmailMessage, Mail
+from flask_mailman import EmailMultiAlternatives, Mail
 
 from core.db import utcnow
 from core.extensions import db
@@ -49,22 +49,25 @@ def masked_address(address: str) -> str:
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
-def send_mail(to: str, subject: str, body: str, *, key: str | None = None) -> Job:
-    """Queue one plain-text message, sent after the current transaction commits.
+def send_mail(to: str, subject: str, body: str, *, html: str | None = None, key: str | None = None) -> Job:
+    """Queue one message (plain text, and an HTML alternative if given), sent after the current
+    transaction commits.
 
     `key` makes it idempotent: the same key (an order's "paid" notice, say) queues one message.
     """
     sender = current_app.config.get("MAIL_DEFAULT_SENDER") or "toko@sentrakreasi.local"
     message_id = make_msgid(domain=sender.rpartition("@")[2] or "sentrakreasi.local")
-    return enqueue(DELIVER, key=f"mail:{key}" if key else None, to=to, subject=subject, body=body,
+    return enqueue(DELIVER, key=f"mail:{key}" if key else None, to=to, subject=subject, body=body, html=html,
                    message_id=message_id, date=format_datetime(datetime.now(UTC)))
 
 
 @job(DELIVER, "Kirim e-mail", max_attempts=6, backoff=(60, 300, 900, 3600, 3 * 3600), lease_seconds=120)
-def deliver_mail(to: str, subject: str, body: str, message_id: str, date: str) -> None:
+def deliver_mail(to: str, subject: str, body: str, message_id: str, date: str, html: str | None = None) -> None:
     config = current_app.config
-    message = EmailMessage(subject=subject, body=body, from_email=config.get("MAIL_DEFAULT_SENDER"), to=[to],
-                           headers={"Message-ID": message_id, "Date": date})
+    message = EmailMultiAlternatives(subject=subject, body=body, from_email=config.get("MAIL_DEFAULT_SENDER"),
+                                     to=[to], headers={"Message-ID": message_id, "Date": date})
+    if html:
+        message.attach_alternative(html, "text/html")
     who = masked_address(to)
     if config.get("MAIL_SERVER"):
         message.send(fail_silently=False)  # raises on a refusal or an outage: the job retries

@@ -21,7 +21,7 @@ logger = logging.getLogger("sentra.request")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 REDACTED = "<redacted>"
 #: paths whose next segment is a secret, also when the URL matches no route (a mistyped link)
-_SECRET_SEGMENT = re.compile(r"^(/pesanan/|/pos/struk/)[^/?#]+")
+_SECRET_SEGMENT = re.compile(r"^(/pesanan/|/pos/struk/|/akun/sandi-baru/)[^/?#]+")
 #: query parameter names whose value is a secret
 _SECRET_PARAM = re.compile(r"token|secret|key|password|pin|code|signature", re.IGNORECASE)
 

@@ -379,18 +379,36 @@ class CoveredRow:
     kind: str
 
 
+def _refund_line_join(query: sa.Select) -> sa.Select:
+    """Join the refund line a refund entry reverses (none for a sale entry): its quantity and amount
+    are what was given back, not the sale line's."""
+    from sales.models import RefundLine
+
+    return query.outerjoin(RefundLine, sa.and_(RefundLine.refund_id == LedgerTransaction.refund_id,
+                                               RefundLine.sale_line_id == LedgerEntry.sale_line_id))
+
+
+def _quantity_and_total():
+    """(pieces, amount) of an entry's line: the sale line's for a sale, the refund line's for a refund."""
+    from sales.models import RefundLine, SaleLine
+
+    return (sa.func.coalesce(RefundLine.quantity, SaleLine.quantity),
+            sa.func.coalesce(RefundLine.amount, SaleLine.line_total))
+
+
 def covered_rows(line: PayoutLine) -> list[CoveredRow]:
     """The sale lines (and refunds) a payout line pays for: the trail sale line → share → payout."""
     from sales.models import Sale, SaleLine
 
-    rows = db.session.execute(
-        sa.select(LedgerTransaction.business_date, Sale.number, SaleLine.product_name, SaleLine.quantity,
+    quantity, _total = _quantity_and_total()
+    rows = db.session.execute(_refund_line_join(
+        sa.select(LedgerTransaction.business_date, Sale.number, SaleLine.product_name, quantity,
                   LedgerEntry.amount, LedgerTransaction.kind)
         .select_from(PayoutItem)
         .join(LedgerEntry, LedgerEntry.id == PayoutItem.entry_id)
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
         .join(SaleLine, SaleLine.id == LedgerEntry.sale_line_id)
-        .join(Sale, Sale.id == SaleLine.sale_id)
+        .join(Sale, Sale.id == SaleLine.sale_id))
         .where(PayoutItem.line_id == line.id)
         .order_by(LedgerEntry.id)
     ).all()
@@ -421,14 +439,16 @@ def maker_sales(maker_id: int, *, month: date | None = None, since: datetime | N
     """The maker's own share of every sale line (and refund), newest first; month by sale date."""
     from sales.models import Sale, SaleLine
 
+    quantity, total = _quantity_and_total()
     query = (
-        sa.select(LedgerEntry.id, LedgerEntry.created_at, LedgerTransaction.kind, Sale.business_date, Sentra.name,
-                  Sentra.timezone, SaleLine.product_name, SaleLine.quantity, SaleLine.unit_price,
-                  SaleLine.line_total, SaleLine.group_id, LedgerEntry.amount)
-        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-        .join(SaleLine, SaleLine.id == LedgerEntry.sale_line_id)
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .join(Sentra, Sentra.id == Sale.sentra_id)
+        _refund_line_join(
+            sa.select(LedgerEntry.id, LedgerEntry.created_at, LedgerTransaction.kind, Sale.business_date, Sentra.name,
+                      Sentra.timezone, SaleLine.product_name, quantity, SaleLine.unit_price, total,
+                      SaleLine.group_id, LedgerEntry.amount)
+            .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+            .join(SaleLine, SaleLine.id == LedgerEntry.sale_line_id)
+            .join(Sale, Sale.id == SaleLine.sale_id)
+            .join(Sentra, Sentra.id == Sale.sentra_id))
         .where(LedgerEntry.maker_id == maker_id, LedgerEntry.component == Component.MAKER)
         .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
     )
@@ -504,19 +524,43 @@ def monthly_statement(maker: Maker, month: date) -> Statement:
     first = month.replace(day=1)
     nxt = (first + timedelta(days=32)).replace(day=1)
     start, end = maker.sentra.day_bounds(first)[0], maker.sentra.day_bounds(nxt)[0]
-    e, t = LedgerEntry, LedgerTransaction
+    e = LedgerEntry
     opening = -int(db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(e.amount), 0)).where(e.maker_id == maker.id, e.created_at < start)))
-    rows = db.session.execute(
-        sa.select(e.created_at, t.kind, t.reference, e.amount)
-        .join(t, t.id == e.transaction_id)
-        .where(e.maker_id == maker.id, e.created_at >= start, e.created_at < end)
-        .order_by(e.created_at, e.id)
-    ).all()
-    earnings = sum(-a for _c, k, _r, a in rows if k == TransactionKind.SALE)
-    refunds = sum(a for _c, k, _r, a in rows if k == TransactionKind.REFUND)
-    payouts = sum(a for _c, k, _r, a in rows if k == TransactionKind.PAYOUT)
-    labels = {TransactionKind.SALE: "Pendapatan penjualan", TransactionKind.REFUND: "Pengembalian barang",
+    rows = db.session.execute(_statement_rows_query(maker.id, start, end)).all()
+    earnings = sum(-row.amount for row in rows if row.kind == TransactionKind.SALE)
+    refunds = sum(row.amount for row in rows if row.kind == TransactionKind.REFUND)
+    payouts = sum(row.amount for row in rows if row.kind == TransactionKind.PAYOUT)
+    labels = {TransactionKind.SALE: "Terjual", TransactionKind.REFUND: "Dikembalikan pembeli",
               TransactionKind.PAYOUT: "Pencairan"}
+    described = [(row.created_at, labels[TransactionKind(row.kind)], _statement_description(row), -row.amount)
+                 for row in rows]
     return Statement(maker, first, opening, earnings, refunds, payouts, opening + earnings - refunds - payouts,
-                     [(c, labels[TransactionKind(k)], r, -a) for c, k, r, a in rows])
+                     described)
+
+
+def _statement_rows_query(maker_id: int, start: datetime, end: datetime) -> sa.Select:
+    """A maker's ledger entries in [start, end) with what they are about: the product and pieces
+    (sold or given back) of a sale or refund, the method and reference of a payout."""
+    from sales.models import Sale, SaleLine
+
+    e, t = LedgerEntry, LedgerTransaction
+    quantity, _total = _quantity_and_total()
+    return _refund_line_join(
+        sa.select(e.created_at, t.kind, e.amount, SaleLine.product_name, quantity.label("quantity"),
+                  Sale.number.label("sale_number"), PayoutLine.method, PayoutLine.reference)
+        .join(t, t.id == e.transaction_id)
+        .outerjoin(SaleLine, SaleLine.id == e.sale_line_id)
+        .outerjoin(Sale, Sale.id == SaleLine.sale_id)
+        .outerjoin(PayoutLine, PayoutLine.id == t.payout_line_id)
+        .where(e.maker_id == maker_id, e.created_at >= start, e.created_at < end)
+        .order_by(e.created_at, e.id))
+
+
+def _statement_description(row) -> str:
+    if row.product_name is not None:
+        return f"{row.product_name} × {row.quantity} ({row.sale_number})"
+    if row.method is not None:
+        method = PayoutMethod(row.method).label
+        return method + (f" — {row.reference}" if row.reference else "")
+    return ""

@@ -296,6 +296,7 @@ def portal_home():
     since = services.record_visit(maker.id)
     new_rows = [row for row in services.maker_sales(maker.id, since=since) if row.is_new] if since else []
     return render_template("payouts/portal_home.html", maker=maker, balance=balance, new_rows=new_rows,
+                           new_pieces=sum(row.quantity for row in new_rows),
                            since=since)
 
 

@@ -202,7 +202,8 @@ def _pin_identifier(user_id: int) -> str:
 
 
 def approve_with_pin(sentra_id: int, approver_id: Any, pin: str, *, now: datetime | None = None) -> User:
-    """The manager (or admin) of this Sentra whose PIN (or password) was typed on the spot.
+    """The manager (or admin) of this Sentra whose approval PIN was typed on the spot — never their
+    login password, which must not be typed in front of the kasir.
 
     The check is gated by the manager's approval throttle (accounts.services.approval_gate,
     claimed atomically in the database): a few free failures, then a growing wait, and after
@@ -219,6 +220,9 @@ def approve_with_pin(sentra_id: int, approver_id: Any, pin: str, *, now: datetim
         raise Forbidden("Pilih manajer dan masukkan PIN manajer.", field="approver_pin")
     if not is_manager_of(user, sentra_id):
         raise Forbidden("Yang menyetujui harus manajer Sentra ini.", field="approver_id")
+    if not user.pin_hash:
+        raise Forbidden(f"{user.name} belum punya PIN persetujuan. Buat di menu \"PIN persetujuan saya\" "
+                        "(atau minta admin), atau minta manajer lain.", field="approver_pin")
     now = now or utcnow()
     gate = approval_gate(user)
     blocked_text = (f"PIN persetujuan {user.name} diblokir karena terlalu banyak PIN salah. Minta admin "
@@ -229,7 +233,7 @@ def approve_with_pin(sentra_id: int, approver_id: Any, pin: str, *, now: datetim
             raise Forbidden(blocked_text, field="approver_pin")
         raise Forbidden(f"Terlalu banyak PIN salah untuk {user.name}. Tunggu {wait_text(refusal.wait)} "
                         "lalu coba lagi, atau minta manajer lain.", field="approver_pin")
-    if not (user.check_pin(pin) or user.check_password(pin)):
+    if not user.check_pin(pin):
         if block_if_capped(gate, now):
             sentra_ids = sorted(user.sentra_ids)
             raise_alert(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from accounts.access import manager_required, require_sentra_access, staff_required
 from core.db import utcnow
@@ -103,6 +105,148 @@ def index():
     return render_template("pos/index.html", form=form, sentras=sentras)
 
 
+def queue_messages() -> dict[str, str]:
+    """What offline-queue.js says on every counter page (it reads them from #pos-messages)."""
+    return {
+        "logout_refused": _("Tidak bisa keluar: %(n)s penjualan offline belum tersinkron ke server. Sambungkan ke "
+                            "internet dan tekan “Sinkronkan sekarang” dulu; jika keluar, penjualan itu tidak bisa "
+                            "dikirim."),
+        "close_waits": _("Sesi belum bisa ditutup: %(n)s penjualan offline di perangkat ini belum tersinkron. "
+                         "Hubungkan ke internet; penjualan dikirim otomatis, lalu tombol Tutup sesi aktif lagi."),
+    }
+
+
+def sale_screen_messages() -> dict:
+    """Every message sale.js builds, from the same catalogue as the server's (`%(name)s` filled in
+    by the script); the payment method and reference labels come along."""
+    return {
+        **queue_messages(),
+        "method_labels": {str(t): _(t.label) for t in COUNTER_TENDERS},
+        "reference_labels": {"qris": _("Nomor referensi QRIS"), "card": _("Kode persetujuan EDC"),
+                             "transfer": _("Referensi transfer bank")},
+        "reference": _("Referensi"),
+        # cart and scanning
+        "cart_empty": _("Keranjang kosong."),
+        "cart_empty_scan": _("Keranjang kosong: pindai barang dulu."),
+        "cart_count": _("%(n)s barang"),
+        "cart_cleared": _("Keranjang dikosongkan."),
+        "qty_less": _("Kurangi %(name)s"),
+        "qty_more": _("Tambah %(name)s"),
+        "line_remove": _("Hapus %(name)s"),
+        "added": _("Ditambahkan: %(name)s (%(qty)s). Total %(total)s."),
+        "added_many": _("%(n)s barang ditambahkan. Total %(total)s."),
+        "removed": _("Dihapus: %(name)s."),
+        "selected": _("Terpilih: %(name)s."),
+        "qty_set": _("%(name)s: jumlah %(qty)s."),
+        "qty_range": _("Jumlah harus antara 1 dan 9999."),
+        "stock_short": _("Stok %(name)s tidak cukup: tersisa %(n)s."),
+        "price_changed": _("Harga %(name)s berubah di server: %(old)s → %(price)s."),
+        "stock_n": _("stok %(n)s"),
+        "service": _("layanan"),
+        "discount_range": _("Diskon harus antara Rp 0 dan %(max)s."),
+        "discount_set": _("%(name)s: diskon %(amount)s."),
+        "discount_set_approval": _("%(name)s: diskon %(amount)s — perlu PIN manajer saat bayar."),
+        "not_found": _("Barang dengan kode/nama “%(code)s” tidak ditemukan."),
+        "dismiss_code": _("Tutup pesan kode %(code)s"),
+        "many_found": _("%(n)s barang cocok. Pilih dengan panah lalu Enter."),
+        "looking_up": _("Memproses %(n)s kode…"),
+        "scan_failed": _("Kode gagal diproses: %(error)s"),
+        "search_failed": _("Pencarian gagal."),
+        "search_offline": _("Koneksi terputus: pencarian gagal. Coba lagi."),
+        "offline_no_catalogue": _("Offline dan katalog belum tersimpan di perangkat ini."),
+        "payment_in_flight": _("Pembayaran sedang dikirim/menunggu kepastian. Tekan Bayar untuk mengirim ulang."),
+        "waiting_for_items": _("Menunggu barang yang baru dipindai…"),
+        # scanner settings
+        "scanner_saved": _("Pengaturan pemindai disimpan di perangkat ini."),
+        "gap_range": _("Jeda harus angka bulat antara 5 dan 1000 ms."),
+        "scanner_test_result": _("Terbaca “%(code)s”: %(n)s karakter, jeda terlama %(gap)s ms, diakhiri %(key)s."),
+        # tiles
+        "favourites": _("Favorit"),
+        "favourites_edit": _("Atur favorit"),
+        "favourites_editing": _("Ketuk barang untuk menandai atau melepas favorit."),
+        "favourites_saved": _("Favorit disimpan di perangkat ini."),
+        "favourite_added": _("%(name)s jadi favorit."),
+        "favourite_removed": _("%(name)s bukan favorit lagi."),
+        "no_favourites": _("Belum ada favorit: tekan “Atur favorit”, lalu ketuk barangnya."),
+        "tiles_loading": _("Memuat katalog…"),
+        # payment panel
+        "due_prompt": _("Harus dibayar %(due)s. Enter = uang pas."),
+        "due_rest": _("Sisa %(due)s."),
+        "cash_rounded": _("Total %(total)s, tunai dibulatkan ke %(unit)s."),
+        "exact_cash": _("Uang pas %(amount)s"),
+        "change_will_be": _("Kembalian %(change)s. Tekan Bayar."),
+        "already_paid": _("Sudah lunas; tekan Bayar."),
+        "cash_invalid": _("Uang diterima tidak valid. Contoh: 50000 atau 50rb."),
+        "cash_short": _("Uang diterima %(tendered)s kurang dari %(due)s. Minta uang lagi, atau tekan “Tambah "
+                        "pembayaran (split)” lalu bayar sisanya dengan cara lain."),
+        "cash_split_unit": _("Tunai untuk split harus kelipatan %(unit)s."),
+        "amount_range": _("Jumlah harus antara Rp 1 dan %(max)s."),
+        "reference_required": _("%(label)s wajib diisi."),
+        "payment_added": _("Pembayaran dicatat: %(method)s %(amount)s."),
+        "payment_remove": _("Hapus pembayaran %(method)s %(amount)s"),
+        "payment_removed": _("Pembayaran dihapus. Harus dibayar %(due)s."),
+        "pin_needed": _("Diskon di atas batas: manajer perlu memasukkan PIN."),
+        "sending": _("Mengirim pembayaran…"),
+        "server_status": _("Server menjawab %(status)s. Coba lagi."),
+        "retry_safe": _("Tekan Bayar untuk mencoba lagi (tidak akan dobel)."),
+        "connection_lost": _("Koneksi terputus. Tekan Bayar lagi: transaksi ini tidak akan tercatat dua kali (tanpa "
+                             "koneksi ke server, disimpan di perangkat dan dikirim nanti dengan kunci yang sama)."),
+        "pending_after_reload": _("Pembayaran terakhir belum pasti terkirim. Buka pembayaran (F9) lalu tekan Bayar "
+                                  "untuk mengirim ulang — tidak akan dobel."),
+        "offline_unavailable": _("Penyimpanan offline tidak tersedia di peramban ini."),
+        "offline_approval": _("Diskon di atas batas perlu PIN manajer, dan PIN hanya bisa diperiksa saat online. "
+                              "Kurangi diskon atau tunggu koneksi."),
+        "device_unregistered": _("Perangkat ini belum terdaftar untuk penjualan offline. Sambungkan ke internet "
+                                 "sekali, lalu coba lagi."),
+        "offline_save_failed": _("Penjualan offline gagal disimpan di perangkat: %(error)s. Jangan serahkan barang; "
+                                 "coba lagi."),
+        # done panel
+        "done": _("Transaksi %(number)s selesai. Kembalian %(change)s."),
+        "offline_done": _("Transaksi offline %(number)s disimpan di perangkat. Kembalian %(change)s. Akan dikirim ke "
+                          "server saat online."),
+        "offline_number": _("%(number)s (offline)"),
+        "offline_not_synced": _("Belum tersinkron: struk ini dicetak dari perangkat; struk elektronik dan nomor "
+                                "server tersedia setelah sinkron."),
+        "offline_synced_number": _("%(offline)s (offline) → %(number)s"),
+        # offline receipt printed by the browser
+        "receipt_offline_banner": _("OFFLINE — belum tersinkron"),
+        "receipt_offline_number": _("No. offline"),
+        "receipt_time": _("Waktu"),
+        "receipt_cashier": _("Kasir"),
+        "receipt_discount": _("Diskon"),
+        "receipt_credit": _("Karya: %(name)s"),
+        "receipt_subtotal": _("Subtotal"),
+        "receipt_discount_total": _("Total diskon"),
+        "receipt_total": _("TOTAL"),
+        "receipt_rounding": _("Pembulatan"),
+        "receipt_paid": _("Dibayar"),
+        "receipt_change": _("Kembalian"),
+        "receipt_thanks": _("Terima kasih telah mendukung karya penerima manfaat Sentra Kreasi ATENSI."),
+        "receipt_after_sync": _("Struk resmi dengan nomor server tersedia setelah sinkron."),
+        # visitors, sync
+        "visitors_today": _("Pengunjung hari ini: %(n)s."),
+        "visitor_failed": _("Gagal menghitung pengunjung."),
+        "visitor_offline": _("Koneksi terputus: pengunjung belum terhitung."),
+        "offline_unsupported": _("Mode offline tidak tersedia di peramban ini."),
+        "sync_offline": _("Offline"),
+        "sync_server_down": _("Server tidak terjangkau"),
+        "sync_online": _("Online"),
+        "sync_waiting": _("%(n)s penjualan menunggu sinkron"),
+        "sync_all_done": _("semua penjualan tersinkron"),
+        "sync_rejected": _("%(n)s ditolak server: %(reason)s"),
+        "sync_rejected_alert": _("Penjualan offline %(number)s ditolak server: %(reason)s Hubungi manajer."),
+        "synced": _("%(n)s penjualan offline tersinkron: %(list)s."),
+        "sync_login": _("Sinkron tertunda: sesi login berakhir. Masuk lagi sebagai kasir yang sama."),
+        "sync_still_offline": _("Masih offline: penjualan dikirim otomatis saat koneksi kembali."),
+        "syncing": _("Menyinkronkan…"),
+    }
+
+
+@bp.context_processor
+def js_messages():
+    return {"queue_messages": queue_messages}
+
+
 @bp.get("/sesi/<int:shift_id>/jual")
 @staff_required
 def sale_screen(shift_id: int):
@@ -118,6 +262,7 @@ def sale_screen(shift_id: int):
         visitors=visitor_count(shift.sentra), tenders=COUNTER_TENDERS,
         rounding_unit=current_app.config.get("CASH_ROUNDING_UNIT", 1),
         approval_bps=current_app.config.get("MANAGER_APPROVAL_DISCOUNT_BPS", 1000),
+        pos_messages=sale_screen_messages(),
     )
 
 
@@ -151,7 +296,8 @@ def shift_close(shift_id: int):
 def shift_detail(shift_id: int):
     shift = get_shift_or_404(shift_id)
     summary = shift_summary(shift)
-    sales = db.session.scalars(sa.select(Sale).where(Sale.shift_id == shift.id).order_by(Sale.id.desc())).all()
+    sales = db.session.scalars(sa.select(Sale).where(Sale.shift_id == shift.id).options(selectinload(Sale.payments))
+                               .order_by(Sale.id.desc())).all()
     # Offline sales synced after the close still belong to this shift (see pos/offline.py).
     late_offline = [s for s in sales if s.offline_number and shift.closed_at and s.created_at > shift.closed_at]
     allow_printing_frames()
@@ -184,11 +330,14 @@ def z_report_escpos(shift_id: int):
 @bp.get("/penjualan")
 @staff_required
 def sale_history():
-    """Sales of one shift (`?shift_id=`) or of one day at a Sentra (today by default)."""
+    """Sales of one shift (`?shift_id=`) or of one day at a Sentra (today by default); `?q=` finds
+    a sale by its number or its offline receipt number, on any day."""
     sentras = _user_sentras()
     shift = None
     sentra: Sentra | None
-    query = sa.select(Sale).order_by(Sale.id.desc())
+    q = " ".join(request.args.get("q", "").split())[:40]
+    query = sa.select(Sale).options(selectinload(Sale.payments)).order_by(Sale.id.desc())
+    day = None
     if request.args.get("shift_id", "").isdigit():
         shift = get_shift_or_404(int(request.args["shift_id"]))
         query = query.where(Sale.shift_id == shift.id)
@@ -198,18 +347,21 @@ def sale_history():
         sentra = next((s for s in sentras if str(s.id) == sentra_id), sentras[0] if sentras else None)
         if sentra is None:
             abort(404)
-        day = sentra.local_date(utcnow())
-        if request.args.get("date"):
-            from datetime import date
-
+        query = query.where(Sale.sentra_id == sentra.id)
+        if request.args.get("date") or not q:
+            day = sentra.local_date(utcnow())
             try:
-                day = date.fromisoformat(request.args["date"])
+                day = date.fromisoformat(request.args.get("date") or day.isoformat())
             except ValueError:
                 flash(_("Tanggal tidak valid; menampilkan hari ini."), "error")
-        query = query.where(Sale.sentra_id == sentra.id, Sale.business_date == day)
+            query = query.where(Sale.business_date == day)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").upper() + "%"
+        query = query.where(sa.or_(sa.func.upper(Sale.number).like(pattern, escape="\\"),
+                                   sa.func.upper(Sale.offline_number).like(pattern, escape="\\")))
     sales = db.session.scalars(query.limit(500)).all()
     return render_template("pos/history.html", sales=sales, shift=shift, sentra=sentra, sentras=sentras,
-                           total=sum(s.total for s in sales))
+                           total=sum(s.total for s in sales), q=q, day=day)
 
 
 @bp.get("/penjualan/<int:sale_id>")

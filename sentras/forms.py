@@ -30,5 +30,7 @@ class SentraForm(FlaskForm):
     receipt_footer = TextAreaField(_l("Kaki struk"), validators=[Optional()])
     tax_bps = StringField(_l("Pajak (basis poin, 0 = harga tanpa pajak)"), default="0")
     hold_days = StringField(_l("Masa tahan pendapatan (hari)"), default="7")
+    online_release_days = StringField(
+        _l("Pesanan online terkirim dibayarkan ke pembuat setelah (hari), walau belum ditandai diterima"), default="14")
     shipping_fee = RupiahField(_l("Ongkos kirim pesanan online"), required=False, default="0")
     is_active = BooleanField(_l("Aktif"), default=True)

@@ -38,6 +38,8 @@ class Sentra(Model):
     tax_bps: Mapped[int] = mapped_column(sa.Integer, default=0)
     #: days before counter earnings become payable to makers
     hold_days: Mapped[int] = mapped_column(sa.Integer, default=7)
+    #: shipped online goods nobody marked delivered: makers are paid this many days after shipping
+    online_release_days: Mapped[int] = mapped_column(sa.Integer, default=14, server_default="14")
     #: flat delivery fee for online orders from this Sentra
     shipping_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True)

@@ -21,7 +21,8 @@ from sentras.models import Sentra
 TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 
 SENTRA_FIELDS = ("code", "name", "balai", "city", "province", "timezone", "address", "opening_hours", "about",
-                 "receipt_header", "receipt_footer", "tax_bps", "hold_days", "shipping_fee", "is_active")
+                 "receipt_header", "receipt_footer", "tax_bps", "hold_days", "online_release_days", "shipping_fee",
+                 "is_active")
 
 
 def _sentra_values(data: Mapping[str, Any], sentra: Sentra | None) -> dict[str, Any]:
@@ -46,12 +47,13 @@ def _sentra_values(data: Mapping[str, Any], sentra: Sentra | None) -> dict[str, 
     values["timezone"] = timezone
     for key in ("address", "opening_hours", "about", "receipt_header", "receipt_footer"):
         values[key] = text_value(data, key)
-    for key, low, high, message in (
-        ("tax_bps", 0, 10000, "Pajak antara 0 dan 10000 basis poin (0–100%)."),
-        ("hold_days", 0, 365, "Masa tahan antara 0 dan 365 hari."),
-        ("shipping_fee", 0, 10_000_000, "Ongkos kirim antara Rp 0 dan Rp 10.000.000."),
+    for key, low, high, empty, message in (
+        ("tax_bps", 0, 10000, 0, "Pajak antara 0 dan 10000 basis poin (0–100%)."),
+        ("hold_days", 0, 365, 0, "Masa tahan antara 0 dan 365 hari."),
+        ("online_release_days", 1, 120, 14, "Batas pembayaran pesanan terkirim antara 1 dan 120 hari."),
+        ("shipping_fee", 0, 10_000_000, 0, "Ongkos kirim antara Rp 0 dan Rp 10.000.000."),
     ):
-        number = int_or_none(data.get(key, 0) if data.get(key) not in (None, "") else 0)
+        number = int_or_none(data[key] if data.get(key) not in (None, "") else empty)
         if number is None or not low <= number <= high:
             errors[key] = message
         values[key] = number

@@ -49,6 +49,7 @@ def sentra_edit(sentra_id: int):
         form.shipping_fee.data = str(sentra.shipping_fee)
         form.tax_bps.data = str(sentra.tax_bps)
         form.hold_days.data = str(sentra.hold_days)
+        form.online_release_days.data = str(sentra.online_release_days)
     if form.validate_on_submit():
         try:
             services.update_sentra(current_user, sentra, _sentra_data(form))

@@ -23,6 +23,7 @@ from core.audit import record_audit
 from core.db import utcnow
 from core.errors import Conflict, DomainError, NotFound, OutOfStock, ValidationFailed
 from core.extensions import db
+from core.i18n import current_locale
 from core.money import format_rupiah
 from core.unit_of_work import commit_now
 from inventory.models import MovementKind, Product
@@ -109,7 +110,7 @@ def create_order(actor, cart: Cart, details: BuyerDetails) -> Order:
         number="", token=secrets.token_urlsafe(32), status=OrderStatus.PENDING,
         user_id=getattr(actor, "id", None), buyer_name=details.name.strip()[:120],
         buyer_phone=details.phone.strip()[:20], buyer_email=details.email.strip()[:254],
-        delivery=details.delivery,
+        buyer_locale=current_locale(), delivery=details.delivery,
         address=details.address.strip() if details.delivery == DeliveryMethod.DELIVERY else "",
         subtotal=0, shipping_total=0, total=0,
     )

@@ -83,3 +83,14 @@ class BuyerRegisterForm(FlaskForm):
 class BuyerLoginForm(FlaskForm):
     email = RequiredEmailField(_l("E-mail"), validators=[DataRequired(_l("E-mail wajib diisi."))])
     password = RequiredPasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Kata sandi wajib diisi."))])
+
+
+class PasswordForgotForm(FlaskForm):
+    email = RequiredEmailField(_l("E-mail akun Anda"), validators=[DataRequired(_l("E-mail wajib diisi.")),
+                                                                   Email(_l("Alamat e-mail tidak valid."))])
+
+
+class PasswordResetForm(FlaskForm):
+    password = RequiredPasswordField(_l("Kata sandi baru"), validators=[DataRequired(_l("Kata sandi wajib diisi."))])
+    confirm = PasswordField(_l("Ulangi kata sandi baru"),
+                            validators=[EqualTo("password", _l("Kata sandi tidak sama."))])

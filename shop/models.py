@@ -114,6 +114,8 @@ class Order(Model):
     buyer_name: Mapped[str] = mapped_column(sa.String(120))
     buyer_phone: Mapped[str] = mapped_column(sa.String(20))
     buyer_email: Mapped[str] = mapped_column(sa.String(254))
+    #: the language the buyer shopped in: their messages are written in it
+    buyer_locale: Mapped[str] = mapped_column(sa.String(8), default="id", server_default="id")
     delivery: Mapped[DeliveryMethod] = mapped_column(enum_column(DeliveryMethod))
     address: Mapped[str] = mapped_column(sa.Text, default="")
     subtotal: Mapped[int] = mapped_column(sa.BigInteger)
@@ -132,6 +134,16 @@ class Order(Model):
 
     fulfilments: Mapped[list[Fulfilment]] = relationship(back_populates="order", order_by="Fulfilment.id")
     attempts: Mapped[list[PaymentAttempt]] = relationship(back_populates="order", order_by="PaymentAttempt.id")
+
+    @property
+    def refunded_amount(self) -> int:
+        """What staff gave back of this order (goods and shipping), over all its Sentras."""
+        return sum(f.refunded_amount for f in self.fulfilments)
+
+    @property
+    def net_total(self) -> int:
+        """What the buyer paid and kept paying for: the total less refunds."""
+        return self.total - self.refunded_amount
 
     __table_args__ = (
         sa.CheckConstraint("subtotal >= 0 AND shipping_total >= 0", name="amounts_non_negative"),
@@ -258,6 +270,8 @@ class OrderRefund(Model):
     client_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
     amount: Mapped[int] = mapped_column(sa.BigInteger)
     include_shipping: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: the goods come back sound and go back on the shelf (False: damaged, written off)
+    restock: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     #: {order_line_id: quantity}
     lines: Mapped[dict] = mapped_column(sa.JSON)
     reason: Mapped[str] = mapped_column(sa.String(200))
@@ -312,3 +326,19 @@ class PaymentRefund(Model):
                 "amount_mismatch": "jumlah atau mata uang tidak sesuai pesanan",
                 "duplicate_payment": "pembayaran ganda",
                 "unfulfillable": "pesanan tidak dapat diproses"}.get(self.kind, self.kind)
+
+
+class SavedAddress(Model):
+    """A buyer's phone and delivery address from an earlier order, offered again at checkout.
+
+    Kept per account (never on the user row: a phone there is a maker's login)."""
+
+    __tablename__ = "shop_saved_addresses"
+    __table_args__ = (sa.UniqueConstraint("user_id", "phone", "address", name="one_per_phone_and_address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    #: empty for a pickup order (only the phone is remembered)
+    address: Mapped[str] = mapped_column(sa.Text, default="")
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,19 +15,16 @@ after it. They are for boundaries only, never for a service that must stay atomi
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
 
 from core.db import utcnow
 from core.errors import DomainError
 from core.extensions import db
 from core.unit_of_work import commit_now
+from shop.messages import notify_buyer
 from shop.models import PaymentRefund
-from shop.services import notify_buyer
 from shop.stripe_gateway import gateway
 from shop.webhooks import STALE_REFUND, claim_refund, refund_not_sent, refund_sent, refunds_to_send
 
@@ -57,23 +54,12 @@ def send_refund(refund_id: int, now: datetime | None = None) -> bool:
         return False
     refund = refund_sent(db.session.get_one(PaymentRefund, refund_id), stripe_id)
     try:
-        with db.session.begin_nested(), _links_outside_requests():
+        with db.session.begin_nested():
             notify_buyer(refund.order, "refunded", refund=refund)
     except Exception:  # the money is back either way: an e-mail that fails must not undo the record
         log.exception("automatic refund %s sent; the buyer's e-mail failed", refund_id)
     commit_now()  # Stripe's answer is kept at once: a retry never refunds twice
     return True
-
-
-@contextmanager
-def _links_outside_requests() -> Iterator[None]:
-    """The buyer's e-mail links to the order page: `url_for` needs a request to build that path (the
-    template puts PUBLIC_BASE_URL in front), which a job or CLI command does not have."""
-    if has_request_context():
-        yield
-    else:
-        with current_app.test_request_context():
-            yield
 
 
 def unsent_refunds(intent_id: str | None) -> int:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from accounts.models import User
@@ -14,12 +15,12 @@ from core.audit import record_audit
 from core.db import utcnow
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
-from core.mail import send_mail
 from inventory.models import Product, ProductKind, StockLevel
 from makers.models import Consent, ConsentGiver, ConsentPurpose, Maker, MakerGroup
 from sales.signals import online_sale_delivered
 from sentras.models import Sentra
 from shop.checkout import lock_order, payment_in_flight, release
+from shop.messages import notify_buyer
 from shop.models import (
     FULFILMENT_TRANSITIONS,
     DeliveryMethod,
@@ -29,6 +30,7 @@ from shop.models import (
     OrderLine,
     OrderRefund,
     OrderStatus,
+    SavedAddress,
 )
 
 PER_PAGE = 24
@@ -188,18 +190,45 @@ def featured_products(limit: int = 8) -> list[tuple[Product, int | None]]:
 # -- staff: order handling -----------------------------------------------------------------------
 
 
-def fulfilment_queue(sentra_ids: set[int] | None, status: str = "open"):
+#: what "open" means in the staff queue: paid and not yet handed over
+OPEN_STATUSES = (FulfilmentStatus.PAID, FulfilmentStatus.READY, FulfilmentStatus.SHIPPED)
+
+
+def fulfilment_queue(sentra_ids: set[int] | None, status: str = "open", query: str = "", *,
+                     oldest_first: bool = False) -> sa.Select:
+    """Staff's order queue: by status, searched by order number, buyer name, phone or e-mail, newest
+    first (or oldest first, to work the backlog in order)."""
     stmt = sa.select(Fulfilment).join(Order, Order.id == Fulfilment.order_id)
     if sentra_ids is not None:
         stmt = stmt.where(Fulfilment.sentra_id.in_(sentra_ids or {-1}))
     if status == "open":
-        stmt = stmt.where(Fulfilment.status.in_(
-            [FulfilmentStatus.PAID, FulfilmentStatus.READY, FulfilmentStatus.SHIPPED]))
+        stmt = stmt.where(Fulfilment.status.in_(OPEN_STATUSES))
     elif status == "unpaid":
         stmt = stmt.where(Fulfilment.status == FulfilmentStatus.PENDING)
     elif status in FulfilmentStatus.__members__.values():
         stmt = stmt.where(Fulfilment.status == FulfilmentStatus(status))
-    return stmt.order_by(Order.created_at.asc(), Fulfilment.id.asc())
+    words = (query or "").strip()[:80]
+    if words:
+        like = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        digits = "".join(ch for ch in words if ch.isdigit())
+        matches: list[sa.ColumnElement[bool]] = [
+            Order.number.ilike(like, escape="\\"), Order.buyer_name.ilike(like, escape="\\"),
+            Order.buyer_email.ilike(like, escape="\\")]
+        if len(digits) >= 4:
+            phone = sa.func.replace(sa.func.replace(Order.buyer_phone, "-", ""), " ", "")
+            matches.append(phone.contains(digits[-9:]))
+        stmt = stmt.where(sa.or_(*matches))
+    order = (Order.created_at.asc(), Fulfilment.id.asc()) if oldest_first else (Order.created_at.desc(),
+                                                                                 Fulfilment.id.desc())
+    return stmt.order_by(*order)
+
+
+def open_order_count(sentra_ids: set[int] | None) -> int:
+    """Paid online orders waiting for staff (for the staff home)."""
+    stmt = sa.select(sa.func.count()).select_from(Fulfilment).where(Fulfilment.status.in_(OPEN_STATUSES))
+    if sentra_ids is not None:
+        stmt = stmt.where(Fulfilment.sentra_id.in_(sentra_ids or {-1}))
+    return int(db.session.scalar(stmt) or 0)
 
 
 def _move(actor: User, fulfilment: Fulfilment, to: FulfilmentStatus, **changes) -> None:
@@ -221,6 +250,7 @@ def mark_ready(actor: User, fulfilment: Fulfilment) -> None:
     if fulfilment.order.delivery != DeliveryMethod.PICKUP:
         raise Conflict("Pesanan ini dikirim, bukan diambil. Tandai 'Dikirim' dengan nomor resi.")
     _move(actor, fulfilment, FulfilmentStatus.READY, ready_at=utcnow())
+    notify_buyer(fulfilment.order, "ready", fulfilment=fulfilment)
 
 
 def mark_shipped(actor: User, fulfilment: Fulfilment, tracking_number: str) -> None:
@@ -230,30 +260,34 @@ def mark_shipped(actor: User, fulfilment: Fulfilment, tracking_number: str) -> N
     if not tracking_number:
         raise ValidationFailed({"tracking_number": "Nomor resi wajib diisi."})
     _move(actor, fulfilment, FulfilmentStatus.SHIPPED, shipped_at=utcnow(), tracking_number=tracking_number[:80])
+    notify_buyer(fulfilment.order, "shipped", fulfilment=fulfilment)
 
 
 def mark_completed(actor: User, fulfilment: Fulfilment) -> None:
     """Picked up or delivered: the order is done, and the makers' online earnings become payable."""
     _move(actor, fulfilment, FulfilmentStatus.COMPLETED, completed_at=utcnow())
+    notify_buyer(fulfilment.order, "completed", fulfilment=fulfilment)
     if fulfilment.sale_id is not None:
         online_sale_delivered.send(fulfilment.sale)  # payouts releases the held earnings
 
 
 def release_unconfirmed_deliveries(now: datetime | None = None) -> int:
-    """Makers are paid for goods shipped `ONLINE_RELEASE_DAYS` ago although staff never marked them
-    delivered: their held online earnings become payable (the order stays "shipped"). Looks back a
-    week past the deadline, so a missed day is caught up; releasing twice changes nothing."""
-    from flask import current_app
-
+    """Makers are paid for goods shipped their Sentra's `online_release_days` ago (default 14) that
+    staff never marked delivered: the held online earnings become payable (the order stays
+    "shipped"). Looks back a week past each deadline, so a missed night is caught up; releasing
+    twice changes nothing."""
     now = now or utcnow()
-    deadline = now - timedelta(days=int(current_app.config["ONLINE_RELEASE_DAYS"]))
     shipped = db.session.scalars(
-        sa.select(Fulfilment).where(Fulfilment.status == FulfilmentStatus.SHIPPED, Fulfilment.sale_id.is_not(None),
-                                    Fulfilment.shipped_at <= deadline,
-                                    Fulfilment.shipped_at > deadline - timedelta(days=7))
+        sa.select(Fulfilment).join(Sentra, Sentra.id == Fulfilment.sentra_id)
+        .where(Fulfilment.status == FulfilmentStatus.SHIPPED, Fulfilment.sale_id.is_not(None),
+               Fulfilment.shipped_at <= now - timedelta(days=1), Fulfilment.shipped_at > now - timedelta(days=128))
         .order_by(Fulfilment.id))
     released = 0
     for fulfilment in shipped:
+        assert fulfilment.shipped_at is not None  # selected by it
+        deadline = fulfilment.shipped_at + timedelta(days=fulfilment.sentra.online_release_days)
+        if not deadline <= now < deadline + timedelta(days=7):
+            continue
         entries = sum(result or 0 for _receiver, result in online_sale_delivered.send(fulfilment.sale, when=now))
         if entries:
             released += 1
@@ -302,6 +336,7 @@ def cancel_order(actor: User, order: Order, reason: str) -> Order:
     record_audit(actor, "order.cancelled", order, before={"status": "pending"},
                  after={"status": "cancelled", "reason": reason})
     db.session.flush()
+    notify_buyer(order, "cancelled")
     return order
 
 
@@ -309,7 +344,7 @@ def cancel_order(actor: User, order: Order, reason: str) -> Order:
 
 
 def plan_refund(actor: User, fulfilment: Fulfilment, *, lines: dict[int, int], include_shipping: bool,
-                reason: str, client_key: str | None) -> OrderRefund:
+                reason: str, client_key: str | None, restock: bool = True) -> OrderRefund:
     """Step 1 of a refund: validate and store it as pending (the same key returns the same refund)."""
     existing = db.session.scalar(sa.select(OrderRefund).where(OrderRefund.client_key == client_key))
     if existing is not None:
@@ -350,11 +385,12 @@ def plan_refund(actor: User, fulfilment: Fulfilment, *, lines: dict[int, int], i
         raise Conflict("Nilai pengembalian melebihi sisa yang sudah dibayar.")
     refund = OrderRefund(fulfilment_id=fulfilment.id, client_key=client_key, amount=amount,
                          include_shipping=bool(shipping), lines=chosen, reason=reason[:200], status="pending",
-                         created_by_id=actor.id)
+                         restock=restock, created_by_id=actor.id)
     db.session.add(refund)
     db.session.flush()
     record_audit(actor, "order_refund.requested", refund, sentra_id=fulfilment.sentra_id,
-                 after={"amount": amount, "lines": chosen, "shipping": shipping, "reason": reason})
+                 after={"amount": amount, "lines": chosen, "shipping": shipping, "reason": reason,
+                        "restock": restock})
     return refund
 
 
@@ -402,7 +438,7 @@ def complete_refund(actor: User, refund: OrderRefund, stripe_refund_id: str) -> 
                 sale_lines.append((_sale_line_for(line).id, qty))
         sale_refund = refund_sale(actor, sale, lines=sale_lines, method=PaymentMethod.STRIPE,
                                   reason=refund.reason, client_key=f"shop-refund-{refund.client_key}"[:80],
-                                  approver=actor, restock=True, reference=stripe_refund_id)
+                                  approver=actor, restock=refund.restock, reference=stripe_refund_id)
         refund.sale_refund_id = sale_refund.id
         for line in fulfilment.lines:
             line.refunded_qty += refund.lines.get(str(line.id), 0)
@@ -416,6 +452,7 @@ def complete_refund(actor: User, refund: OrderRefund, stripe_refund_id: str) -> 
     record_audit(actor, "order_refund.completed", refund, sentra_id=fulfilment.sentra_id,
                  after={"amount": refund.amount, "stripe_refund": stripe_refund_id})
     db.session.flush()
+    notify_buyer(fulfilment.order, "refund_completed", refund=refund, fulfilment=fulfilment)
     return refund
 
 
@@ -424,22 +461,6 @@ def require_manager_for_refund(actor: User, fulfilment: Fulfilment) -> None:
 
     if not is_manager_of(actor, fulfilment.sentra_id):
         raise Forbidden("Pengembalian dana hanya oleh manajer Sentra ini.")
-
-
-def notify_buyer(order: Order, kind: str, **context) -> str:
-    """Queue the buyer's e-mail (`core.mail`: sent by a job once this transaction commits, never
-    with its body in the log, which holds the order's secret link). One message per order and kind
-    (and refund), however often the webhook or the return page reports the same payment."""
-    from flask import render_template
-
-    body = render_template(f"shop/email/{kind}.txt", order=order, **context)
-    subject = {"confirmation": f"Pesanan {order.number} diterima",
-               "paid": f"Pembayaran pesanan {order.number} diterima",
-               "refunded": f"Dana pesanan {order.number} dikembalikan"}.get(kind, order.number)
-    refund = context.get("refund")
-    key = f"order:{order.id}:{kind}" + (f":{refund.id}" if refund is not None else "")
-    send_mail(order.buyer_email, subject, body, key=key)
-    return body
 
 
 # -- buyer accounts --------------------------------------------------------------------------------
@@ -464,6 +485,31 @@ def authenticate_buyer(email: str, password: str, remote_addr: str, device_cooki
 
     return authenticate_by_email(email, password, remote_addr, accept=lambda u: u.role == Role.BUYER,
                                  device_cookie=device_cookie, now=now)
+
+
+def remember_address(user: User, phone: str, address: str) -> SavedAddress:
+    """Keep the phone and address of this order for the buyer's next checkout (once per pair)."""
+    phone, address = (phone or "").strip()[:20], (address or "").strip()
+    query = sa.select(SavedAddress).where(SavedAddress.user_id == user.id, SavedAddress.phone == phone,
+                                          SavedAddress.address == address)
+    saved = db.session.scalar(query)
+    if saved is None:
+        try:
+            with db.session.begin_nested():
+                saved = SavedAddress(user_id=user.id, phone=phone, address=address, last_used_at=utcnow())
+                db.session.add(saved)
+                db.session.flush()
+        except IntegrityError:  # the same pair saved by a concurrent checkout
+            saved = db.session.scalars(query).one()
+    saved.last_used_at = utcnow()
+    db.session.flush()
+    return saved
+
+
+def saved_addresses(user: User, limit: int = 5) -> list[SavedAddress]:
+    """The buyer's saved phones and addresses, most recently used first."""
+    return list(db.session.scalars(sa.select(SavedAddress).where(SavedAddress.user_id == user.id)
+                                   .order_by(SavedAddress.last_used_at.desc(), SavedAddress.id.desc()).limit(limit)))
 
 
 def buyer_orders(user: User) -> list[Order]:

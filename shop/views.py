@@ -28,6 +28,7 @@ from accounts.access import require_sentra_access, scoped_sentra_ids, staff_requ
 from accounts.models import Role
 from accounts.services import remember_device
 from accounts.throttle import DEVICE_COOKIE, set_device_cookie
+from core.db import utcnow
 from core.errors import DomainError, problem
 from core.extensions import csrf, db
 from core.money import parse_rupiah
@@ -37,7 +38,7 @@ from core.unit_of_work import after_commit, commit_before_refusal, commit_now, r
 from inventory.models import Product
 from makers.models import Maker
 from sentras.models import Sentra
-from shop import bp
+from shop import bp, seo
 from shop import cart as carts
 from shop.checkout import (
     BuyerDetails,
@@ -53,6 +54,7 @@ from shop.checkout import (
     start_attempt,
 )
 from shop.forms import AddToCartForm, CartUpdateForm, CheckoutForm, PayForm, ReasonForm, RefundForm, TrackingForm
+from shop.messages import notify_buyer, whatsapp_link
 from shop.models import DeliveryMethod, Fulfilment, Order, OrderRefund, OrderStatus, PaymentAttempt, PaymentRefund
 from shop.refunds import send_refunds
 from shop.services import (
@@ -68,10 +70,11 @@ from shop.services import (
     mark_completed,
     mark_ready,
     mark_shipped,
-    notify_buyer,
     plan_refund,
     public_maker_or_404,
+    remember_address,
     require_manager_for_refund,
+    saved_addresses,
     search_catalogue,
 )
 from shop.stripe_gateway import LOCAL_TEST_METHODS, PaymentUnavailable, gateway
@@ -197,8 +200,20 @@ def product_detail(product_id: int, form: AddToCartForm | None = None, status: i
     product = _published_or_404(product_id)
     form = form or AddToCartForm()
     available = carts.available_quantity(product) if product.is_stock_tracked else None
+    first_photo = next((photo_url(p.file_sha256) for p in product.photos if photo_url(p.file_sha256)), None)
     return render_template("shop/product.html", product=product, maker=maker_public(product), form=form,
-                           available=available), status
+                           available=available, meta=seo.product_meta(product, first_photo, available)), status
+
+
+@bp.get("/robots.txt")
+def robots():
+    return Response(seo.robots_txt(), mimetype="text/plain")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    body = render_template("shop/sitemap.xml", urls=seo.sitemap_urls())
+    return Response(body, mimetype="application/xml")
 
 
 @bp.post("/produk/<int:product_id>/keranjang")
@@ -295,9 +310,17 @@ def checkout():
         flash(_("Keranjang masih kosong."), "info")
         return redirect(url_for("shop.catalogue"))
     form = CheckoutForm()
-    if request.method == "GET" and current_user.is_authenticated and current_user.role == Role.BUYER:
-        form.name.data = form.name.data or current_user.name
-        form.email.data = form.email.data or current_user.email
+    buyer = current_user if current_user.is_authenticated and current_user.role == Role.BUYER else None
+    saved = saved_addresses(buyer) if buyer is not None else []
+    if request.method == "GET" and buyer is not None:
+        form.name.data = form.name.data or buyer.name
+        form.email.data = form.email.data or buyer.email
+        chosen = _chosen_address(saved, request.args.get("alamat", type=int))
+        if chosen is not None:
+            form.phone.data = form.phone.data or chosen.phone
+            form.address.data = form.address.data or chosen.address
+            if chosen.address:
+                form.delivery.data = "delivery"
     status = 200
     if form.validate_on_submit():
         details = BuyerDetails(name=form.name.data, phone=form.phone.data, email=form.email.data,
@@ -309,6 +332,8 @@ def checkout():
             flash(error.detail, "error")
             status = error.status
         else:
+            if buyer is not None:
+                remember_address(buyer, details.phone, details.address)
             notify_buyer(order, "confirmation")
             return redirect(url_for("shop.order_status", token=order.token))
     elif request.method == "POST":
@@ -316,9 +341,16 @@ def checkout():
     delivery = form.delivery.data == "delivery"
     shipping = sum(grp.sentra.shipping_fee for grp in groups) if delivery else 0
     subtotal = sum(grp.subtotal for grp in groups)
-    return render_template("shop/checkout.html", form=form, groups=groups, subtotal=subtotal,
+    return render_template("shop/checkout.html", form=form, groups=groups, subtotal=subtotal, saved=saved,
                            shipping_if_delivery=sum(grp.sentra.shipping_fee for grp in groups),
                            shipping=shipping, total=subtotal + shipping), status
+
+
+def _chosen_address(saved: list, address_id: int | None):
+    """The saved address the buyer picked (`?alamat=<id>`, only among their own), else the latest."""
+    if address_id is not None:
+        return next((a for a in saved if a.id == address_id), None)
+    return saved[0] if saved else None
 
 
 def _pay_form() -> PayForm:
@@ -340,9 +372,19 @@ def order_status(token: str):
         allow_stripe_js()
     pending_action = next((a for a in reversed(order.attempts) if a.status == "requires_action"), None)
     last_attempt = order.attempts[-1] if order.attempts else None
+    processing = (order.status == OrderStatus.PENDING and last_attempt is not None
+                  and last_attempt.status == "processing")
     return render_template("shop/order.html", order=order, form=_pay_form(), local_mode=gw.local_mode,
-                           publishable_key=gw.publishable_key, pending_action=pending_action,
+                           publishable_key=gw.publishable_key, pending_action=pending_action, processing=processing,
                            last_attempt=last_attempt, problems=order_available_now(order) if order.is_payable else [])
+
+
+@bp.get("/pesanan/<token>/status.json")
+def order_status_json(token: str):
+    """Where the order and its last payment stand, for the "processing" page to poll."""
+    order = _order_or_404(token)
+    last_attempt = order.attempts[-1] if order.attempts else None
+    return jsonify(status=str(order.status), payment=str(last_attempt.status) if last_attempt else None)
 
 
 def _order_or_404(token: str) -> Order:
@@ -582,9 +624,14 @@ def _fulfilment_or_404(fulfilment_id: int) -> Fulfilment:
 @staff_required
 def staff_orders():
     status = request.args.get("status", "open")
-    pagination = db.paginate(fulfilment_queue(scoped_sentra_ids(current_user), status), per_page=50,
-                             error_out=False)
-    return render_template("shop/staff_orders.html", pagination=pagination, status=status)
+    query = request.args.get("q", "").strip()[:80]
+    oldest_first = request.args.get("urut") == "lama"
+    pagination = db.paginate(fulfilment_queue(scoped_sentra_ids(current_user), status, query,
+                                              oldest_first=oldest_first),
+                             page=max(_int_arg("halaman") or 1, 1), per_page=50, error_out=False)
+    args = {k: v for k, v in request.args.items() if k != "halaman" and v}
+    return render_template("shop/staff_orders.html", pagination=pagination, status=status, query=query,
+                           oldest_first=oldest_first, args=args)
 
 
 @bp.get("/staf/pesanan/<int:fulfilment_id>")
@@ -600,7 +647,7 @@ def staff_fulfilment(fulfilment_id: int):
                                       .order_by(PaymentRefund.id)).all()
     return render_template("shop/staff_fulfilment.html", f=fulfilment, order=fulfilment.order,
                            tracking_form=TrackingForm(), reason_form=ReasonForm(), refund_form=refund_form,
-                           refunds=refunds, auto_refunds=auto_refunds)
+                           refunds=refunds, auto_refunds=auto_refunds, whatsapp_url=whatsapp_link(fulfilment))
 
 
 def _staff_action(fulfilment_id: int, action, message: str):
@@ -693,7 +740,8 @@ def staff_refund(fulfilment_id: int):
         require_manager_for_refund(current_user, fulfilment)
         refund = plan_refund(current_user, fulfilment, lines=lines,
                              include_shipping=whole or request.form.get("include_shipping") == "1",
-                             reason=form.reason.data, client_key=form.client_key.data)
+                             reason=form.reason.data, client_key=form.client_key.data,
+                             restock=request.form.get("restock", "1") == "1")
     except DomainError as error:
         rollback_now()
         flash(error.detail, "error")
@@ -824,6 +872,56 @@ def buyer_login():
     elif request.method == "POST":
         status = 422
     return render_template("shop/buyer_login.html", form=form), status
+
+
+@bp.route("/akun/lupa-sandi", methods=["GET", "POST"])
+def buyer_password_forgot():
+    """Ask for a reset link. The answer is the same whether or not the e-mail has an account."""
+    from accounts.password_reset import buyer_for_email, reset_token
+    from core.mail import send_mail
+    from shop.forms import PasswordForgotForm
+
+    form = PasswordForgotForm()
+    if form.validate_on_submit():
+        user = buyer_for_email(form.email.data)
+        if user is not None and user.email:
+            link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
+                "shop.buyer_password_reset", token=reset_token(user))
+            body = render_template("shop/email/password_reset.txt", user=user, link=link)
+            # at most one message per account per 10 minutes, however often the form is sent
+            slot = int(utcnow().timestamp() // 600)
+            send_mail(user.email, _("Atur ulang kata sandi Sentra Kreasi"), body,
+                      key=f"password-reset:{user.id}:{slot}")
+        flash(_("Jika e-mail itu terdaftar, tautan untuk mengatur ulang kata sandi sudah kami kirim. "
+                "Tautan berlaku satu jam."), "success")
+        return redirect(url_for("shop.buyer_login"))
+    return render_template("shop/buyer_password_forgot.html", form=form), 422 if request.method == "POST" else 200
+
+
+@bp.route("/akun/sandi-baru/<token>", methods=["GET", "POST"])
+def buyer_password_reset(token: str):
+    from accounts.password_reset import set_password_from_reset, user_for_reset_token
+    from core.errors import ValidationFailed
+    from shop.forms import PasswordResetForm
+
+    user = user_for_reset_token(token)
+    if user is None:
+        flash(_("Tautan ini sudah tidak berlaku (lewat satu jam atau sudah dipakai). Minta tautan baru."), "error")
+        return redirect(url_for("shop.buyer_password_forgot"))
+    form = PasswordResetForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            set_password_from_reset(user, form.password.data)
+        except ValidationFailed as error:
+            form.password.errors = [*form.password.errors, error.errors["password"]]
+            status = 422
+        else:
+            flash(_("Kata sandi baru tersimpan. Silakan masuk."), "success")
+            return redirect(url_for("shop.buyer_login"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("shop/buyer_password_reset.html", form=form), status
 
 
 @bp.get("/akun/pesanan")

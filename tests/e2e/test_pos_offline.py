@@ -298,7 +298,7 @@ def test_server_out_of_reach_while_the_browser_says_online_keeps_selling_once(br
     page.keyboard.press("Enter")
     page.locator("#tender").wait_for(state="visible")
     page.keyboard.press("Enter")
-    expect(page.locator("#alert")).to_contain_text("Koneksi terputus")
+    expect(page.locator("#tender-error")).to_contain_text("Koneksi terputus")
     page.locator("#pay").click()  # again: now kept offline with the same key
     expect(page.locator("#done-number")).to_contain_text("(offline)")
     page.locator("#new-sale").click()

@@ -82,7 +82,8 @@ def test_cart_survives_reload_and_unknown_barcode_is_announced(page, live_server
     page.locator("#scan").focus()
     page.keyboard.type("9999999999999")
     page.keyboard.press("Enter")
-    page.locator("#alert").get_by_text("tidak ditemukan").wait_for()
+    # Listed under the scan field (an assertive live region), not lost among later messages.
+    page.locator("#scan-problems").get_by_text("tidak ditemukan").wait_for()
 
 
 def test_sale_screen_has_no_serious_accessibility_violations(page, live_server, axe_violations):
@@ -123,7 +124,7 @@ def test_dropped_connection_retry_and_double_click_make_one_sale(page, live_serv
     page.locator("#tender").wait_for(state="visible")
     page.locator("#tendered").fill("200000")
     page.locator("#pay").dblclick()
-    page.locator("#alert").get_by_text("Koneksi terputus").wait_for()
+    page.locator("#tender-error").get_by_text("Koneksi terputus").wait_for()  # inside the open panel
     # The cart is locked while the outcome is unknown, and survives a reload.
     page.reload()
     page.locator("#alert").get_by_text("belum pasti terkirim").wait_for()

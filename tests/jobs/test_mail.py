@@ -26,7 +26,8 @@ def test_an_order_confirmation_is_delivered_over_starttls_with_a_login(client, c
     assert "done" in run_jobs().values()
     [message] = smtp_server.inbox.messages
     assert message["To"] == "sari@contoh.co.id" and message["Subject"] == f"Pesanan {order.number} diterima"
-    assert f"/pesanan/{order.token}" in message.get_content() and message["Message-ID"]
+    assert f"/pesanan/{order.token}" in message.get_body(("plain",)).get_content() and message["Message-ID"]
+    assert order.number in message.get_body(("html",)).get_content()
     assert smtp_server.inbox.logins == [USER]
 
 

@@ -178,9 +178,9 @@ def test_new_sales_are_highlighted_since_last_visit(client, login_as):
     visit = db.session.get(MakerPortalVisit, user.maker_id)
     visit.last_seen_at = visit.last_seen_at - timedelta(hours=2)
     db.session.commit()
-    sell(s, [(item, 1)])
+    sell(s, [(item, 3)])  # one sale line of three pieces: three pieces sold, not "1"
     home = client.get("/payouts/saya")
-    assert "1 barang Anda terjual sejak kunjungan terakhir" in home.text
+    assert "3 barang Anda terjual sejak kunjungan terakhir" in home.text
     assert "is-new" in client.get("/payouts/saya/penjualan").text
 
 
@@ -286,3 +286,14 @@ def test_method_can_change_only_while_draft(client, login_as, csrf):
     assert "sebelum pencairan disetujui" in page.text
     db.session.expire_all()
     assert db.session.get(PayoutLine, line_id).method == PayoutMethod.SAVINGS
+
+
+def test_a_slip_has_a_thumbprint_box_and_a_savings_deposit_is_not_called_money_received(client, login_as, pdf_text):
+    s = shop()
+    saver = MakerFactory(sentra=s.sentra, name="Pak Darmo", payout_method=PayoutMethod.SAVINGS)
+    run = paid_run(s, [(product(s.sentra, maker=saver, price=104_000, bps=10_000), 1)])
+    login_as(s.manager)
+    text = " ".join(pdf_text(client.get(f"/payouts/lines/{run.lines[0].id}/bukti.pdf").data).split())
+    assert "Cap jempol" in text and "BUKTI SETORAN TABUNGAN" in text
+    assert "Disimpan sebagai tabungan atas nama Pak Darmo" in text and "Ditabung sejumlah Rp 104.000" in text
+    assert "Telah diterima oleh" not in text and "Uang sejumlah" not in text

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -81,3 +82,44 @@ def test_the_receipt_qr_code_is_drawn_once_per_link(client, login_as, monkeypatc
         assert client.get(f"/pos/penjualan/{sale.id}/struk.pdf").status_code == 200
     assert client.get(f"/pos/struk/{sale.receipt_token}").status_code == 200
     assert len(drawn) == 1 and drawn[0].endswith(f"/pos/struk/{sale.receipt_token}")
+
+
+def _history(client, **params) -> str:
+    response = client.get("/pos/penjualan", query_string=params)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_sale_history_finds_a_sale_by_its_number_on_any_day(client, login_as):
+    sentra, kasir, _m, _p, ticket, shift = counter_setup()
+    first, second = _sale(kasir, sentra, shift, ticket), _sale(kasir, sentra, shift, ticket)
+    first.business_date = first.business_date - timedelta(days=3)  # sold three days ago
+    second.offline_number = "TMG-ABCD-0007"
+    db.session.commit()
+    login_as(kasir)
+    today = _history(client)
+    assert second.number in today and first.number not in today
+    found = _history(client, q=first.number[-8:].lower())  # part of the number, any case, any day
+    assert first.number in found and second.number not in found
+    assert second.number in _history(client, q="abcd-0007")  # the offline receipt number too
+    assert "Belum ada penjualan." in _history(client, q="TMG-%")  # LIKE wildcards are plain text
+    in_shift = _history(client, shift_id=shift.id, q=second.number)
+    assert second.number in in_shift and first.number not in in_shift
+
+
+def test_sale_history_shows_the_payment_methods_and_an_offline_sales_device_time(client, login_as):
+    sentra, kasir, _m, _p, ticket, shift = counter_setup()
+    split = record_sale(kasir, sentra, channel=Channel.POS, lines=[LineRequest(ticket.id, 2)],
+                        payments=[PaymentRequest(PaymentMethod.CASH, 20_000),
+                                  PaymentRequest(PaymentMethod.QRIS, 30_000, reference="QR-9")],
+                        client_key=str(uuid.uuid4()), shift=shift)
+    offline = _sale(kasir, sentra, shift, ticket)
+    offline.offline_number = "TMG-ABCD-0001"
+    offline.offline_sold_at = offline.created_at.replace(hour=2, minute=7, second=0, microsecond=0)
+    db.session.commit()
+    login_as(kasir)
+    html = _history(client, shift_id=shift.id)
+    rows = {number: html[html.index(number):][:1200] for number in (split.number, offline.number)}
+    assert "Tunai + QRIS" in rows[split.number]
+    assert "09:07" in rows[offline.number] and "waktu perangkat" in rows[offline.number]  # 02:07 UTC in WIB
+    assert '<th scope="col">Cara bayar</th>' in html

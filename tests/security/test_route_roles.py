@@ -31,8 +31,10 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "makers.maker_user_create": ADMIN,
     "accounts.user_access": ADMIN,
     "accounts.user_create": ADMIN,
+    "accounts.own_approval_pin": MANAGERS,
     "accounts.user_list": ADMIN,
     "accounts.user_pin_reset": ADMIN,
+    "app.audit_log": MANAGERS,
     "app.alert_list": MANAGERS,
     "app.alert_resolve": MANAGERS,
     "app.health": PUBLIC,
@@ -125,6 +127,10 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "reports.export_xlsx": MANAGERS,
     "reports.summary": MANAGERS,
     "shop.buyer_login": PUBLIC,
+    "shop.buyer_password_forgot": PUBLIC,
+    "shop.buyer_password_reset": PUBLIC,
+    "shop.robots": PUBLIC,
+    "shop.sitemap": PUBLIC,
     "shop.buyer_orders_view": PUBLIC,
     "shop.buyer_register": PUBLIC,
     "shop.cart_add": PUBLIC,
@@ -141,6 +147,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "shop.order_pay": PUBLIC,
     "shop.order_return": PUBLIC,
     "shop.order_status": PUBLIC,
+    "shop.order_status_json": PUBLIC,
     "shop.product_detail": PUBLIC,
     "shop.sentra_detail": PUBLIC,
     "shop.staff_cancel": STAFF,
@@ -158,10 +165,11 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
 }
 
 # Public routes that accept a POST: each changes only the visitor's own state (session, cart,
-# order by token) or is authenticated otherwise (webhook signature).
+# order by token, a password by its mailed one-time link) or is authenticated otherwise (webhook signature).
 PUBLIC_POSTS = {
     "accounts.login", "accounts.logout", "accounts.maker_login", "app.language_set",
-    "shop.buyer_login", "shop.buyer_register", "shop.cart_add", "shop.cart_remove", "shop.cart_update",
+    "shop.buyer_login", "shop.buyer_password_forgot", "shop.buyer_password_reset", "shop.buyer_register",
+    "shop.cart_add", "shop.cart_remove", "shop.cart_update",
     "shop.checkout", "shop.order_3ds_complete", "shop.order_pay", "shop.stripe_webhook",
 }
 

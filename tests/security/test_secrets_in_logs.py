@@ -5,6 +5,7 @@ to a file locally or sent by SMTP."""
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 import logging
 from pathlib import Path
@@ -82,9 +83,10 @@ def test_buyer_email_is_saved_to_a_file_locally_and_its_body_never_logged(client
     assert f"Pesanan {order.number} diterima" in text and "saved to file" in text
     files = list(Path(tmp_path / "mail").glob("*.eml"))
     assert len(files) == 1
-    message = email.message_from_bytes(files[0].read_bytes())
+    message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert message["To"] == "sari@contoh.co.id" and order.number in message["Subject"]
-    assert f"/pesanan/{order.token}" in message.get_payload(decode=True).decode()
+    assert f"/pesanan/{order.token}" in message.get_body(("plain",)).get_content()
+    assert f'href="http://127.0.0.1:5000/pesanan/{order.token}"' in message.get_body(("html",)).get_content()
 
 
 def test_in_production_without_a_mail_server_nothing_of_the_body_is_logged_or_written(client, csrf, app, tmp_path,

@@ -15,7 +15,7 @@ from payouts.models import Component, LedgerEntry
 from sales.models import Refund, Sale, SaleStatus
 from shop.models import FulfilmentStatus, OrderRefund, OrderStatus
 from tests.factories import SentraFactory, UserFactory
-from tests.factories.shop import ShopProductFactory
+from tests.factories.shop import ShopProductFactory, paid_fulfilment
 from tests.shop.helpers import fresh, pay, place_order
 
 
@@ -255,3 +255,41 @@ def test_whole_refund_returns_goods_and_shipping(client, csrf, login_as, stripe_
     refunds = stripe_local.client.v1.refunds.list(params={"payment_intent": order.paid_intent_id})
     assert [r.amount for r in refunds.data] == [14_500_000]  # rupiah × 100 reached Stripe
     assert stock_level(product.id, product.sentra_id) == 2
+
+
+def test_the_queue_is_newest_first_pages_past_fifty_and_finds_by_number_name_or_phone(client, login_as):
+    from shop.models import Order
+
+    sentra = SentraFactory()
+    product = ShopProductFactory(sentra=sentra, stock=100, price=10_000)
+    fulfilments = [paid_fulfilment(product, buyer_name=f"Pembeli {i:02d}", buyer_phone=f"0812-0000-{i:04d}")
+                   for i in range(51)]
+    db.session.commit()
+    login_as(UserFactory(sentras=[sentra]))
+    first = client.get("/staf/pesanan").get_data(as_text=True)
+    newest, oldest = fulfilments[-1].order, fulfilments[0].order
+    assert "51 pesanan" in first and newest.number in first and oldest.number not in first
+    second = client.get("/staf/pesanan?halaman=2").get_data(as_text=True)
+    assert oldest.number in second  # the 51st open order is on page 2
+    assert oldest.number in client.get("/staf/pesanan?urut=lama").get_data(as_text=True)
+    for query in (oldest.number, "Pembeli 00", "081200000000"):
+        found = client.get("/staf/pesanan", query_string={"q": query}).get_data(as_text=True)
+        assert "1 pesanan" in found and oldest.number in found, query
+    home = client.get("/staf").get_data(as_text=True)
+    assert "Pesanan online menunggu diproses: 51" in home
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 51
+
+
+def test_a_refund_of_damaged_goods_does_not_restock(client, csrf, login_as, stripe_local):
+    product = ShopProductFactory(stock=2, price=100_000)
+    order = place_order(client, csrf, [(product, 2)])
+    pay(client, csrf, order)
+    order = fresh(order)
+    stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
+    fulfilment, line = order.fulfilments[0], order.fulfilments[0].lines[0]
+    login_as(UserFactory(role=Role.MANAGER, sentras=[product.sentra]))
+    client.post(f"/staf/pesanan/{fulfilment.id}/kembalikan-dana", data={
+        "csrf_token": csrf(), "client_key": str(uuid.uuid4()), "reason": "Pecah di jalan", f"qty_{line.id}": "1",
+        "restock": "0"})
+    assert db.session.scalar(sa.select(OrderRefund)).status == "succeeded"
+    assert stock_level(product.id, product.sentra_id) == 0  # written off, not back on the shelf

@@ -15,6 +15,18 @@
   var DB_NAME = "ska-pos", DB_VERSION = 1, LOCK_NAME = "ska-pos-sync", LEASE_MS = 30000;
   var dbPromise = null;
 
+  /* Messages from the server's translation catalogue (the JSON in #pos-messages on every counter page). */
+  var MESSAGES = (function () {
+    var el = document.getElementById("pos-messages");
+    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function t(key, params) {
+    var text = Object.prototype.hasOwnProperty.call(MESSAGES, key) ? MESSAGES[key] : key;
+    return text.replace(/%\((\w+)\)s/g, function (_m, name) {
+      return params && params[name] !== undefined ? String(params[name]) : "";
+    });
+  }
+
   function req(r) {
     return new Promise(function (resolve, reject) {
       r.onsuccess = function () { resolve(r.result); };
@@ -189,7 +201,9 @@
               var entry = mine[i++];
               return postSale(opts.salesUrl, session.csrf_token, entry).then(function (res) {
                 if (res.status === 201) {
-                  result.synced.push({ number: res.data && res.data.number, offline_number: entry.number });
+                  result.synced.push({ number: res.data && res.data.number, offline_number: entry.number,
+                                       receipt_pdf_url: res.data && res.data.receipt_pdf_url,
+                                       receipt_url: res.data && res.data.receipt_url });
                   return remove(entry.key).then(next);
                 }
                 if (res.status >= 500 || res.status === 429 || res.status === 400 || res.status === 401 || res.status === 403) {
@@ -252,8 +266,7 @@
         ev.preventDefault();
         count().then(function (n) {
           if (n > 0) {
-            notify("Tidak bisa keluar: " + n + " penjualan offline belum tersinkron ke server. " +
-                   "Sambungkan ke internet dan tekan “Sinkronkan sekarang” dulu; jika keluar, penjualan itu tidak bisa dikirim.");
+            notify(t("logout_refused", { n: n }));
             return;
           }
           var clear = window.caches ? window.caches.delete("pos-pages") : Promise.resolve();
@@ -267,6 +280,7 @@
     openDb: openDb, getMeta: getMeta, setMeta: setMeta, saveCatalogue: saveCatalogue, getCatalogue: getCatalogue,
     takeLocalStock: takeLocalStock, deviceCode: deviceCode, ensureDevice: ensureDevice, enqueue: enqueue,
     pending: pending, count: count, remove: remove, syncOnce: syncOnce, autoSync: autoSync, guardLogout: guardLogout,
+    t: t,
   };
 
   /* Every counter page that loads this file refuses to log out while the queue is not empty. */
@@ -292,8 +306,7 @@
         var n = entries.length;
         submit.disabled = n > 0;
         submit.setAttribute("aria-disabled", n > 0 ? "true" : "false");
-        show(n > 0 ? "Sesi belum bisa ditutup: " + n + " penjualan offline di perangkat ini belum tersinkron. " +
-          "Hubungkan ke internet; penjualan dikirim otomatis, lalu tombol Tutup sesi aktif lagi." : "");
+        show(n > 0 ? t("close_waits", { n: n }) : "");
       });
     };
     // A closed shift's sale screen must not open offline any more: drop its cached copy on close.
