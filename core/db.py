@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -42,15 +43,19 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def configure_engine(engine: Engine) -> None:
-    """SQLite: foreign keys on, WAL, and `BEGIN IMMEDIATE` for every transaction.
+def configure_engine(engine: Engine, *, write_intent: Callable[[], bool] | None = None) -> None:
+    """SQLite: foreign keys on, WAL, and `BEGIN IMMEDIATE` for every transaction that may write.
 
     A plain deferred `BEGIN` lets two writers both read and then fail with "database is locked"
     when they upgrade to a write lock; `BEGIN IMMEDIATE` takes the write lock up front so the
-    busy timeout queues them instead (see notes/reliability.md).
+    busy timeout queues them instead (see notes/reliability.md). A transaction that only reads
+    needs no write lock: `write_intent()` (the unit of work's `may_write`: False inside a
+    GET/HEAD/OPTIONS request) says which, and those begin deferred, so readers never queue behind
+    writers (WAL lets them read while another connection writes).
     """
     if engine.dialect.name != "sqlite":
         return
+    intent = write_intent or (lambda: True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -64,4 +69,4 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if intent() else "BEGIN")
