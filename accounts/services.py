@@ -441,7 +441,8 @@ def load_user(user_id: str) -> User | None:
     """Flask-Login loader: `<id>:<session_version>`; a stale version logs the session out."""
     try:
         raw_id, raw_version = user_id.split(":")
-        user = db.session.get(User, int(raw_id))
+        # Their Sentras in the same query: nearly every staff request checks access by them.
+        user = db.session.get(User, int(raw_id), options=[sa.orm.joinedload(User.sentras)])
     except (ValueError, TypeError):
         return None
     if user is None or str(user.session_version) != raw_version or not user.is_active:
