@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
+from sqlalchemy.orm import Session, make_transient, make_transient_to_detached, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 #: a session or the scoped `db.session`
@@ -164,10 +164,48 @@ def insert_new(session: AnySession, instances: Sequence[Any]) -> None:
 
 def attach_loaded(session: AnySession, instances: Sequence[Any]) -> None:
     """Make transient instances whose rows were just inserted by hand persistent in `session`, with
-    every attribute as set (their primary keys included): no INSERT, no reload."""
+    every attribute as set (their primary keys included): no INSERT, no reload.
+
+    Should the transaction (or savepoint) they went in with roll back, they leave the session again,
+    as objects the ORM flushed would (see `_forget_rolled_back_rows`): no stale row stays in the
+    identity map, where a new row given the same id (SQLite reuses them) would clash with it.
+    """
     for instance in instances:
         make_transient_to_detached(instance)
         session.add(instance)
+    real = session() if isinstance(session, scoped_session) else session
+    current = real.get_nested_transaction() or real.get_transaction()
+    real.info.setdefault(_ATTACHED, []).append((current, list(instances)))
+
+
+#: session.info key: [(the session transaction, instances attached by `attach_loaded` in it)]
+_ATTACHED = "core.db.attached"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_rows(session: Session, previous_transaction: Any) -> None:
+    attached = session.info.get(_ATTACHED)
+    if not attached:
+        return
+    kept = []
+    for transaction, instances in attached:
+        outer = transaction
+        while outer is not None and outer is not previous_transaction:
+            outer = outer.parent
+        if outer is None:  # not inside the transaction that rolled back
+            kept.append((transaction, instances))
+            continue
+        for instance in instances:
+            if instance in session:
+                session.expunge(instance)
+            make_transient(instance)
+    session.info[_ATTACHED] = kept
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_attached_on_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the session's transaction is over: committed or rolled back
+        session.info.pop(_ATTACHED, None)
 
 
 def configure_engine(engine: Engine, *, write_intent: Callable[[], bool] | None = None) -> None:
