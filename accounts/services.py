@@ -437,12 +437,15 @@ def end_sessions(user: User) -> None:
     db.session.flush()
 
 
+#: the user and their Sentras in one query (nearly every staff request checks access by them), built once
+_USER_WITH_SENTRAS = sa.select(User).options(sa.orm.joinedload(User.sentras)).where(User.id == sa.bindparam("id"))
+
+
 def load_user(user_id: str) -> User | None:
     """Flask-Login loader: `<id>:<session_version>`; a stale version logs the session out."""
     try:
         raw_id, raw_version = user_id.split(":")
-        # Their Sentras in the same query: nearly every staff request checks access by them.
-        user = db.session.get(User, int(raw_id), options=[sa.orm.joinedload(User.sentras)])
+        user = db.session.execute(_USER_WITH_SENTRAS, {"id": int(raw_id)}).unique().scalar_one_or_none()
     except (ValueError, TypeError):
         return None
     if user is None or str(user.session_version) != raw_version or not user.is_active:
