@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 import functools
+import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -208,6 +210,12 @@ def _forget_attached_on_end(session: Session, transaction: Any) -> None:
         session.info.pop(_ATTACHED, None)
 
 
+#: SQLite: how long a statement waits for a lock before "database is locked"
+BUSY_TIMEOUT_MS = 30_000
+#: how often a transaction that will write asks again for SQLite's write lock
+WRITE_LOCK_POLL_SECONDS = 0.001
+
+
 def configure_engine(engine: Engine, *, write_intent: Callable[[], bool] | None = None) -> None:
     """SQLite: foreign keys on, WAL, and `BEGIN IMMEDIATE` for every transaction that may write.
 
@@ -227,11 +235,48 @@ def configure_engine(engine: Engine, *, write_intent: Callable[[], bool] | None 
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if intent() else "BEGIN")
+        if not intent():
+            conn.exec_driver_sql("BEGIN")
+        else:
+            _begin_immediate(conn)
+
+
+def _begin_immediate(conn: sa.Connection) -> None:
+    """`BEGIN IMMEDIATE`, asking again every millisecond while another connection writes.
+
+    SQLite's own busy handler sleeps ever longer between tries (up to 100 ms), so under a queue
+    of writers the lock often sat free while they slept, and a sale could wait a second; asking
+    every millisecond (a few microseconds each, on the raw connection) hands it on at once.
+    """
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except sa.exc.OperationalError as error:
+            if not _locked(error.orig):
+                raise
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            time.sleep(WRITE_LOCK_POLL_SECONDS)
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if not _locked(error) or time.monotonic() > deadline:
+                    raise
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def _locked(error: BaseException | None) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
