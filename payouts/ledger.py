@@ -7,6 +7,7 @@ earnings, in the same transaction.
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -117,11 +118,14 @@ class AccountIds:
 
     def __init__(self) -> None:
         self._ids: dict[str, dict[str, int]] = {}
+        self._urls: weakref.WeakKeyDictionary[sa.Engine, str] = weakref.WeakKeyDictionary()
 
-    @staticmethod
-    def _database() -> str:
-        bind = db.session.get_bind()
-        return str(bind.engine.url)
+    def _database(self) -> str:
+        engine = db.session.get_bind().engine
+        url = self._urls.get(engine)
+        if url is None:
+            url = self._urls[engine] = engine.url.render_as_string(hide_password=True)
+        return url
 
     def cached(self, keys: Iterable[str]) -> dict[str, int]:
         known = self._ids.get(self._database(), {})
@@ -211,7 +215,7 @@ def _insert_transaction(txn: LedgerTransaction, checked: dict[str, int]) -> int 
     params["ids"] = list(checked.values())
     params["pairs"] = [(account_id, key) for key, account_id in checked.items()]
     params["n_pairs"] = len(checked)
-    return db.session.execute(_NEW_TRANSACTION, params).scalar()
+    return db.session.connection().execute(_NEW_TRANSACTION, params).scalar()
 
 
 _transactions = cast(sa.Table, LedgerTransaction.__table__)

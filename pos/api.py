@@ -174,6 +174,9 @@ def parse_sale_body(body: object) -> tuple[int, list[LineRequest], list[PaymentR
     return shift_id, lines, payments
 
 
+_SHIFT = sa.select(Shift).where(Shift.id == sa.bindparam("id"))
+
+
 @bp.post("/api/sales")
 @staff_required
 def api_sale_create():
@@ -189,7 +192,7 @@ def api_sale_create():
         if existing.cashier_id != current_user.id or existing.shift_id != shift_id:
             raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.")
         return _sale_answer(replay_sale(existing, existing.sentra, lines, payments))  # 422 if the body differs
-    shift = db.session.get(Shift, shift_id)
+    shift = db.session.scalar(_SHIFT, {"id": shift_id})
     if shift is None or shift.cashier_id != current_user.id:
         raise NotFound("Sesi kasir tidak ditemukan.", field="shift_id")
     require_sentra_access(current_user, shift.sentra_id)

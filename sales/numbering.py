@@ -20,7 +20,7 @@ def next_sequence(sentra_id: int, business_date: date) -> int:
     already serialises writers. A rollback returns the number, so there are no gaps.
     """
     params = {"sentra_id": sentra_id, "business_date": business_date, "last_number": 1}
-    return int(db.session.execute(_TAKE_NUMBER, params).scalar_one())
+    return int(db.session.connection().execute(_TAKE_NUMBER, params).scalar_one())
 
 
 _TAKE_NUMBER = insert_on_conflict(

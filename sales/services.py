@@ -155,11 +155,15 @@ def replay_sale(sale: Sale, sentra: Sentra, lines: list[LineRequest], payments: 
     return sale
 
 
-_SALE_BY_KEY = sa.select(Sale).where(Sale.client_key == sa.bindparam("key"))
+_sales = cast(sa.Table, Sale.__table__)
+_SALE_ID_BY_KEY = sa.select(_sales.c.id).where(_sales.c.client_key == sa.bindparam("key"))
 
 
 def find_sale_by_key(client_key: str) -> Sale | None:
-    return db.session.scalar(_SALE_BY_KEY, {"key": client_key})
+    # The id first (a plain lookup: nearly always there is none), the sale only when there is one.
+    db.session.flush()
+    sale_id = db.session.connection().execute(_SALE_ID_BY_KEY, {"key": client_key}).scalar()
+    return None if sale_id is None else db.session.get(Sale, sale_id)
 
 
 def record_sale(
@@ -278,7 +282,7 @@ def _insert_sale(sale: Sale) -> bool:
     the first transaction and then inserts nothing (no error, so no aborted transaction to recover).
     """
     db.session.flush()
-    new_id = db.session.execute(_NEW_SALE, column_values(sale)).scalar()
+    new_id = db.session.connection().execute(_NEW_SALE, column_values(sale)).scalar()
     if new_id is None:
         return False
     sale.id = new_id

@@ -19,7 +19,8 @@ from tests.factories.payouts import product, sell, shop
 def posted_to(sale) -> set[tuple[str, str]]:
     """(component, account key) of every entry the sale posted."""
     return set(db.session.execute(
-        sa.select(LedgerEntry.component, LedgerAccount.key).join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        sa.select(LedgerEntry.component, LedgerAccount.key)
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
         .where(LedgerEntry.sale_id == sale.id)).tuples())
 
 
