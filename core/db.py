@@ -177,7 +177,9 @@ def attach_loaded(session: AnySession, instances: Sequence[Any]) -> None:
         session.add(instance)
     real = session() if isinstance(session, scoped_session) else session
     current = real.get_nested_transaction() or real.get_transaction()
-    real.info.setdefault(_ATTACHED, []).append((current, list(instances)))
+    # (Entries of transactions that are over were handled when they ended.)
+    attached = [(t, objs) for t, objs in real.info.get(_ATTACHED, ()) if t.is_active]
+    real.info[_ATTACHED] = [*attached, (current, list(instances))]
 
 
 #: session.info key: [(the session transaction, instances attached by `attach_loaded` in it)]
@@ -204,10 +206,9 @@ def _forget_rolled_back_rows(session: Session, previous_transaction: Any) -> Non
     session.info[_ATTACHED] = kept
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_attached_on_end(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:  # the session's transaction is over: committed or rolled back
-        session.info.pop(_ATTACHED, None)
+@event.listens_for(Session, "after_commit")
+def _forget_attached_on_commit(session: Session) -> None:
+    session.info.pop(_ATTACHED, None)  # they are rows for good now
 
 
 #: SQLite: how long a statement waits for a lock before "database is locked"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from datetime import date, datetime
 from typing import Any
 
@@ -174,7 +175,9 @@ def parse_sale_body(body: object) -> tuple[int, list[LineRequest], list[PaymentR
     return shift_id, lines, payments
 
 
-_SHIFT = sa.select(Shift).where(Shift.id == sa.bindparam("id"))
+@functools.cache
+def _shift_by_id() -> sa.Select:
+    return sa.select(Shift).where(Shift.id == sa.bindparam("id"))
 
 
 @bp.post("/api/sales")
@@ -192,7 +195,7 @@ def api_sale_create():
         if existing.cashier_id != current_user.id or existing.shift_id != shift_id:
             raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.")
         return _sale_answer(replay_sale(existing, existing.sentra, lines, payments))  # 422 if the body differs
-    shift = db.session.scalar(_SHIFT, {"id": shift_id})
+    shift = db.session.scalar(_shift_by_id(), {"id": shift_id})
     if shift is None or shift.cashier_id != current_user.id:
         raise NotFound("Sesi kasir tidak ditemukan.", field="shift_id")
     require_sentra_access(current_user, shift.sentra_id)

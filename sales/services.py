@@ -6,6 +6,7 @@ its stock movements, the audit entry and the payouts allocation (signal receiver
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
@@ -302,7 +303,9 @@ def _check_shift(actor: User | None, sentra: Sentra, shift: CounterShift | None,
         raise ShiftClosed("Sesi kasir ini bukan milik Anda di Sentra ini.")
 
 
-_PRODUCTS = sa.select(Product).where(Product.id.in_(sa.bindparam("ids", expanding=True)))
+@functools.cache
+def _products_by_id() -> sa.Select:
+    return sa.select(Product).where(Product.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def _build_lines(sentra: Sentra, lines: list[LineRequest], *, offline: bool = False) -> tuple[list[SaleLine], bool]:
@@ -315,7 +318,7 @@ def _build_lines(sentra: Sentra, lines: list[LineRequest], *, offline: bool = Fa
         if not _is_int(ln.product_id):
             raise ValidationFailed({"lines": "Barang tidak dikenal."})
         ids.add(ln.product_id)
-    products = {p.id: p for p in db.session.scalars(_PRODUCTS, {"ids": list(ids)})}
+    products = {p.id: p for p in db.session.scalars(_products_by_id(), {"ids": list(ids)})}
     threshold = current_app.config.get("MANAGER_APPROVAL_DISCOUNT_BPS", 1000)
     result: list[SaleLine] = []
     approval_needed = False
