@@ -2,10 +2,10 @@
 same rows by hand (bare sqlite3 / bare psycopg), as a ratio; warm receipt PDFs per second. Prints;
 asserts nothing but that every sale succeeded.
 
-    .venv/bin/python bench/bench_pos.py [--sales 200] [--rounds 10] [--receipts 20] [--db URL]
+    .venv/bin/python bench/bench_pos.py [--sales 200] [--rounds 10] [--receipts 20] [--db URL|postgresql]
 
-Runs on a throw-away SQLite file by default (schema from the models); `--db postgresql+psycopg://...`
-for PostgreSQL (`bench/run_all.py` starts a throw-away server).
+Runs on a throw-away SQLite file by default (schema from the models); `--db postgresql` starts a
+throw-away PostgreSQL 15 (scripts/pg_server.py), `--db postgresql+psycopg://...` uses that one.
 
 The sale: two goods from two makers (one line with a material cost), paid in cash with rounding.
 The floor does, in one transaction, what that sale writes and reads:
@@ -163,8 +163,20 @@ def main() -> None:
     parser.add_argument("--sales", type=int, default=200, help="sales on each side (API and floor)")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--receipts", type=int, default=20)
-    parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--db", default=None,
+                        help="database URL, or 'postgresql' for a throw-away server (default: a temporary SQLite file)")
     args = parser.parse_args()
+    if args.db == "postgresql":
+        from scripts.pg_server import running_postgres
+
+        with running_postgres() as server:
+            args.db = server.url
+            run(args)
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
 
     import sqlalchemy as sa
 
