@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -437,11 +438,18 @@ def end_sessions(user: User) -> None:
     db.session.flush()
 
 
+@functools.cache
+def _user_with_sentras() -> sa.Select:
+    """The user and their Sentras in one query (nearly every staff request checks access by them),
+    built once (on first use: the mappers are configured by then)."""
+    return sa.select(User).options(sa.orm.joinedload(User.sentras)).where(User.id == sa.bindparam("id"))
+
+
 def load_user(user_id: str) -> User | None:
     """Flask-Login loader: `<id>:<session_version>`; a stale version logs the session out."""
     try:
         raw_id, raw_version = user_id.split(":")
-        user = db.session.get(User, int(raw_id))
+        user = db.session.execute(_user_with_sentras(), {"id": int(raw_id)}).unique().scalar_one_or_none()
     except (ValueError, TypeError):
         return None
     if user is None or str(user.session_version) != raw_version or not user.is_active:

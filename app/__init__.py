@@ -64,11 +64,12 @@ def register_extensions(app: Flask) -> None:
     from core.mail import init_app as init_mail
     from core.request_log import init_request_log
     from core.security import init_security
+    from core.unit_of_work import may_write
 
     import_models()
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, write_intent=may_write)
     migrate.init_app(app, db, directory=str(app_config.BASE_DIR / "migrations"), render_as_batch=True,
                      compare_type=True)
     csrf.init_app(app)

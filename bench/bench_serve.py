@@ -1,4 +1,4 @@
-"""Through the real server: gunicorn (3 workers) + PostgreSQL on 127.0.0.1, over HTTP.
+"""Through the real server: gunicorn (3 workers) + PostgreSQL (or a SQLite file) on 127.0.0.1, over HTTP.
 
 - counters selling at once through `POST /pos/api/sales` (sale + stock + ledger in one
   transaction): sales per second, median and p95 latency;
@@ -8,16 +8,26 @@ Prints; asserts only that every request succeeded and the books check out.
 
     .venv/bin/python bench/bench_serve.py     # small: 8 counters × 25 sales, 2,000 products
     .venv/bin/python bench/bench_serve.py --counters 20 --sales 100 --products 10000 --requests 100  # full
+    .venv/bin/python bench/bench_serve.py --db sqlite --counters 12 --sales 25   # one Sentra's laptop
+
+`--db sqlite`: the embedded set-up, one SQLite file (WAL) built by the migrations, shared by the
+gunicorn workers; every write transaction takes the file's write lock, so the counters' sales
+queue on it whatever their Sentra.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +40,26 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
+@contextmanager
+def sqlite_stack() -> Iterator[object]:
+    """A SQLite file with the schema the migrations build, and a Flask app on it (as `running_stack`)."""
+    from app import create_app
+    from config import TestConfig
+    from tests.ops.conftest import SCHEMA_COMMAND, PgStack, _base_env
+
+    workdir = Path(tempfile.mkdtemp(prefix="sentra-bench-sqlite-"))
+    url = f"sqlite:///{workdir / 'sentra.db'}"
+    try:
+        result = subprocess.run(SCHEMA_COMMAND, cwd=ROOT, env=_base_env(workdir, url), capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, result.stderr[-3000:]
+        config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+        app = create_app({**config, "SQLALCHEMY_DATABASE_URI": url, "UPLOAD_DIR": str(workdir / "uploads")})
+        yield PgStack(None, url, url, app, workdir)  # type: ignore[arg-type]
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counters", type=int, default=8)
@@ -38,6 +68,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="requests per catalogue case")
     parser.add_argument("--sentras", type=int, default=4, help="the counters are spread over this many Sentras")
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--no-catalogue", action="store_true", help="only the counters (and ledger verify)")
     args = parser.parse_args()
 
     import requests
@@ -52,18 +84,20 @@ def main() -> None:
     from tests.factories.sales import stock_in
     from tests.ops.conftest import Counter, Gunicorn, running_stack
 
-    with running_stack() as stack:
+    database = "SQLite (one file, WAL)" if args.db == "sqlite" else "PostgreSQL"
+    with (sqlite_stack() if args.db == "sqlite" else running_stack()) as stack:
         with stack.app.app_context():
             started = time.perf_counter()
-            seed(db, args.products)
-            # The catalogue seed bulk-writes stock levels; give them their intake movements so the
-            # books are whole and `verify` below checks real data.
-            db.session.execute(sa.text(
-                "INSERT INTO stock_movements (product_id, sentra_id, kind, qty_delta, reason, reference, "
-                "is_discrepancy, created_at) SELECT product_id, sentra_id, 'intake', qty, 'bench seed', 'bench', "
-                "false, now() FROM stock_levels WHERE qty <> 0"))
-            db.session.commit()
-            print(f"seeded {args.products:,} catalogue products in {time.perf_counter() - started:.1f} s")
+            if not args.no_catalogue:
+                seed(db, args.products)
+                # The catalogue seed bulk-writes stock levels; give them their intake movements so the
+                # books are whole and `verify` below checks real data.
+                db.session.execute(sa.text(
+                    "INSERT INTO stock_movements (product_id, sentra_id, kind, qty_delta, reason, reference, "
+                    "is_discrepancy, created_at) SELECT product_id, sentra_id, 'intake', qty, 'bench seed', "
+                    "'bench', false, CURRENT_TIMESTAMP FROM stock_levels WHERE qty <> 0"))
+                db.session.commit()
+                print(f"seeded {args.products:,} catalogue products in {time.perf_counter() - started:.1f} s")
             started = time.perf_counter()
             # Counters spread over several Sentras, as a national deployment would be (the sales of
             # one Sentra queue on its gap-free sale-number counter; see BENCHMARKS.md).
@@ -107,7 +141,7 @@ def main() -> None:
                 latencies = [t for batch in pool.map(sell, range(args.counters)) for t in batch]
             seconds = time.perf_counter() - started
             total = args.counters * args.sales
-            print(f"\nPOS sales through gunicorn ({args.workers} workers) + PostgreSQL, "
+            print(f"\nPOS sales through gunicorn ({args.workers} workers) + {database}, "
                   f"{args.counters} counters at {args.sentras} Sentras at once:")
             print(f"  {total} sales in {seconds:.2f} s = {total / seconds:.1f} sales/s; "
                   f"latency median {statistics.median(latencies):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms")
@@ -118,6 +152,8 @@ def main() -> None:
                 print(f"  flask ledger verify afterwards: {len(problems)} problems, "
                       f"{time.perf_counter() - started:.2f} s")
                 assert problems == [], problems[:10]
+            if args.no_catalogue:
+                return
 
             cases = [
                 ("home", "/"),

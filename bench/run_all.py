@@ -24,6 +24,7 @@ SIZES = {
         "catalogue": ["--products", "10000", "--requests", "20"],
         "payouts": ["--lines", "30000", "--makers", "200"],
         "serve": ["--counters", "8", "--sales", "20", "--products", "2000", "--requests", "20"],
+        "serve_sqlite": ["--db", "sqlite", "--counters", "12", "--sales", "25", "--no-catalogue"],
     },
     "full": {
         "pos": ["--sales", "1000", "--receipts", "50"],
@@ -31,6 +32,7 @@ SIZES = {
         "catalogue": ["--products", "10000", "--requests", "100"],
         "payouts": ["--lines", "1000000", "--makers", "600"],
         "serve": ["--counters", "20", "--sales", "100", "--products", "10000", "--requests", "100"],
+        "serve_sqlite": ["--db", "sqlite", "--counters", "12", "--sales", "100", "--no-catalogue"],
     },
 }
 
@@ -52,13 +54,15 @@ def main() -> None:
 
     from scripts.pg_server import running_postgres
 
-    run("POS sale API vs raw insert, receipts (SQLite)", "bench_pos.py", size["pos"])
+    run("POS sale API vs the same rows by bare sqlite3, receipts (SQLite)", "bench_pos.py", size["pos"])
     with running_postgres() as server:
-        run("POS sale API vs raw insert, receipts (PostgreSQL)", "bench_pos.py", [*size["pos"], "--db", server.url])
+        run("POS sale API vs the same rows by bare psycopg, receipts (PostgreSQL)", "bench_pos.py",
+            [*size["pos"], "--db", server.url])
     run("80 mm receipt vs bare WeasyPrint (SQLite)", "bench_receipt.py", size["receipt"])
     run("Catalogue and search (SQLite, test client)", "bench_catalogue.py", size["catalogue"])
     run("Maker balances and month report vs SQL", "bench_payouts.py", [*size["payouts"], "--db", "both"])
     run("Through gunicorn + PostgreSQL", "bench_serve.py", size["serve"])
+    run("Through gunicorn + SQLite, 12 counters", "bench_serve.py", size["serve_sqlite"])
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import UTCDateTime, utcnow
+from core.db import UTCDateTime, insert_new, utcnow
 from core.extensions import Model, db
 
 
@@ -72,8 +72,7 @@ def record_audit(
         before=_jsonable(before),
         after=_jsonable(after),
     )
-    db.session.add(entry)
-    db.session.flush()
+    insert_new(db.session, [entry])  # flushes what is pending, then one INSERT
     return entry
 
 

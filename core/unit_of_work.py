@@ -24,6 +24,13 @@ and jobs use `@transactional` themselves. The rules:
   Callbacks run outside the transaction: they must not write to the database.
 
 Nested units (a transactional function called from another) join the outer one.
+
+**Read-only requests** (GET, HEAD, OPTIONS) do not take SQLite's write lock: `may_write` tells the
+engine's begin hook (core/db.py) to begin them deferred, so a page view never queues behind a
+sale. A view that writes on GET anyway is marked `@writes`; its transactions begin IMMEDIATE like
+every POST, CLI command and job. (An unmarked GET that writes stays correct: its deferred
+transaction upgrades to a write lock, or fails with "database is locked" under contention; it
+never loses an update.)
 """
 
 from __future__ import annotations
@@ -34,12 +41,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, flash, g, has_request_context
+from flask import Flask, current_app, flash, g, has_request_context, request
 
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: request methods that only read: their transactions begin without SQLite's write lock
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -93,6 +103,25 @@ def transactional(func: F) -> F:
 
     run.__unit_of_work__ = True  # type: ignore[attr-defined]
     return run  # type: ignore[return-value]
+
+
+def writes(func: F) -> F:
+    """Mark a view that writes although it answers GET: its transactions take the write lock."""
+    func.__writes_on_read__ = True  # type: ignore[attr-defined]
+    return func
+
+
+def may_write() -> bool:
+    """Whether a transaction beginning now may write (False: it only reads; see the module docstring).
+
+    True outside a request (CLI commands, jobs, shells, tests) and for every request method but
+    GET/HEAD/OPTIONS; for those, True only if the matched view is marked `@writes` (or no view
+    matched).
+    """
+    if not has_request_context() or request.method not in READ_ONLY_METHODS or request.endpoint is None:
+        return True  # an unmatched URL (or a bare test request context) runs no view: no promise made
+    view = current_app.view_functions.get(request.endpoint)
+    return bool(getattr(view, "__writes_on_read__", False))
 
 
 def after_commit(callback: Callable[[], Any]) -> None:

@@ -7,13 +7,16 @@ earnings, in the same transaction.
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 
-from core.db import utcnow
+from core.db import attach_loaded, dialect_name, insert_rows, upsert_insert, utcnow
 from core.errors import ValidationFailed
 from core.extensions import db
 from payouts.allocation import LineTerms, allocate_line, reverse_components
@@ -33,9 +36,31 @@ class UnbalancedPosting(RuntimeError):
     """A posting whose entries do not sum to zero: a programming error, never saved."""
 
 
+@dataclass(frozen=True)
+class AccountRef:
+    """A ledger account named by what it is (kind, Sentra/maker, tender), without loading it."""
+
+    kind: AccountKind
+    sentra_id: int | None = None
+    maker_id: int | None = None
+    tender: str = ""
+
+    @property
+    def key(self) -> str:
+        """The account's natural key, e.g. "maker_payable:m12", "payment_provider_clearing:s3:qris"."""
+        parts = [str(self.kind)]
+        if self.sentra_id is not None:
+            parts.append(f"s{self.sentra_id}")
+        if self.maker_id is not None:
+            parts.append(f"m{self.maker_id}")
+        if self.tender:
+            parts.append(str(self.tender))
+        return ":".join(parts)
+
+
 @dataclass
 class EntrySpec:
-    account: LedgerAccount
+    account: LedgerAccount | AccountRef
     amount: int
     component: Component
     maker_id: int | None = None
@@ -50,14 +75,8 @@ class EntrySpec:
 def account(kind: AccountKind, *, sentra_id: int | None = None, maker_id: int | None = None,
             tender: str = "") -> LedgerAccount:
     """Get or create the account for (kind, Sentra/maker, tender)."""
-    parts = [str(kind)]
-    if sentra_id is not None:
-        parts.append(f"s{sentra_id}")
-    if maker_id is not None:
-        parts.append(f"m{maker_id}")
-    if tender:
-        parts.append(str(tender))
-    key = ":".join(parts)
+    ref = AccountRef(kind, sentra_id, maker_id, str(tender))
+    key = ref.key
     found = db.session.scalar(sa.select(LedgerAccount).where(LedgerAccount.key == key))
     if found is not None:
         return found
@@ -75,10 +94,69 @@ def maker_payable(maker_id: int) -> LedgerAccount:
     return account(AccountKind.MAKER_PAYABLE, maker_id=maker_id)
 
 
-def tender_account(sentra_id: int, method: str) -> LedgerAccount:
+def tender_ref(sentra_id: int, method: str) -> AccountRef:
     if str(method) == "cash":
-        return account(AccountKind.SENTRA_CASH, sentra_id=sentra_id)
-    return account(AccountKind.PAYMENT_PROVIDER_CLEARING, sentra_id=sentra_id, tender=str(method))
+        return AccountRef(AccountKind.SENTRA_CASH, sentra_id=sentra_id)
+    return AccountRef(AccountKind.PAYMENT_PROVIDER_CLEARING, sentra_id=sentra_id, tender=str(method))
+
+
+def tender_account(sentra_id: int, method: str) -> LedgerAccount:
+    ref = tender_ref(sentra_id, method)
+    return account(ref.kind, sentra_id=ref.sentra_id, tender=ref.tender)
+
+
+class AccountIds:
+    """Ledger account ids by natural key, per database (engine URL), for the life of the process.
+
+    An account is never changed or deleted, so a (key → id) pair once true stays true in the
+    database it was read from. It can still be wrong here: the transaction that created the
+    account may roll back, and a database may be emptied or restored under a running process
+    (the tests do both; so does a restore). So a cached id is never trusted blindly: `post`
+    checks every cached pair in the very statement that inserts the ledger transaction (nothing
+    is written when one is wrong), then forgets the database's ids and looks them up again.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, dict[str, int]] = {}
+        self._urls: weakref.WeakKeyDictionary[sa.Engine, str] = weakref.WeakKeyDictionary()
+
+    def _database(self) -> str:
+        engine = db.session.get_bind().engine
+        url = self._urls.get(engine)
+        if url is None:
+            url = self._urls[engine] = engine.url.render_as_string(hide_password=True)
+        return url
+
+    def cached(self, keys: Iterable[str]) -> dict[str, int]:
+        known = self._ids.get(self._database(), {})
+        return {key: known[key] for key in keys if key in known}
+
+    def remember(self, ids: dict[str, int]) -> None:
+        self._ids.setdefault(self._database(), {}).update(ids)
+
+    def forget(self) -> None:
+        self._ids.pop(self._database(), None)
+
+    def fetch(self, refs: Iterable[AccountRef]) -> dict[str, int]:
+        """The ids of `refs`' accounts, read in one query; missing accounts are created first."""
+        wanted = {ref.key: ref for ref in refs}
+        table = LedgerAccount.__table__
+        query = sa.select(table.c.key, table.c.id).where(table.c.key.in_(sa.bindparam("keys", expanding=True)))
+        found = dict(db.session.execute(query, {"keys": list(wanted)}).tuples().all())
+        missing = [ref for key, ref in wanted.items() if key not in found]
+        if missing:
+            # ON CONFLICT: another transaction may be creating the same account right now; use theirs.
+            db.session.execute(upsert_insert(dialect_name(db.session), table).values([
+                {"key": ref.key, "kind": ref.kind, "sentra_id": ref.sentra_id, "maker_id": ref.maker_id,
+                 "tender": ref.tender, "created_at": utcnow()} for ref in missing
+            ]).on_conflict_do_nothing(index_elements=["key"]))
+            found.update(db.session.execute(query, {"keys": [ref.key for ref in missing]}).tuples().all())
+        self.remember(found)
+        return found
+
+
+#: the process's account ids (see `AccountIds`)
+account_ids = AccountIds()
 
 
 # --- posting ----------------------------------------------------------------------------------
@@ -87,29 +165,77 @@ def post(kind: TransactionKind, *, reference: str, client_key: str, actor_id: in
          business_date: date, entries: list[EntrySpec], sale_id: int | None = None,
          refund_id: int | None = None, payout_line_id: int | None = None,
          when: datetime | None = None) -> LedgerTransaction:
-    """Post one balanced transaction; a second post with the same `client_key` returns the first."""
-    existing = db.session.scalar(sa.select(LedgerTransaction).where(LedgerTransaction.client_key == client_key))
-    if existing is not None:
-        return existing
+    """Post one balanced transaction; a second post with the same `client_key` returns the first.
+
+    Two statements: the transaction row (inserted only if `client_key` is new and every cached
+    account id is still right, see `AccountIds`) and all its entries in one multi-row INSERT.
+    """
     entries = [e for e in entries if e.amount != 0]
     total = sum(e.amount for e in entries)
     if total != 0:
         raise UnbalancedPosting(f"posting {client_key} does not balance: {total}")
     when = when or utcnow()
+    refs = {e.account.key: e.account for e in entries if isinstance(e.account, AccountRef)}
+    cached = account_ids.cached(refs)
+    ids = dict(cached)
+    if len(cached) < len(refs):
+        ids.update(account_ids.fetch(ref for key, ref in refs.items() if key not in cached))
     txn = LedgerTransaction(kind=kind, reference=reference[:80], client_key=client_key, actor_id=actor_id,
                             sentra_id=sentra_id, business_date=business_date, sale_id=sale_id,
                             refund_id=refund_id, payout_line_id=payout_line_id, created_at=when)
-    db.session.add(txn)
-    db.session.flush()
-    db.session.add_all([
-        LedgerEntry(transaction_id=txn.id, account_id=e.account.id, amount=e.amount, component=e.component,
-                    sentra_id=sentra_id, maker_id=e.maker_id, sale_id=sale_id, sale_line_id=e.sale_line_id,
-                    refund_line_id=e.refund_line_id, payout_line_id=e.payout_line_id,
-                    available_at=e.available_at, created_at=when)
+    txn_id = _insert_transaction(txn, cached)
+    if txn_id is None:
+        existing = db.session.scalar(sa.select(LedgerTransaction).where(LedgerTransaction.client_key == client_key))
+        if existing is not None:
+            return existing
+        # A cached account id is wrong (see AccountIds): nothing was written; look them all up again.
+        account_ids.forget()
+        ids.update(account_ids.fetch(refs.values()))
+        txn_id = _insert_transaction(txn, {})
+        if txn_id is None:  # pragma: no cover - the key was checked just above, in this transaction
+            raise RuntimeError(f"posting {client_key} could not be inserted")
+    txn.id = txn_id
+    insert_rows(db.session, LedgerEntry, [
+        {"transaction_id": txn_id, "account_id": ids[e.account.key] if isinstance(e.account, AccountRef)
+         else e.account.id, "amount": e.amount, "component": e.component, "sentra_id": sentra_id,
+         "maker_id": e.maker_id, "sale_id": sale_id, "sale_line_id": e.sale_line_id,
+         "refund_line_id": e.refund_line_id, "payout_line_id": e.payout_line_id, "available_at": e.available_at,
+         "created_at": when}
         for e in entries
     ])
-    db.session.flush()
+    attach_loaded(db.session, [txn])
     return txn
+
+
+def _insert_transaction(txn: LedgerTransaction, checked: dict[str, int]) -> int | None:
+    """INSERT the transaction row unless its client key is taken or a `checked` (key → id) pair is
+    not in `ledger_accounts`: the new id, or None when nothing was inserted."""
+    db.session.flush()  # an ORM-made account or refund line the entries refer to goes in first
+    params = {column.key: getattr(txn, column.key) for column in _TXN_COLUMNS}
+    params["ids"] = list(checked.values())
+    params["pairs"] = [(account_id, key) for key, account_id in checked.items()]
+    params["n_pairs"] = len(checked)
+    return db.session.connection().execute(_NEW_TRANSACTION, params).scalar()
+
+
+_transactions = cast(sa.Table, LedgerTransaction.__table__)
+_accounts = cast(sa.Table, LedgerAccount.__table__)
+_TXN_COLUMNS = [c for c in _transactions.columns if c is not _transactions.c.id]
+#: INSERT ... SELECT <the values> WHERE <the key is new> AND <every cached account pair is right>
+_NEW_TRANSACTION = (
+    sa.insert(_transactions)
+    .from_select(
+        [c.key for c in _TXN_COLUMNS],
+        sa.select(*[sa.bindparam(c.key, type_=c.type) for c in _TXN_COLUMNS]).where(
+            ~sa.exists().where(_transactions.c.client_key == sa.bindparam("client_key")),
+            sa.select(sa.func.count()).select_from(_accounts)
+            .where(_accounts.c.id.in_(sa.bindparam("ids", expanding=True)),  # by primary key, then the pair
+                   sa.tuple_(_accounts.c.id, _accounts.c.key).in_(sa.bindparam("pairs", expanding=True)))
+            .scalar_subquery() == sa.bindparam("n_pairs"),
+        ),
+    )
+    .returning(_transactions.c.id)
+)
 
 
 def line_terms(line, members: list[tuple[int, int]] | None = None) -> LineTerms:
@@ -124,13 +250,21 @@ def line_terms(line, members: list[tuple[int, int]] | None = None) -> LineTerms:
 
 
 def group_members(group_id: int) -> list[tuple[int, int]]:
+    return groups_members({group_id}).get(group_id, [])
+
+
+def groups_members(group_ids: set[int]) -> dict[int, list[tuple[int, int]]]:
+    """Each group's members as (maker_id, share_weight), ordered by maker id; one query for all."""
     from makers.models import MakerGroupMember
 
     rows = db.session.execute(
-        sa.select(MakerGroupMember.maker_id, MakerGroupMember.share_weight)
-        .where(MakerGroupMember.group_id == group_id).order_by(MakerGroupMember.maker_id)
+        sa.select(MakerGroupMember.group_id, MakerGroupMember.maker_id, MakerGroupMember.share_weight)
+        .where(MakerGroupMember.group_id.in_(group_ids)).order_by(MakerGroupMember.maker_id)
     ).all()
-    return [(m, w) for m, w in rows]
+    members: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for group_id, maker_id, weight in rows:
+        members[group_id].append((maker_id, weight))
+    return dict(members)
 
 
 def hold_until(sale) -> datetime | None:
@@ -141,33 +275,42 @@ def hold_until(sale) -> datetime | None:
 
 
 def post_sale(sale, actor_id: int | None = None) -> LedgerTransaction:
-    """Split every line of `sale` and post it (idempotent per sale)."""
+    """Split every line of `sale` and post it (idempotent per sale).
+
+    Reads nothing it does not have to: the lines and payments are the sale's own, a group's members
+    come in one query for all the sale's groups, the accounts by id from `account_ids`.
+    """
     available_at = hold_until(sale)
     sentra_id = sale.sentra_id
+    materials = AccountRef(AccountKind.MATERIALS_RECOVERED, sentra_id=sentra_id)
+    revenue = AccountRef(AccountKind.SENTRA_REVENUE, sentra_id=sentra_id)
+    groups = {line.group_id for line in sale.lines if line.group_id is not None}
+    members = groups_members(groups) if groups else {}
     entries: list[EntrySpec] = []
     line_sum = 0
     for line in sale.lines:
-        alloc = allocate_line(line_terms(line))
+        terms = line_terms(line, members.get(line.group_id, []) if line.group_id is not None else None)
+        alloc = allocate_line(terms)
         line_sum += alloc.line_total
-        entries.append(EntrySpec(account(AccountKind.MATERIALS_RECOVERED, sentra_id=sentra_id), -alloc.material,
-                                 Component.MATERIAL, sale_line_id=line.id))
-        entries.append(EntrySpec(account(AccountKind.SENTRA_REVENUE, sentra_id=sentra_id), -alloc.sentra,
-                                 Component.SENTRA, sale_line_id=line.id))
+        entries.append(EntrySpec(materials, -alloc.material, Component.MATERIAL, sale_line_id=line.id))
+        entries.append(EntrySpec(revenue, -alloc.sentra, Component.SENTRA, sale_line_id=line.id))
         for maker_id, share in alloc.makers.items():
-            entries.append(EntrySpec(maker_payable(maker_id), -share, Component.MAKER, maker_id=maker_id,
-                                     sale_line_id=line.id, available_at=available_at))
+            entries.append(EntrySpec(AccountRef(AccountKind.MAKER_PAYABLE, maker_id=maker_id), -share,
+                                     Component.MAKER, maker_id=maker_id, sale_line_id=line.id,
+                                     available_at=available_at))
     if line_sum != sale.total:
         raise ValidationFailed({"total": "Total penjualan tidak sama dengan jumlah baris."})
     paid = 0
     for payment in sale.payments:
-        entries.append(EntrySpec(tender_account(sentra_id, payment.method), payment.amount, Component.TENDER))
+        entries.append(EntrySpec(tender_ref(sentra_id, payment.method), payment.amount, Component.TENDER))
         paid += payment.amount
     if sale.rounding:
-        entries.append(EntrySpec(account(AccountKind.ROUNDING, sentra_id=sentra_id), -sale.rounding,
+        entries.append(EntrySpec(AccountRef(AccountKind.ROUNDING, sentra_id=sentra_id), -sale.rounding,
                                  Component.ROUNDING))
     unpaid = sale.total + (sale.rounding or 0) - paid
     if unpaid:
-        entries.append(EntrySpec(account(AccountKind.RECEIVABLE, sentra_id=sentra_id), unpaid, Component.RECEIVABLE))
+        entries.append(EntrySpec(AccountRef(AccountKind.RECEIVABLE, sentra_id=sentra_id), unpaid,
+                                 Component.RECEIVABLE))
     return post(TransactionKind.SALE, reference=f"sale:{sale.number}", client_key=f"sale:{sale.id}",
                 actor_id=actor_id or sale.cashier_id, sentra_id=sentra_id, business_date=sale.business_date,
                 entries=entries, sale_id=sale.id, when=sale.created_at)

@@ -25,7 +25,7 @@ from core.extensions import db
 from core.files import file_response
 from core.money import terbilang
 from core.pdf import render_pdf
-from core.unit_of_work import refusals_flashed
+from core.unit_of_work import refusals_flashed, writes
 from makers.models import Maker, PayoutMethod
 from payouts import bp, ledger, services
 from payouts.forms import ActionForm, CancelForm, PayLineForm, RunCreateForm, SlipUploadForm
@@ -289,6 +289,7 @@ def _maker() -> Maker:
 
 
 @bp.get("/saya")
+@writes
 @maker_required
 def portal_home():
     maker = _maker()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from datetime import date, datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ from pos.services import (
     visitor_count,
 )
 from sales.models import Channel, PaymentMethod, Sale
-from sales.services import LineRequest, PaymentRequest, find_sale_by_key, record_sale, refund_sale
+from sales.services import LineRequest, PaymentRequest, find_sale_by_key, record_sale, refund_sale, replay_sale
 from sentras.models import Sentra
 
 SEARCH_LIMIT = 12
@@ -174,20 +175,27 @@ def parse_sale_body(body: object) -> tuple[int, list[LineRequest], list[PaymentR
     return shift_id, lines, payments
 
 
+@functools.cache
+def _shift_by_id() -> sa.Select:
+    return sa.select(Shift).where(Shift.id == sa.bindparam("id"))
+
+
 @bp.post("/api/sales")
 @staff_required
 def api_sale_create():
-    """Record a counter sale. Header `Idempotency-Key` (UUID): a retry returns the same answer."""
+    """Record a counter sale. Header `Idempotency-Key` (UUID): a retry returns the same answer.
+
+    The key is looked up once, here; the answer is built from the sale as written, before the unit
+    of work commits, so nothing is read back afterwards.
+    """
     key = validate_key(request.headers.get("Idempotency-Key"))
     shift_id, lines, payments = parse_sale_body(request.get_json(silent=True))
     existing = find_sale_by_key(key)
     if existing is not None:
         if existing.cashier_id != current_user.id or existing.shift_id != shift_id:
             raise IdempotencyConflict("Kunci transaksi ini sudah dipakai untuk penjualan lain.")
-        existing = record_sale(current_user, existing.sentra, channel=Channel.POS, lines=lines, payments=payments,
-                               client_key=key)  # raises 422 if the body differs
-        return _sale_answer(existing)
-    shift = db.session.get(Shift, shift_id)
+        return _sale_answer(replay_sale(existing, existing.sentra, lines, payments))  # 422 if the body differs
+    shift = db.session.scalar(_shift_by_id(), {"id": shift_id})
     if shift is None or shift.cashier_id != current_user.id:
         raise NotFound("Sesi kasir tidak ditemukan.", field="shift_id")
     require_sentra_access(current_user, shift.sentra_id)
@@ -201,7 +209,7 @@ def api_sale_create():
     lock_open_shift(shift)
     try:
         sale = record_sale(current_user, shift.sentra, channel=Channel.POS, lines=lines, payments=payments,
-                           client_key=key, shift=shift, discount_approver=approver)
+                           client_key=key, shift=shift, discount_approver=approver, key_is_new=True)
     except IdempotencyConflict:
         # Lost a race for this key to another request: whoever won, that sale (its number and
         # contents) is not shown to this kasir (tests/ops/test_idempotency.py).

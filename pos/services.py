@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -174,17 +174,21 @@ def close_shift(actor: User, shift: Shift, counts: Mapping[str, Any]) -> Shift:
     return shift
 
 
+_shifts = cast(sa.Table, Shift.__table__)
+#: a no-op UPDATE of an open shift's row: its lock (PostgreSQL) until the sale commits
+_LOCK_OPEN_SHIFT = (sa.update(_shifts)
+                    .where(_shifts.c.id == sa.bindparam("shift_id"), _shifts.c.status == ShiftStatus.OPEN)
+                    .values(status=ShiftStatus.OPEN))
+
+
 def lock_open_shift(shift: Shift) -> None:
     """Take the shift row's lock inside the sale's transaction and refuse a closed shift.
 
     `close_shift` updates the same row, so a sale and a close never interleave on PostgreSQL;
     SQLite serialises writers anyway.
     """
-    result = db.session.execute(
-        sa.update(Shift).where(Shift.id == shift.id, Shift.status == ShiftStatus.OPEN)
-        .values(status=ShiftStatus.OPEN).execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    result = db.session.connection().execute(_LOCK_OPEN_SHIFT, {"shift_id": shift.id})
+    if result.rowcount != 1:
         db.session.refresh(shift)
         raise ShiftClosed("Sesi kasir ini sudah ditutup. Buka sesi baru untuk menjual.")
 

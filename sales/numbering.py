@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+import sqlalchemy as sa
 
+from core.db import insert_on_conflict
 from core.extensions import db
 from sales.models import SaleNumberCounter
 
@@ -18,18 +19,29 @@ def next_sequence(sentra_id: int, business_date: date) -> int:
     counter row stays locked until commit, so concurrent sales queue; on SQLite `BEGIN IMMEDIATE`
     already serialises writers. A rollback returns the number, so there are no gaps.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(SaleNumberCounter)
-        .values(sentra_id=sentra_id, business_date=business_date, last_number=1)
-        .on_conflict_do_update(
-            index_elements=["sentra_id", "business_date"],
-            set_={"last_number": SaleNumberCounter.last_number + 1},
-        )
-        .returning(SaleNumberCounter.last_number)
+    params = {"sentra_id": sentra_id, "business_date": business_date, "last_number": 1}
+    return int(db.session.connection().execute(_TAKE_NUMBER, params).scalar_one())
+
+
+_TAKE_NUMBER = insert_on_conflict(
+    cast(sa.Table, SaleNumberCounter.__table__),
+    "(sentra_id, business_date) DO UPDATE SET last_number = sale_number_counters.last_number + 1",
+    returning="last_number",
+)
+
+
+def give_back(sentra_id: int, business_date: date) -> None:
+    """Return the number `next_sequence` just took, as a rollback would (numbers stay gap-free).
+
+    Only right in the same transaction, before anything else can take a number: the counter row is
+    still held by it (row lock on PostgreSQL, the write lock on SQLite).
+    """
+    db.session.execute(
+        sa.update(SaleNumberCounter)
+        .where(SaleNumberCounter.sentra_id == sentra_id, SaleNumberCounter.business_date == business_date)
+        .values(last_number=SaleNumberCounter.last_number - 1)
+        .execution_options(synchronize_session=False)
     )
-    return int(db.session.execute(stmt).scalar_one())
 
 
 def format_number(code: str, business_date: date, sequence: int) -> str:

@@ -6,19 +6,21 @@ its stock movements, the audit entry and the payouts allocation (signal receiver
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import Role, User
 from core.audit import record_audit
-from core.db import utcnow
+from core.db import attach_loaded, column_values, insert_new, insert_on_conflict, utcnow
 from core.errors import (
     DomainError,
     Forbidden,
@@ -32,7 +34,7 @@ from core.errors import (
 from core.extensions import db
 from core.money import apply_bps, format_rupiah, round_cash
 from inventory.models import MovementKind, Product
-from inventory.stock import move_stock, stock_level
+from inventory.stock import move_stock, move_stock_many, stock_level
 from sales.models import (
     Channel,
     Payment,
@@ -43,7 +45,7 @@ from sales.models import (
     SaleLine,
     SaleStatus,
 )
-from sales.numbering import issue_number
+from sales.numbering import give_back, issue_number
 from sales.signals import sale_recorded, sale_refunded
 from sentras.models import Sentra
 
@@ -139,7 +141,7 @@ def _sale_signature(sale: Sale) -> tuple:
     )
 
 
-def _replay(sale: Sale, sentra: Sentra, lines: list[LineRequest], payments: list[PaymentRequest]) -> Sale:
+def replay_sale(sale: Sale, sentra: Sentra, lines: list[LineRequest], payments: list[PaymentRequest]) -> Sale:
     """The first sale for this key, if the request is the same; otherwise a 422."""
     try:
         same = sale.sentra_id == sentra.id and _sale_signature(sale) == _request_signature(lines, payments)
@@ -154,8 +156,15 @@ def _replay(sale: Sale, sentra: Sentra, lines: list[LineRequest], payments: list
     return sale
 
 
+_sales = cast(sa.Table, Sale.__table__)
+_SALE_ID_BY_KEY = sa.select(_sales.c.id).where(_sales.c.client_key == sa.bindparam("key"))
+
+
 def find_sale_by_key(client_key: str) -> Sale | None:
-    return db.session.scalar(sa.select(Sale).where(Sale.client_key == client_key))
+    # The id first (a plain lookup: nearly always there is none), the sale only when there is one.
+    db.session.flush()
+    sale_id = db.session.connection().execute(_SALE_ID_BY_KEY, {"key": client_key}).scalar()
+    return None if sale_id is None else db.session.get(Sale, sale_id)
 
 
 def record_sale(
@@ -170,14 +179,26 @@ def record_sale(
     discount_approver: User | None = None,
     reserved_reference: str | None = None,
     offline: OfflineSale | None = None,
+    key_is_new: bool = False,
 ) -> Sale:
-    """Validate and record one sale; a replay of `client_key` returns the first sale unchanged."""
+    """Validate and record one sale; a replay of `client_key` returns the first sale unchanged.
+
+    `key_is_new`: the caller has just looked `client_key` up in this transaction and found no
+    sale (the counter API does, to check a replay's kasir and shift), so it is not looked up twice;
+    a concurrent duplicate is still caught when the sale row goes in.
+
+    The writes: the sale-number counter, the sale, its lines and payments (one INSERT each, no ORM
+    flush), one conditional stock UPDATE per product and one INSERT of the movements, the audit
+    entry, and the ledger posting (`sale_recorded` receivers). The returned sale, its lines and
+    payments are loaded in the session as written, so building the answer reads nothing back.
+    """
     client_key = (client_key or "").strip()
     if not client_key or len(client_key) > 80:
         raise DomainError("Kunci transaksi (Idempotency-Key) wajib diisi.", field="client_key")
-    existing = find_sale_by_key(client_key)
-    if existing is not None:
-        return _replay(existing, sentra, lines, payments)
+    if not key_is_new:
+        existing = find_sale_by_key(client_key)
+        if existing is not None:
+            return replay_sale(existing, sentra, lines, payments)
 
     channel = Channel(channel)
     if channel == Channel.POS:
@@ -212,21 +233,27 @@ def record_sale(
         offline_number=offline.number if offline else None,
         offline_sold_at=offline.sold_at if offline else None,
     )
-    sale.lines = sale_lines
-    sale.payments = payment_rows
-    # The number and the unique client key go in together under a savepoint: a concurrent
-    # duplicate (same key, other worker) fails here, gives its number back, and we return
-    # the sale that won instead of a 500.
-    try:
-        with db.session.begin_nested():
-            sale.number = issue_number(sentra, business_date)
-            db.session.add(sale)
-            db.session.flush()
-    except IntegrityError:
+    sale.number = issue_number(sentra, business_date)
+    if not _insert_sale(sale):
+        # A concurrent duplicate (same key, another worker) went in first: give the number back and
+        # return the sale that won instead of a 500.
+        give_back(sentra.id, business_date)
         winner = find_sale_by_key(client_key)
-        if winner is None:
-            raise
-        return _replay(winner, sentra, lines, payments)
+        if winner is None:  # pragma: no cover - the key's row conflicted, so it is there
+            raise IdempotencyConflict("Kunci transaksi ini sedang dipakai; coba lagi.")
+        return replay_sale(winner, sentra, lines, payments)
+    for line in sale_lines:
+        line.sale_id = sale.id
+    for payment in payment_rows:
+        payment.sale_id = sale.id
+    insert_new(db.session, sale_lines)
+    insert_new(db.session, payment_rows)
+    set_committed_value(sale, "sentra", sentra)
+    set_committed_value(sale, "lines", sale_lines)
+    set_committed_value(sale, "payments", payment_rows)
+    set_committed_value(sale, "refunds", [])
+    for row in (*sale_lines, *payment_rows):
+        set_committed_value(row, "sale", sale)
 
     _take_stock(actor, sale, sentra, reserved_reference, tolerate_shortfall=offline is not None)
 
@@ -249,6 +276,24 @@ def record_sale(
     return sale
 
 
+def _insert_sale(sale: Sale) -> bool:
+    """INSERT the sale row unless its client key is taken already; whether it went in.
+
+    `ON CONFLICT (client_key) DO NOTHING` instead of a savepoint: on PostgreSQL a duplicate waits for
+    the first transaction and then inserts nothing (no error, so no aborted transaction to recover).
+    """
+    db.session.flush()
+    new_id = db.session.connection().execute(_NEW_SALE, column_values(sale)).scalar()
+    if new_id is None:
+        return False
+    sale.id = new_id
+    attach_loaded(db.session, [sale])
+    return True
+
+
+_NEW_SALE = insert_on_conflict(cast(sa.Table, Sale.__table__), "(client_key) DO NOTHING", returning="id")
+
+
 def _check_shift(actor: User | None, sentra: Sentra, shift: CounterShift | None, *, allow_closed: bool = False) -> None:
     if shift is None:
         raise ShiftClosed("Belum ada sesi kasir yang dibuka. Buka sesi kasir dulu.")
@@ -256,6 +301,11 @@ def _check_shift(actor: User | None, sentra: Sentra, shift: CounterShift | None,
         raise ShiftClosed("Sesi kasir ini sudah ditutup. Buka sesi baru untuk menjual.")
     if shift.sentra_id != sentra.id or actor is None or shift.cashier_id != actor.id:
         raise ShiftClosed("Sesi kasir ini bukan milik Anda di Sentra ini.")
+
+
+@functools.cache
+def _products_by_id() -> sa.Select:
+    return sa.select(Product).where(Product.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def _build_lines(sentra: Sentra, lines: list[LineRequest], *, offline: bool = False) -> tuple[list[SaleLine], bool]:
@@ -268,7 +318,7 @@ def _build_lines(sentra: Sentra, lines: list[LineRequest], *, offline: bool = Fa
         if not _is_int(ln.product_id):
             raise ValidationFailed({"lines": "Barang tidak dikenal."})
         ids.add(ln.product_id)
-    products = {p.id: p for p in db.session.scalars(sa.select(Product).where(Product.id.in_(ids)))}
+    products = {p.id: p for p in db.session.scalars(_products_by_id(), {"ids": list(ids)})}
     threshold = current_app.config.get("MANAGER_APPROVAL_DISCOUNT_BPS", 1000)
     result: list[SaleLine] = []
     approval_needed = False
@@ -385,17 +435,19 @@ def _take_stock(actor: User | None, sale: Sale, sentra: Sentra, reserved_referen
         if line.is_stock_tracked:
             quantities[line.product_id] += line.quantity
             products[line.product_id] = line.product
-    # Always lock stock rows in product-id order, so two sales never deadlock each other.
-    for product_id in sorted(quantities):
-        product, qty = products[product_id], quantities[product_id]
-        if reserved_reference:
-            move_stock(actor, product, sentra.id, MovementKind.RELEASE, qty, reference=reserved_reference,
-                       reason=f"Pesanan {sale.number} dibayar", client_key=sale.client_key)
-        if tolerate_shortfall:
+    if not quantities:
+        return
+    # Stock rows are always locked in product-id order, so two sales never deadlock each other.
+    goods = [(products[product_id], quantities[product_id]) for product_id in sorted(quantities)]
+    if reserved_reference:
+        move_stock_many(actor, sentra.id, MovementKind.RELEASE, goods, reference=reserved_reference,
+                        reason=f"Pesanan {sale.number} dibayar", client_key=sale.client_key)
+    if tolerate_shortfall:
+        for product, qty in goods:
             _take_available(actor, product, sentra.id, qty, sale)
-            continue
-        move_stock(actor, product, sentra.id, MovementKind.SALE, qty, reference=f"sale:{sale.id}",
-                   reason=sale.number, client_key=sale.client_key)
+        return
+    move_stock_many(actor, sentra.id, MovementKind.SALE, goods, reference=f"sale:{sale.id}", reason=sale.number,
+                    client_key=sale.client_key)
 
 
 def _take_available(actor: User | None, product: Product, sentra_id: int, qty: int, sale: Sale) -> int:

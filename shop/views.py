@@ -34,7 +34,7 @@ from core.extensions import csrf, db
 from core.money import parse_rupiah
 from core.pdf import render_pdf
 from core.security import allow_stripe_js
-from core.unit_of_work import after_commit, commit_before_refusal, commit_now, refusals_flashed, rollback_now
+from core.unit_of_work import after_commit, commit_before_refusal, commit_now, refusals_flashed, rollback_now, writes
 from inventory.models import Product
 from makers.models import Maker
 from sentras.models import Sentra
@@ -270,6 +270,7 @@ def maker_public_for(maker: Maker):
 
 
 @bp.get("/keranjang")
+@writes
 def cart_view():
     cart = current_cart()
     groups = carts.cart_groups(cart)
@@ -364,6 +365,7 @@ def _pay_form() -> PayForm:
 
 
 @bp.get("/pesanan/<token>")
+@writes
 def order_status(token: str):
     order = _order_or_404(token)
     expire_if_due(order)
@@ -549,6 +551,7 @@ def order_3ds_complete(token: str):
 
 
 @bp.get("/pesanan/<token>/kembali")
+@writes
 def order_return(token: str):
     """Where Stripe.js sends the buyer after 3-D Secure: ask Stripe, fulfil if paid (idempotent)."""
     order = _order_or_404(token)
