@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from accounts.models import User
 from core.audit import record_audit
@@ -16,6 +17,7 @@ from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFa
 from core.extensions import db
 from core.mail import send_mail
 from inventory.models import Product, ProductKind, StockLevel
+from inventory.search import fuzzy_search_available, matching_products, prepare_fuzzy_search, search_terms
 from makers.models import Consent, ConsentGiver, ConsentPurpose, Maker, MakerGroup
 from sales.signals import online_sale_delivered
 from sentras.models import Sentra
@@ -33,6 +35,8 @@ from shop.models import (
 
 PER_PAGE = 24
 SORTS = {
+    #: with a search only (otherwise the newest first)
+    "relevan": "Paling sesuai",
     "terbaru": "Terbaru",
     "harga_naik": "Harga terendah",
     "harga_turun": "Harga tertinggi",
@@ -112,26 +116,20 @@ def _stock_join():
     return sa.and_(StockLevel.product_id == Product.id, StockLevel.sentra_id == Product.sentra_id)
 
 
-def catalogue_query(filters: CatalogueFilters) -> sa.Select:
-    """Published products of active Sentras matching the filters (stock joined for filtering)."""
+def _matching(filters: CatalogueFilters, fuzzy: bool) -> tuple[sa.Select, sa.Subquery | None]:
+    """Published products of active Sentras matching the filters (stock joined for filtering), and
+    the full-text match of `q` joined to them (None without a search)."""
     stmt = (
         sa.select(Product)
         .join(Sentra, Sentra.id == Product.sentra_id)
         .outerjoin(StockLevel, _stock_join())
         .where(Product.is_published.is_(True), Product.is_active.is_(True), Sentra.is_active.is_(True))
     )
+    match = None
     q = filters.q.strip()
     if q:
-        like = f"%{q.lower()[:80]}%"
-        maker_match = sa.exists(
-            sa.select(Maker.id).where(Maker.id == Product.maker_id, sa.func.lower(Maker.public_name).like(like),
-                                      consent_clause(Maker.id, ConsentPurpose.SHOP_NAME))
-        )
-        stmt = stmt.where(sa.or_(
-            sa.func.lower(Product.name).like(like), sa.func.lower(Product.description).like(like),
-            sa.func.lower(Product.category).like(like), sa.func.lower(Sentra.name).like(like),
-            sa.func.lower(Sentra.city).like(like), maker_match,
-        ))
+        match = matching_products(q[:80], fuzzy=fuzzy)
+        stmt = stmt.join(match, match.c.product_id == Product.id) if match is not None else stmt.where(sa.false())
     if filters.category:
         stmt = stmt.where(Product.category == filters.category)
     if filters.sentra_id:
@@ -146,28 +144,76 @@ def catalogue_query(filters: CatalogueFilters) -> sa.Select:
         stmt = stmt.where(Product.maker_id == filters.maker_id)
     if filters.in_stock:
         stmt = stmt.where(sa.or_(Product.kind == ProductKind.SERVICE, StockLevel.qty > 0))
+    return stmt, match
+
+
+def catalogue_query(filters: CatalogueFilters, *, fuzzy: bool = False) -> sa.Select:
+    """Published products of active Sentras matching the filters, in the chosen order, with what a
+    product card shows loaded by the same query (Sentra, stock at its Sentra) or one more (photos,
+    never their bytes).
+
+    `q` is looked up in the full-text index (inventory.search: every word, in any order, as the
+    start of a word; a maker's name only where they consented); `fuzzy` allows misspelt words
+    (PostgreSQL).
+    """
+    stmt, match = _matching(filters, fuzzy)
     orderings: dict[str, tuple[sa.UnaryExpression[Any], ...]] = {
         "harga_naik": (Product.price.asc(), Product.id.desc()),
         "harga_turun": (Product.price.desc(), Product.id.desc()),
         "nama": (Product.name.asc(), Product.id.asc()),
     }
+    if match is not None:
+        orderings["relevan"] = (match.c.rank.asc(), Product.id.desc())
     order = orderings.get(filters.sort, (Product.created_at.desc(), Product.id.desc()))
-    return stmt.order_by(*order)
+    return (stmt.options(contains_eager(Product.sentra), contains_eager(Product.home_stock),
+                         selectinload(Product.photos))
+            .order_by(*order))
+
+
+def catalogue_count_query(filters: CatalogueFilters, *, fuzzy: bool = False) -> sa.Select:
+    """How many products `catalogue_query` finds: a plain COUNT (not over a subquery of every column)."""
+    stmt, _match = _matching(filters, fuzzy)
+    return stmt.with_only_columns(sa.func.count(), maintain_column_froms=True)
 
 
 def with_stock(products: list[Product]) -> list[tuple[Product, int | None]]:
-    """Each product with the pieces left at its Sentra (None for services), in one query."""
-    ids = [p.id for p in products]
-    levels = dict(db.session.execute(
-        sa.select(StockLevel.product_id, StockLevel.qty).join(Product, _stock_join()).where(Product.id.in_(ids))
-    ).tuples().all()) if ids else {}
+    """Each product with the pieces left at its Sentra (None for services): as loaded with the
+    products (`catalogue_query`), else in one query."""
+    if all("home_stock" not in sa.inspect(p).unloaded for p in products):
+        levels = {p.id: p.home_stock.qty for p in products if p.home_stock is not None}
+    else:
+        ids = [p.id for p in products]
+        levels = dict(db.session.execute(
+            sa.select(StockLevel.product_id, StockLevel.qty).join(Product, _stock_join()).where(Product.id.in_(ids))
+        ).tuples().all())
     return [(p, levels.get(p.id, 0) if p.is_stock_tracked else None) for p in products]
 
 
-def search_catalogue(filters: CatalogueFilters, page: int = 1, per_page: int = PER_PAGE):
-    """A page of the catalogue; `items` are (product, pieces left) pairs."""
-    pagination = db.paginate(catalogue_query(filters), page=page, per_page=per_page, error_out=False, count=True)
-    pagination.items = with_stock(list(pagination.items))
+class CataloguePage(Pagination):
+    """A page of the catalogue: `items` are (product, pieces left) pairs. `similar`: the words of
+    the search found nothing as typed, and these are the products with words like them."""
+
+    similar: bool = False
+
+    def _query_items(self) -> list[Any]:
+        stmt = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return with_stock(list(db.session.scalars(stmt)))
+
+    def _query_count(self) -> int:
+        return int(db.session.scalar(self._query_args["count_select"]) or 0)
+
+
+def search_catalogue(filters: CatalogueFilters, page: int = 1, per_page: int = PER_PAGE) -> CataloguePage:
+    """A page of the catalogue. When the words of `q` find nothing, PostgreSQL looks again
+    allowing misspellings (`similar`)."""
+    pagination = CataloguePage(page=page, per_page=per_page, error_out=False, select=catalogue_query(filters),
+                               count_select=catalogue_count_query(filters))
+    if not pagination.total and search_terms(filters.q) and fuzzy_search_available():
+        prepare_fuzzy_search()
+        pagination = CataloguePage(page=page, per_page=per_page, error_out=False,
+                                   select=catalogue_query(filters, fuzzy=True),
+                                   count_select=catalogue_count_query(filters, fuzzy=True))
+        pagination.similar = bool(pagination.total)
     return pagination
 
 
