@@ -55,10 +55,11 @@ def fuzzy_search_available() -> bool:
     return _dialect() == "postgresql"
 
 
-def matching_products(q: str, *, fuzzy: bool = False) -> sa.Subquery | None:
+def matching_products(q: str, *, fuzzy: bool = False, name_only: bool = False) -> sa.Subquery | None:
     """(product_id, rank) of every product that has all the words of `q` (lower rank = better), or
     None when `q` has no words. With `fuzzy` (PostgreSQL only; call `prepare_fuzzy_search` first in
-    the same transaction), the words may be misspelt."""
+    the same transaction), the words may be misspelt; with `name_only`, only product names count
+    (staff lists, where every product has the staff member's Sentra in its document)."""
     terms = search_terms(q)
     if not terms:
         return None
@@ -70,8 +71,9 @@ def matching_products(q: str, *, fuzzy: bool = False) -> sa.Subquery | None:
                                     sa.literal(0.0))).label("rank"))
                     .where(*(f.op("<%")(_index.c.words) for f in folded))
                     .subquery("search_match"))
+        weight = "A" if name_only else ""  # the name has weight A (the migration's setweight)
         query = sa.func.to_tsquery(sa.literal_column("'search_simple'::regconfig"),
-                                   " & ".join(f"{term}:*" for term in terms))
+                                   " & ".join(f"{term}:*{weight}" for term in terms))
         return (sa.select(_index.c.product_id.label("product_id"),
                           (-sa.func.ts_rank(_index.c.document, query)).label("rank"))
                 .where(_index.c.document.op("@@")(query))
@@ -79,6 +81,8 @@ def matching_products(q: str, *, fuzzy: bool = False) -> sa.Subquery | None:
     if fuzzy:
         raise NotImplementedError("SQLite has no trigram index")
     match = " ".join(f'"{term}"*' for term in terms)  # quoted: a word is never FTS5 syntax
+    if name_only:
+        match = f"name : ({match})"
     return (sa.select(_index.c.rowid.label("product_id"),
                       sa.literal_column(f"bm25(product_search, {_SQLITE_WEIGHTS})").label("rank"))
             .where(sa.literal_column("product_search").op("MATCH")(match))
@@ -91,9 +95,9 @@ def prepare_fuzzy_search() -> None:
                                                     str(FUZZY_THRESHOLD), True)))
 
 
-def matching_product_ids(q: str) -> sa.Select:
+def matching_product_ids(q: str, *, name_only: bool = False) -> sa.Select:
     """The ids of the products that have all the words of `q` (none when it has no words)."""
-    match = matching_products(q)
+    match = matching_products(q, name_only=name_only)
     if match is None:
         return sa.select(sa.literal(None).cast(sa.Integer)).where(sa.false())
     return sa.select(match.c.product_id)
