@@ -62,12 +62,6 @@ class Product(Model):
     maker: Mapped[Maker | None] = relationship()
     group: Mapped[MakerGroup | None] = relationship()
     photos: Mapped[list[ProductPhoto]] = relationship(order_by="ProductPhoto.position")
-    #: the stock level at the product's own Sentra (None before anything was taken in); read-only,
-    #: for pages that join it anyway (the shop's catalogue) and load it with `contains_eager`
-    home_stock: Mapped[StockLevel | None] = relationship(
-        primaryjoin="and_(foreign(StockLevel.product_id) == Product.id, "
-                    "foreign(StockLevel.sentra_id) == Product.sentra_id)",
-        viewonly=True, uselist=False)
 
     __table_args__ = (
         sa.CheckConstraint("price >= 0", name="price_non_negative"),

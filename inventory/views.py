@@ -33,7 +33,7 @@ from core.unit_of_work import rollback_now
 from inventory import bp, services
 from inventory.forms import AdjustForm, IntakeForm, ProductForm, TransferForm, format_bps
 from inventory.models import ConsignmentIntake, Product, ProductKind, ProductPhoto, SplitMode, StockLevel, StockMovement
-from inventory.search import matching_product_ids
+from inventory.search import staff_matching_product_ids
 from makers.models import ConsentPurpose, Maker, MakerGroup
 from makers.services import public_maker_name
 from sentras.models import Sentra
@@ -74,7 +74,7 @@ def _matches(q: str):
     """Staff search: every word of the name (in any order, as typed so far), part of the SKU, or
     the whole barcode."""
     like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return sa.or_(Product.id.in_(matching_product_ids(q, name_only=True)),
+    return sa.or_(Product.id.in_(staff_matching_product_ids(q)),
                   sa.func.lower(Product.sku).like(like, escape="\\"), Product.barcode == q)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy.orm import aliased, contains_eager, selectinload
+from sqlalchemy.orm import aliased
 
 from accounts.models import User
 from core.audit import record_audit
@@ -16,8 +17,15 @@ from core.db import utcnow
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.mail import send_mail
-from inventory.models import Product, ProductKind, StockLevel
-from inventory.search import fuzzy_search_available, matching_products, prepare_fuzzy_search, search_terms
+from inventory.models import Product, ProductKind, ProductPhoto, StockLevel
+from inventory.search import (
+    dialect,
+    fuzzy_search_available,
+    match_parameters,
+    matching_products,
+    prepare_fuzzy_search,
+    search_terms,
+)
 from makers.models import Consent, ConsentGiver, ConsentPurpose, Maker, MakerGroup
 from sales.signals import online_sale_delivered
 from sentras.models import Sentra
@@ -116,9 +124,64 @@ def _stock_join():
     return sa.and_(StockLevel.product_id == Product.id, StockLevel.sentra_id == Product.sentra_id)
 
 
-def _matching(filters: CatalogueFilters, fuzzy: bool) -> tuple[sa.Select, sa.Subquery | None]:
+class Card(NamedTuple):
+    """What a product card shows, read with the page's one query (no ORM objects to build)."""
+
+    id: int
+    name: str
+    price: int
+    kind: ProductKind
+    sentra_name: str
+    province: str
+    #: pieces left at the product's Sentra; None for a service (not stock-tracked)
+    qty: int | None
+    #: hash of the first photo's thumbnail (core.files); None without a photo
+    thumb: str | None
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a catalogue statement looks like (not the values): one statement is built per shape
+    and reused, its values bound at execution (`_parameters`)."""
+
+    dialect: str
+    #: how many words are searched (0: no search), and whether misspelt
+    n_terms: int
+    fuzzy: bool
+    #: which filters apply
+    filters: frozenset[str]
+    in_stock: bool
+    sort: str
+
+
+_FILTERS = {  # filter: (the column compared, the comparison)
+    "category": lambda value: Product.category == value,
+    "sentra_id": lambda value: Product.sentra_id == value,
+    "province": lambda value: Sentra.province == value,
+    "price_min": lambda value: Product.price >= value,
+    "price_max": lambda value: Product.price <= value,
+    "maker_id": lambda value: Product.maker_id == value,
+}
+
+
+def _shape(filters: CatalogueFilters, fuzzy: bool) -> tuple[_Shape, dict[str, Any]]:
+    """The statement's shape and its parameter values for these filters."""
+    values: dict[str, Any] = {name: getattr(filters, name) for name in _FILTERS
+                              if (getattr(filters, name) is not None if name.startswith("price_")
+                                  else getattr(filters, name))}
+    terms = search_terms(filters.q[:80]) if filters.q.strip() else []
+    name = dialect()
+    if terms:
+        values.update(match_parameters(terms, dialect=name, fuzzy=fuzzy))
+    sort = filters.sort if filters.sort in SORTS and (terms or filters.sort != "relevan") else "terbaru"
+    nothing = bool(filters.q.strip()) and not terms  # a search with no words finds nothing
+    return _Shape(name, -1 if nothing else len(terms), fuzzy and bool(terms), frozenset(values) & set(_FILTERS),
+                  filters.in_stock, sort), values
+
+
+def _matching(shape: _Shape) -> tuple[sa.Select, sa.CTE | None]:
     """Published products of active Sentras matching the filters (stock joined for filtering), and
-    the full-text match of `q` joined to them (None without a search)."""
+    the full-text match of the words joined to them (None without a search)."""
     stmt = (
         sa.select(Product)
         .join(Sentra, Sentra.id == Product.sentra_id)
@@ -126,109 +189,150 @@ def _matching(filters: CatalogueFilters, fuzzy: bool) -> tuple[sa.Select, sa.Sub
         .where(Product.is_published.is_(True), Product.is_active.is_(True), Sentra.is_active.is_(True))
     )
     match = None
-    q = filters.q.strip()
-    if q:
-        match = matching_products(q[:80], fuzzy=fuzzy)
-        stmt = stmt.join(match, match.c.product_id == Product.id) if match is not None else stmt.where(sa.false())
-    if filters.category:
-        stmt = stmt.where(Product.category == filters.category)
-    if filters.sentra_id:
-        stmt = stmt.where(Product.sentra_id == filters.sentra_id)
-    if filters.province:
-        stmt = stmt.where(Sentra.province == filters.province)
-    if filters.price_min is not None:
-        stmt = stmt.where(Product.price >= filters.price_min)
-    if filters.price_max is not None:
-        stmt = stmt.where(Product.price <= filters.price_max)
-    if filters.maker_id:
-        stmt = stmt.where(Product.maker_id == filters.maker_id)
-    if filters.in_stock:
+    if shape.n_terms > 0:
+        match = matching_products(shape.n_terms, dialect=shape.dialect, fuzzy=shape.fuzzy)
+        stmt = stmt.join(match, match.c.product_id == Product.id)
+    elif shape.n_terms < 0:
+        stmt = stmt.where(sa.false())
+    for name in sorted(shape.filters):
+        stmt = stmt.where(_FILTERS[name](sa.bindparam(name)))
+    if shape.in_stock:
         stmt = stmt.where(sa.or_(Product.kind == ProductKind.SERVICE, StockLevel.qty > 0))
     return stmt, match
 
 
-def catalogue_query(filters: CatalogueFilters, *, fuzzy: bool = False) -> sa.Select:
-    """Published products of active Sentras matching the filters, in the chosen order, with what a
-    product card shows loaded by the same query (Sentra, stock at its Sentra) or one more (photos,
-    never their bytes).
+def _order_keys(sort: str, match: sa.CTE | None) -> list[tuple[Any, bool]]:
+    """The chosen order as (column, descending) pairs; the id breaks ties."""
+    keys: dict[str, list[tuple[Any, bool]]] = {
+        "harga_naik": [(Product.price, False), (Product.id, True)],
+        "harga_turun": [(Product.price, True), (Product.id, True)],
+        "nama": [(Product.name, False), (Product.id, False)],
+    }
+    if match is not None:
+        keys["relevan"] = [(match.c.rank, False), (Product.id, True)]
+    return keys.get(sort, [(Product.created_at, True), (Product.id, True)])
+
+
+def _sorted(columns, keys: list[tuple[Any, bool]]) -> list[Any]:
+    return [column.desc() if descending else column.asc() for column, (_key, descending) in zip(columns, keys,
+                                                                                               strict=True)]
+
+
+@functools.lru_cache(maxsize=512)
+def _page_statement(shape: _Shape) -> sa.Select:
+    if shape.n_terms > 0 and not shape.filters and not shape.in_stock and shape.sort == "relevan":
+        # a plain search, best matches first: the index alone counts and ranks what the shop shows
+        found = matching_products(shape.n_terms, dialect=shape.dialect, fuzzy=shape.fuzzy)
+        keys = [(found.c.rank, False), (found.c.product_id, True)]
+        stmt = sa.select(found.c.product_id.label("id"))
+    else:
+        stmt, match = _matching(shape)
+        keys = _order_keys(shape.sort, match)
+    page = (stmt.with_only_columns(stmt.selected_columns[0].label("id"),
+                                   *(key.label(f"key_{n}") for n, (key, _d) in enumerate(keys)),
+                                   sa.func.count().over().label("total"), maintain_column_froms=True)
+            .order_by(*_sorted([key for key, _d in keys], keys))
+            .limit(sa.bindparam("page_limit", type_=sa.Integer)).offset(sa.bindparam("page_offset", type_=sa.Integer))
+            .subquery("page"))
+    thumb = (sa.select(ProductPhoto.thumb_sha256).where(ProductPhoto.product_id == Product.id)
+             .order_by(ProductPhoto.position, ProductPhoto.id).limit(1).scalar_subquery())
+    return (sa.select(Product.id, Product.name, Product.price, Product.kind, Sentra.name.label("sentra_name"),
+                      Sentra.province, StockLevel.qty, thumb.label("thumb"), page.c.total)
+            .select_from(page)
+            .join(Product, Product.id == page.c.id)
+            .join(Sentra, Sentra.id == Product.sentra_id)
+            .outerjoin(StockLevel, _stock_join())
+            # the page's products are checked again, whichever way they were chosen
+            .where(Product.is_published.is_(True), Product.is_active.is_(True), Sentra.is_active.is_(True))
+            .order_by(*_sorted([page.c[f"key_{n}"] for n in range(len(keys))], keys)))
+
+
+@functools.lru_cache(maxsize=512)
+def _count_statement(shape: _Shape) -> sa.Select:
+    stmt, _match = _matching(shape)
+    return stmt.with_only_columns(sa.func.count(), maintain_column_froms=True)
+
+
+def catalogue_query(filters: CatalogueFilters, *, limit: int, offset: int = 0,
+                    fuzzy: bool = False) -> tuple[sa.Select, dict[str, Any]]:
+    """One page of the published products of active Sentras matching the filters, in the chosen
+    order: the statement and its parameters. Its rows are a `Card`'s columns and the number of
+    products that match in all: one statement whatever the page size, never a photo's bytes.
+
+    The page is chosen on narrow rows (ids and sort keys, with the total counted in the same pass);
+    only its own rows are then joined to what the cards show. The statement is built once per
+    shape of filters (which ones, how many words, the order) and reused with the values bound.
 
     `q` is looked up in the full-text index (inventory.search: every word, in any order, as the
     start of a word; a maker's name only where they consented); `fuzzy` allows misspelt words
     (PostgreSQL).
     """
-    stmt, match = _matching(filters, fuzzy)
-    orderings: dict[str, tuple[sa.UnaryExpression[Any], ...]] = {
-        "harga_naik": (Product.price.asc(), Product.id.desc()),
-        "harga_turun": (Product.price.desc(), Product.id.desc()),
-        "nama": (Product.name.asc(), Product.id.asc()),
-    }
-    if match is not None:
-        orderings["relevan"] = (match.c.rank.asc(), Product.id.desc())
-    order = orderings.get(filters.sort, (Product.created_at.desc(), Product.id.desc()))
-    return (stmt.options(contains_eager(Product.sentra), contains_eager(Product.home_stock),
-                         selectinload(Product.photos))
-            .order_by(*order))
+    shape, values = _shape(filters, fuzzy)
+    return _page_statement(shape), {**values, "page_limit": limit, "page_offset": offset}
 
 
-def catalogue_count_query(filters: CatalogueFilters, *, fuzzy: bool = False) -> sa.Select:
-    """How many products `catalogue_query` finds: a plain COUNT (not over a subquery of every column)."""
-    stmt, _match = _matching(filters, fuzzy)
-    return stmt.with_only_columns(sa.func.count(), maintain_column_froms=True)
+def catalogue_count_query(filters: CatalogueFilters, *, fuzzy: bool = False) -> tuple[sa.Select, dict[str, Any]]:
+    """How many products match (for a page past the last, where the page's rows cannot say)."""
+    shape, values = _shape(filters, fuzzy)
+    return _count_statement(shape), values
 
 
-def with_stock(products: list[Product]) -> list[tuple[Product, int | None]]:
-    """Each product with the pieces left at its Sentra (None for services): as loaded with the
-    products (`catalogue_query`), else in one query."""
-    if all("home_stock" not in sa.inspect(p).unloaded for p in products):
-        levels = {p.id: p.home_stock.qty for p in products if p.home_stock is not None}
-    else:
-        ids = [p.id for p in products]
-        levels = dict(db.session.execute(
-            sa.select(StockLevel.product_id, StockLevel.qty).join(Product, _stock_join()).where(Product.id.in_(ids))
-        ).tuples().all())
-    return [(p, levels.get(p.id, 0) if p.is_stock_tracked else None) for p in products]
+def _cards(rows) -> tuple[list[Card], int | None]:
+    """The cards of `catalogue_query`'s rows, and the total they carry (None without rows)."""
+    rows = rows.all()
+    cards = [Card(row.id, row.name, row.price, row.kind, row.sentra_name, row.province,
+                  None if row.kind == ProductKind.SERVICE else row.qty or 0, row.thumb) for row in rows]
+    return cards, (rows[0].total if rows else None)
 
 
 class CataloguePage(Pagination):
-    """A page of the catalogue: `items` are (product, pieces left) pairs. `similar`: the words of
-    the search found nothing as typed, and these are the products with words like them."""
+    """A page of the catalogue: `items` are `Card`s. `similar`: the words of the search found
+    nothing as typed, and these are the products with words like them."""
 
     similar: bool = False
+    #: the total the page's rows carried (None when there were none)
+    _total: int | None = None
 
     def _query_items(self) -> list[Any]:
-        stmt = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        return with_stock(list(db.session.scalars(stmt)))
+        filters, fuzzy = self._query_args["filters"], self._query_args["fuzzy"]
+        stmt, values = catalogue_query(filters, limit=self.per_page, offset=self._query_offset, fuzzy=fuzzy)
+        cards, self._total = _cards(db.session.execute(stmt, values))
+        return cards
 
     def _query_count(self) -> int:
-        return int(db.session.scalar(self._query_args["count_select"]) or 0)
+        if self._total is not None:
+            return self._total
+        if self.page == 1:  # nothing on the first page: nothing at all
+            return 0
+        stmt, values = catalogue_count_query(self._query_args["filters"], fuzzy=self._query_args["fuzzy"])
+        return int(db.session.scalar(stmt, values) or 0)
 
 
 def search_catalogue(filters: CatalogueFilters, page: int = 1, per_page: int = PER_PAGE) -> CataloguePage:
     """A page of the catalogue. When the words of `q` find nothing, PostgreSQL looks again
     allowing misspellings (`similar`)."""
-    pagination = CataloguePage(page=page, per_page=per_page, error_out=False, select=catalogue_query(filters),
-                               count_select=catalogue_count_query(filters))
+    pagination = CataloguePage(page=page, per_page=per_page, error_out=False, filters=filters, fuzzy=False)
     if not pagination.total and search_terms(filters.q) and fuzzy_search_available():
         prepare_fuzzy_search()
-        pagination = CataloguePage(page=page, per_page=per_page, error_out=False,
-                                   select=catalogue_query(filters, fuzzy=True),
-                                   count_select=catalogue_count_query(filters, fuzzy=True))
+        pagination = CataloguePage(page=page, per_page=per_page, error_out=False, filters=filters, fuzzy=True)
         pagination.similar = bool(pagination.total)
     return pagination
 
 
 def filter_choices() -> dict:
+    """Categories, Sentras (id, name) and provinces for the catalogue's filter form."""
     published = sa.and_(Product.is_published.is_(True), Product.is_active.is_(True))
     categories = db.session.scalars(sa.select(Product.category).where(published).distinct()
                                     .order_by(Product.category)).all()
-    sentras = db.session.scalars(sa.select(Sentra).where(Sentra.is_active.is_(True)).order_by(Sentra.name)).all()
+    sentras = db.session.execute(sa.select(Sentra.id, Sentra.name, Sentra.province)
+                                 .where(Sentra.is_active.is_(True)).order_by(Sentra.name)).all()
     provinces = sorted({s.province for s in sentras})
     return {"categories": categories, "sentras": sentras, "provinces": provinces}
 
 
-def featured_products(limit: int = 8) -> list[tuple[Product, int | None]]:
-    stmt = catalogue_query(CatalogueFilters(in_stock=True)).limit(limit)
-    return with_stock(list(db.session.scalars(stmt)))
+def featured_products(limit: int = 8) -> list[Card]:
+    stmt, values = catalogue_query(CatalogueFilters(in_stock=True), limit=limit)
+    return _cards(db.session.execute(stmt, values))[0]
 
 
 # -- staff: order handling -----------------------------------------------------------------------
