@@ -393,6 +393,11 @@ def test_product_search_finds_name_words_in_any_order_and_sku_parts(client, logi
     assert "Tiket Kolam Pancing" not in html
     html = client.get("/inventory/stok", query_string={"q": "kolam pancing"}).get_data(as_text=True)
     assert "Batik Ciprat Biru" not in html
+    world["product"].is_active = False  # archived: not in the shop, still found by staff
+    db.session.commit()
+    html = client.get("/inventory/produk", query_string={"q": "ciprat batik", "status": "archived"}).get_data(
+        as_text=True)
+    assert "Batik Ciprat Biru" in html
 
 
 def test_maker_search_and_filters(client, login_as, world):

@@ -116,6 +116,17 @@ def test_a_renamed_or_unpublished_product_is_found_as_it_is_now(client):
     assert found(client, "purun") == []
 
 
+def test_products_of_a_closed_sentra_are_not_found_until_it_opens_again(client):
+    sentra = SentraFactory(name="Sentra Kreasi Tutup")
+    ShopProductFactory(sentra=sentra, name="Kain Songket", stock=1)
+    sentra.is_active = False
+    db.session.commit()
+    assert exact(client, "songket") == []
+    sentra.is_active = True
+    db.session.commit()
+    assert found(client, "songket") == ["Kain Songket"]
+
+
 def test_a_renamed_sentra_or_group_is_found_by_its_new_name(client):
     sentra = SentraFactory(name="Sentra Kreasi Lama", city="Magelang")
     group = MakerGroupFactory(sentra=sentra, name="KUBE Melati")
