@@ -162,7 +162,7 @@ def _postgresql_up():
                    || setweight(to_tsvector('search_simple', d.description), 'D'),
                    search_fold(concat_ws(' ', d.name, d.category, d.maker, d.place)),
                    d.in_shop = 1
-            FROM ({DOCUMENTS} WHERE p.id = ANY (ids)) d
+            FROM ({DOCUMENTS} JOIN (SELECT DISTINCT unnest(ids)) AS changed (id) ON changed.id = p.id) d
             ON CONFLICT (product_id) DO UPDATE
                 SET document = EXCLUDED.document, words = EXCLUDED.words, in_shop = EXCLUDED.in_shop
         $$""")
