@@ -153,6 +153,8 @@ class _Shape:
     filters: frozenset[str]
     in_stock: bool
     sort: str
+    #: the rows carry the total (a page of the catalogue), or not (the home page's few)
+    counted: bool = True
 
 
 _FILTERS = {  # filter: (the column compared, the comparison)
@@ -165,7 +167,7 @@ _FILTERS = {  # filter: (the column compared, the comparison)
 }
 
 
-def _shape(filters: CatalogueFilters, fuzzy: bool) -> tuple[_Shape, dict[str, Any]]:
+def _shape(filters: CatalogueFilters, fuzzy: bool, counted: bool = True) -> tuple[_Shape, dict[str, Any]]:
     """The statement's shape and its parameter values for these filters."""
     values: dict[str, Any] = {name: getattr(filters, name) for name in _FILTERS
                               if (getattr(filters, name) is not None if name.startswith("price_")
@@ -177,7 +179,7 @@ def _shape(filters: CatalogueFilters, fuzzy: bool) -> tuple[_Shape, dict[str, An
     sort = filters.sort if filters.sort in SORTS and (terms or filters.sort != "relevan") else "terbaru"
     nothing = bool(filters.q.strip()) and not terms  # a search with no words finds nothing
     return _Shape(name, -1 if nothing else len(terms), fuzzy and bool(terms), frozenset(values) & set(_FILTERS),
-                  filters.in_stock, sort), values
+                  filters.in_stock, sort, counted), values
 
 
 def _matching(shape: _Shape) -> tuple[sa.Select, sa.CTE | None]:
@@ -229,16 +231,18 @@ def _page_statement(shape: _Shape) -> sa.Select:
     else:
         stmt, match = _matching(shape)
         keys = _order_keys(shape.sort, match)
+    total = [sa.func.count().over().label("total")] if shape.counted else []
     page = (stmt.with_only_columns(stmt.selected_columns[0].label("id"),
                                    *(key.label(f"key_{n}") for n, (key, _d) in enumerate(keys)),
-                                   sa.func.count().over().label("total"), maintain_column_froms=True)
+                                   *total, maintain_column_froms=True)
             .order_by(*_sorted([key for key, _d in keys], keys))
             .limit(sa.bindparam("page_limit", type_=sa.Integer)).offset(sa.bindparam("page_offset", type_=sa.Integer))
             .subquery("page"))
     thumb = (sa.select(ProductPhoto.thumb_sha256).where(ProductPhoto.product_id == Product.id)
              .order_by(ProductPhoto.position, ProductPhoto.id).limit(1).scalar_subquery())
     return (sa.select(Product.id, Product.name, Product.price, Product.kind, Sentra.name.label("sentra_name"),
-                      Sentra.province, StockLevel.qty, thumb.label("thumb"), page.c.total)
+                      Sentra.province, StockLevel.qty, thumb.label("thumb"),
+                      page.c.total if shape.counted else sa.null().label("total"))
             .select_from(page)
             .join(Product, Product.id == page.c.id)
             .join(Sentra, Sentra.id == Product.sentra_id)
@@ -254,11 +258,13 @@ def _count_statement(shape: _Shape) -> sa.Select:
     return stmt.with_only_columns(sa.func.count(), maintain_column_froms=True)
 
 
-def catalogue_query(filters: CatalogueFilters, *, limit: int, offset: int = 0,
-                    fuzzy: bool = False) -> tuple[sa.Select, dict[str, Any]]:
+def catalogue_query(filters: CatalogueFilters, *, limit: int, offset: int = 0, fuzzy: bool = False,
+                    counted: bool = True) -> tuple[sa.Select, dict[str, Any]]:
     """One page of the published products of active Sentras matching the filters, in the chosen
     order: the statement and its parameters. Its rows are a `Card`'s columns and the number of
-    products that match in all: one statement whatever the page size, never a photo's bytes.
+    products that match in all (None unless `counted`: counting reads every match, where the first
+    few of the newest are read along an index): one statement whatever the page size, never a
+    photo's bytes.
 
     The page is chosen on narrow rows (ids and sort keys, with the total counted in the same pass);
     only its own rows are then joined to what the cards show. The statement is built once per
@@ -268,7 +274,7 @@ def catalogue_query(filters: CatalogueFilters, *, limit: int, offset: int = 0,
     start of a word; a maker's name only where they consented); `fuzzy` allows misspelt words
     (PostgreSQL).
     """
-    shape, values = _shape(filters, fuzzy)
+    shape, values = _shape(filters, fuzzy, counted)
     return _page_statement(shape), {**values, "page_limit": limit, "page_offset": offset}
 
 
@@ -352,7 +358,7 @@ def filter_choices() -> dict:
 
 
 def featured_products(limit: int = 8) -> list[Card]:
-    stmt, values = catalogue_query(CatalogueFilters(in_stock=True), limit=limit)
+    stmt, values = catalogue_query(CatalogueFilters(in_stock=True), limit=limit, counted=False)
     return _cards(db.session.execute(stmt, values))[0]
 
 
