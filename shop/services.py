@@ -284,6 +284,12 @@ def catalogue_count_query(filters: CatalogueFilters, *, fuzzy: bool = False) -> 
     return _count_statement(shape), values
 
 
+def _rows(stmt: sa.Executable, values: dict[str, Any] | None = None) -> sa.CursorResult:
+    """Plain rows of a Core statement on the session's connection (in its transaction): no ORM
+    result processing, which cost a catalogue page about a millisecond."""
+    return db.session.connection().execute(stmt, values or {})
+
+
 def _cards(rows) -> tuple[list[Card], int | None]:
     """The cards of `catalogue_query`'s rows, and the total they carry (None without rows)."""
     rows = rows.all()
@@ -303,7 +309,7 @@ class CataloguePage(Pagination):
     def _query_items(self) -> list[Any]:
         filters, fuzzy = self._query_args["filters"], self._query_args["fuzzy"]
         stmt, values = catalogue_query(filters, limit=self.per_page, offset=self._query_offset, fuzzy=fuzzy)
-        cards, self._total = _cards(db.session.execute(stmt, values))
+        cards, self._total = _cards(_rows(stmt, values))
         return cards
 
     def _query_count(self) -> int:
@@ -312,7 +318,7 @@ class CataloguePage(Pagination):
         if self.page == 1:  # nothing on the first page: nothing at all
             return 0
         stmt, values = catalogue_count_query(self._query_args["filters"], fuzzy=self._query_args["fuzzy"])
-        return int(db.session.scalar(stmt, values) or 0)
+        return int(_rows(stmt, values).scalar() or 0)
 
 
 def search_catalogue(filters: CatalogueFilters, page: int = 1, per_page: int = PER_PAGE) -> CataloguePage:
@@ -350,7 +356,7 @@ def _choices_statement() -> sa.CompoundSelect:
 
 def filter_choices() -> dict:
     """Categories, Sentras (id, name) and provinces for the catalogue's filter form."""
-    rows = db.session.execute(_choices_statement()).all()
+    rows = _rows(_choices_statement()).all()
     categories = [row.category for row in rows if row.category is not None]
     sentras = [SimpleNamespace(id=row.sentra_id, name=row.sentra_name, province=row.province)
                for row in rows if row.category is None]
@@ -359,7 +365,7 @@ def filter_choices() -> dict:
 
 def featured_products(limit: int = 8) -> list[Card]:
     stmt, values = catalogue_query(CatalogueFilters(in_stock=True), limit=limit, counted=False)
-    return _cards(db.session.execute(stmt, values))[0]
+    return _cards(_rows(stmt, values))[0]
 
 
 # -- staff: order handling -----------------------------------------------------------------------
