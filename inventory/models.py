@@ -55,7 +55,8 @@ class Product(Model):
     daily_capacity: Mapped[int | None] = mapped_column(sa.Integer)
     is_published: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: indexed: the shop shows the newest first (its home page reads only the first few)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     sentra: Mapped[Sentra] = relationship()

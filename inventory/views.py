@@ -33,6 +33,7 @@ from core.unit_of_work import rollback_now
 from inventory import bp, services
 from inventory.forms import AdjustForm, IntakeForm, ProductForm, TransferForm, format_bps
 from inventory.models import ConsignmentIntake, Product, ProductKind, ProductPhoto, SplitMode, StockLevel, StockMovement
+from inventory.search import staff_matching_product_ids
 from makers.models import ConsentPurpose, Maker, MakerGroup
 from makers.services import public_maker_name
 from sentras.models import Sentra
@@ -69,15 +70,21 @@ def _parse_owner(value: str | None) -> tuple[int | None, int | None]:
 
 # --- Products ----------------------------------------------------------------------------------
 
+def _matches(q: str):
+    """Staff search: every word of the name (in any order, as typed so far), part of the SKU, or
+    the whole barcode."""
+    like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return sa.or_(Product.id.in_(staff_matching_product_ids(q)),
+                  sa.func.lower(Product.sku).like(like, escape="\\"), Product.barcode == q)
+
+
 @bp.get("/produk")
 @staff_required
 def product_list():
     query = scope_to_user(sa.select(Product), Product.sentra_id)
     q = request.args.get("q", "").strip()
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(Product.name).like(like), sa.func.lower(Product.sku).like(like),
-                                   Product.barcode == q))
+        query = query.where(_matches(q))
     category = request.args.get("category", "").strip()
     if category:
         query = query.where(Product.category == category)
@@ -272,9 +279,7 @@ def stock_list():
              .where(StockLevel.sentra_id == sentra.id))
     q = request.args.get("q", "").strip()
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(Product.name).like(like), sa.func.lower(Product.sku).like(like),
-                                   Product.barcode == q))
+        query = query.where(_matches(q))
     if request.args.get("empty") == "1":
         query = query.where(StockLevel.qty == 0)
     rows = db.session.execute(query.order_by(Product.name)).all()

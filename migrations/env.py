@@ -88,11 +88,13 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
-    # huey's tables (PostgreSQL) are made by a migration but belong to no model: not compared
+    # huey's tables (PostgreSQL) and the product search index are made by migrations but belong
+    # to no model: not compared
     if conf_args.get("include_name") is None:
         from core.jobs.queue import not_a_queue_table
+        from inventory.search import not_a_search_table
 
-        conf_args["include_name"] = not_a_queue_table
+        conf_args["include_name"] = lambda *names: not_a_queue_table(*names) and not_a_search_table(*names)
 
     connectable = get_engine()
 

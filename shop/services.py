@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -15,7 +18,15 @@ from core.audit import record_audit
 from core.db import utcnow
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
-from inventory.models import Product, ProductKind, StockLevel
+from inventory.models import Product, ProductKind, ProductPhoto, StockLevel
+from inventory.search import (
+    dialect,
+    fuzzy_search_available,
+    match_parameters,
+    matching_products,
+    prepare_fuzzy_search,
+    search_terms,
+)
 from makers.models import Consent, ConsentGiver, ConsentPurpose, Maker, MakerGroup
 from sales.signals import online_sale_delivered
 from sentras.models import Sentra
@@ -35,6 +46,8 @@ from shop.models import (
 
 PER_PAGE = 24
 SORTS = {
+    #: with a search only (otherwise the newest first)
+    "relevan": "Paling sesuai",
     "terbaru": "Terbaru",
     "harga_naik": "Harga terendah",
     "harga_turun": "Harga tertinggi",
@@ -114,77 +127,247 @@ def _stock_join():
     return sa.and_(StockLevel.product_id == Product.id, StockLevel.sentra_id == Product.sentra_id)
 
 
-def catalogue_query(filters: CatalogueFilters) -> sa.Select:
-    """Published products of active Sentras matching the filters (stock joined for filtering)."""
+class Card(NamedTuple):
+    """What a product card shows, read with the page's one query (no ORM objects to build)."""
+
+    id: int
+    name: str
+    price: int
+    kind: ProductKind
+    sentra_name: str
+    province: str
+    #: pieces left at the product's Sentra; None for a service (not stock-tracked)
+    qty: int | None
+    #: hash of the first photo's thumbnail (core.files); None without a photo
+    thumb: str | None
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a catalogue statement looks like (not the values): one statement is built per shape
+    and reused, its values bound at execution (`_parameters`)."""
+
+    dialect: str
+    #: how many words are searched (0: no search), and whether misspelt
+    n_terms: int
+    fuzzy: bool
+    #: which filters apply
+    filters: frozenset[str]
+    in_stock: bool
+    sort: str
+    #: the rows carry the total (a page of the catalogue), or not (the home page's few)
+    counted: bool = True
+
+
+_FILTERS = {  # filter: (the column compared, the comparison)
+    "category": lambda value: Product.category == value,
+    "sentra_id": lambda value: Product.sentra_id == value,
+    "province": lambda value: Sentra.province == value,
+    "price_min": lambda value: Product.price >= value,
+    "price_max": lambda value: Product.price <= value,
+    "maker_id": lambda value: Product.maker_id == value,
+}
+
+
+def _shape(filters: CatalogueFilters, fuzzy: bool, counted: bool = True) -> tuple[_Shape, dict[str, Any]]:
+    """The statement's shape and its parameter values for these filters."""
+    values: dict[str, Any] = {name: getattr(filters, name) for name in _FILTERS
+                              if (getattr(filters, name) is not None if name.startswith("price_")
+                                  else getattr(filters, name))}
+    terms = search_terms(filters.q[:80]) if filters.q.strip() else []
+    name = dialect()
+    if terms:
+        values.update(match_parameters(terms, dialect=name, fuzzy=fuzzy))
+    sort = filters.sort if filters.sort in SORTS and (terms or filters.sort != "relevan") else "terbaru"
+    nothing = bool(filters.q.strip()) and not terms  # a search with no words finds nothing
+    return _Shape(name, -1 if nothing else len(terms), fuzzy and bool(terms), frozenset(values) & set(_FILTERS),
+                  filters.in_stock, sort, counted), values
+
+
+def _matching(shape: _Shape) -> tuple[sa.Select, sa.CTE | None]:
+    """Published products of active Sentras matching the filters (stock joined for filtering), and
+    the full-text match of the words joined to them (None without a search)."""
     stmt = (
         sa.select(Product)
         .join(Sentra, Sentra.id == Product.sentra_id)
         .outerjoin(StockLevel, _stock_join())
         .where(Product.is_published.is_(True), Product.is_active.is_(True), Sentra.is_active.is_(True))
     )
-    q = filters.q.strip()
-    if q:
-        like = f"%{q.lower()[:80]}%"
-        maker_match = sa.exists(
-            sa.select(Maker.id).where(Maker.id == Product.maker_id, sa.func.lower(Maker.public_name).like(like),
-                                      consent_clause(Maker.id, ConsentPurpose.SHOP_NAME))
-        )
-        stmt = stmt.where(sa.or_(
-            sa.func.lower(Product.name).like(like), sa.func.lower(Product.description).like(like),
-            sa.func.lower(Product.category).like(like), sa.func.lower(Sentra.name).like(like),
-            sa.func.lower(Sentra.city).like(like), maker_match,
-        ))
-    if filters.category:
-        stmt = stmt.where(Product.category == filters.category)
-    if filters.sentra_id:
-        stmt = stmt.where(Product.sentra_id == filters.sentra_id)
-    if filters.province:
-        stmt = stmt.where(Sentra.province == filters.province)
-    if filters.price_min is not None:
-        stmt = stmt.where(Product.price >= filters.price_min)
-    if filters.price_max is not None:
-        stmt = stmt.where(Product.price <= filters.price_max)
-    if filters.maker_id:
-        stmt = stmt.where(Product.maker_id == filters.maker_id)
-    if filters.in_stock:
+    match = None
+    if shape.n_terms > 0:
+        match = matching_products(shape.n_terms, dialect=shape.dialect, fuzzy=shape.fuzzy)
+        stmt = stmt.join(match, match.c.product_id == Product.id)
+    elif shape.n_terms < 0:
+        stmt = stmt.where(sa.false())
+    for name in sorted(shape.filters):
+        stmt = stmt.where(_FILTERS[name](sa.bindparam(name)))
+    if shape.in_stock:
         stmt = stmt.where(sa.or_(Product.kind == ProductKind.SERVICE, StockLevel.qty > 0))
-    orderings: dict[str, tuple[sa.UnaryExpression[Any], ...]] = {
-        "harga_naik": (Product.price.asc(), Product.id.desc()),
-        "harga_turun": (Product.price.desc(), Product.id.desc()),
-        "nama": (Product.name.asc(), Product.id.asc()),
+    return stmt, match
+
+
+def _order_keys(sort: str, match: sa.CTE | None) -> list[tuple[Any, bool]]:
+    """The chosen order as (column, descending) pairs; the id breaks ties."""
+    keys: dict[str, list[tuple[Any, bool]]] = {
+        "harga_naik": [(Product.price, False), (Product.id, True)],
+        "harga_turun": [(Product.price, True), (Product.id, True)],
+        "nama": [(Product.name, False), (Product.id, False)],
     }
-    order = orderings.get(filters.sort, (Product.created_at.desc(), Product.id.desc()))
-    return stmt.order_by(*order)
+    if match is not None:
+        keys["relevan"] = [(match.c.rank, False), (Product.id, True)]
+    return keys.get(sort, [(Product.created_at, True), (Product.id, True)])
 
 
-def with_stock(products: list[Product]) -> list[tuple[Product, int | None]]:
-    """Each product with the pieces left at its Sentra (None for services), in one query."""
-    ids = [p.id for p in products]
-    levels = dict(db.session.execute(
-        sa.select(StockLevel.product_id, StockLevel.qty).join(Product, _stock_join()).where(Product.id.in_(ids))
-    ).tuples().all()) if ids else {}
-    return [(p, levels.get(p.id, 0) if p.is_stock_tracked else None) for p in products]
+def _sorted(columns, keys: list[tuple[Any, bool]]) -> list[Any]:
+    return [column.desc() if descending else column.asc() for column, (_key, descending) in zip(columns, keys,
+                                                                                               strict=True)]
 
 
-def search_catalogue(filters: CatalogueFilters, page: int = 1, per_page: int = PER_PAGE):
-    """A page of the catalogue; `items` are (product, pieces left) pairs."""
-    pagination = db.paginate(catalogue_query(filters), page=page, per_page=per_page, error_out=False, count=True)
-    pagination.items = with_stock(list(pagination.items))
+@functools.lru_cache(maxsize=512)
+def _page_statement(shape: _Shape) -> sa.Select:
+    if shape.n_terms > 0 and not shape.filters and not shape.in_stock and shape.sort == "relevan":
+        # a plain search, best matches first: the index alone counts and ranks what the shop shows
+        found = matching_products(shape.n_terms, dialect=shape.dialect, fuzzy=shape.fuzzy)
+        keys = [(found.c.rank, False), (found.c.product_id, True)]
+        stmt = sa.select(found.c.product_id.label("id"))
+    else:
+        stmt, match = _matching(shape)
+        keys = _order_keys(shape.sort, match)
+    total = [sa.func.count().over().label("total")] if shape.counted else []
+    page = (stmt.with_only_columns(stmt.selected_columns[0].label("id"),
+                                   *(key.label(f"key_{n}") for n, (key, _d) in enumerate(keys)),
+                                   *total, maintain_column_froms=True)
+            .order_by(*_sorted([key for key, _d in keys], keys))
+            .limit(sa.bindparam("page_limit", type_=sa.Integer)).offset(sa.bindparam("page_offset", type_=sa.Integer))
+            .subquery("page"))
+    thumb = (sa.select(ProductPhoto.thumb_sha256).where(ProductPhoto.product_id == Product.id)
+             .order_by(ProductPhoto.position, ProductPhoto.id).limit(1).scalar_subquery())
+    return (sa.select(Product.id, Product.name, Product.price, Product.kind, Sentra.name.label("sentra_name"),
+                      Sentra.province, StockLevel.qty, thumb.label("thumb"),
+                      page.c.total if shape.counted else sa.null().label("total"))
+            .select_from(page)
+            .join(Product, Product.id == page.c.id)
+            .join(Sentra, Sentra.id == Product.sentra_id)
+            .outerjoin(StockLevel, _stock_join())
+            # the page's products are checked again, whichever way they were chosen
+            .where(Product.is_published.is_(True), Product.is_active.is_(True), Sentra.is_active.is_(True))
+            .order_by(*_sorted([page.c[f"key_{n}"] for n in range(len(keys))], keys)))
+
+
+@functools.lru_cache(maxsize=512)
+def _count_statement(shape: _Shape) -> sa.Select:
+    stmt, _match = _matching(shape)
+    return stmt.with_only_columns(sa.func.count(), maintain_column_froms=True)
+
+
+def catalogue_query(filters: CatalogueFilters, *, limit: int, offset: int = 0, fuzzy: bool = False,
+                    counted: bool = True) -> tuple[sa.Select, dict[str, Any]]:
+    """One page of the published products of active Sentras matching the filters, in the chosen
+    order: the statement and its parameters. Its rows are a `Card`'s columns and the number of
+    products that match in all (None unless `counted`: counting reads every match, where the first
+    few of the newest are read along an index): one statement whatever the page size, never a
+    photo's bytes.
+
+    The page is chosen on narrow rows (ids and sort keys, with the total counted in the same pass);
+    only its own rows are then joined to what the cards show. The statement is built once per
+    shape of filters (which ones, how many words, the order) and reused with the values bound.
+
+    `q` is looked up in the full-text index (inventory.search: every word, in any order, as the
+    start of a word; a maker's name only where they consented); `fuzzy` allows misspelt words
+    (PostgreSQL).
+    """
+    shape, values = _shape(filters, fuzzy, counted)
+    return _page_statement(shape), {**values, "page_limit": limit, "page_offset": offset}
+
+
+def catalogue_count_query(filters: CatalogueFilters, *, fuzzy: bool = False) -> tuple[sa.Select, dict[str, Any]]:
+    """How many products match (for a page past the last, where the page's rows cannot say)."""
+    shape, values = _shape(filters, fuzzy)
+    return _count_statement(shape), values
+
+
+def _rows(stmt: sa.Executable, values: dict[str, Any] | None = None) -> sa.CursorResult:
+    """Plain rows of a Core statement on the session's connection (in its transaction): no ORM
+    result processing, which cost a catalogue page about a millisecond."""
+    return db.session.connection().execute(stmt, values or {})
+
+
+def _cards(rows) -> tuple[list[Card], int | None]:
+    """The cards of `catalogue_query`'s rows, and the total they carry (None without rows)."""
+    rows = rows.all()
+    cards = [Card(row.id, row.name, row.price, row.kind, row.sentra_name, row.province,
+                  None if row.kind == ProductKind.SERVICE else row.qty or 0, row.thumb) for row in rows]
+    return cards, (rows[0].total if rows else None)
+
+
+class CataloguePage(Pagination):
+    """A page of the catalogue: `items` are `Card`s. `similar`: the words of the search found
+    nothing as typed, and these are the products with words like them."""
+
+    similar: bool = False
+    #: the total the page's rows carried (None when there were none)
+    _total: int | None = None
+
+    def _query_items(self) -> list[Any]:
+        filters, fuzzy = self._query_args["filters"], self._query_args["fuzzy"]
+        stmt, values = catalogue_query(filters, limit=self.per_page, offset=self._query_offset, fuzzy=fuzzy)
+        cards, self._total = _cards(_rows(stmt, values))
+        return cards
+
+    def _query_count(self) -> int:
+        if self._total is not None:
+            return self._total
+        if self.page == 1:  # nothing on the first page: nothing at all
+            return 0
+        stmt, values = catalogue_count_query(self._query_args["filters"], fuzzy=self._query_args["fuzzy"])
+        return int(_rows(stmt, values).scalar() or 0)
+
+
+def search_catalogue(filters: CatalogueFilters, page: int = 1, per_page: int = PER_PAGE) -> CataloguePage:
+    """A page of the catalogue. When the words of `q` find nothing, PostgreSQL looks again
+    allowing misspellings (`similar`)."""
+    pagination = CataloguePage(page=page, per_page=per_page, error_out=False, filters=filters, fuzzy=False)
+    if not pagination.total and search_terms(filters.q) and fuzzy_search_available():
+        prepare_fuzzy_search()
+        pagination = CataloguePage(page=page, per_page=per_page, error_out=False, filters=filters, fuzzy=True)
+        pagination.similar = bool(pagination.total)
     return pagination
 
 
-def filter_choices() -> dict:
+@functools.cache
+def _choices_statement() -> sa.CompoundSelect:
+    """The published products' categories and the active Sentras, in one statement: rows of
+    (category, None, None, None) and (None, Sentra id, name, province)."""
     published = sa.and_(Product.is_published.is_(True), Product.is_active.is_(True))
-    categories = db.session.scalars(sa.select(Product.category).where(published).distinct()
-                                    .order_by(Product.category)).all()
-    sentras = db.session.scalars(sa.select(Sentra).where(Sentra.is_active.is_(True)).order_by(Sentra.name)).all()
-    provinces = sorted({s.province for s in sentras})
-    return {"categories": categories, "sentras": sentras, "provinces": provinces}
+    # The categories one after the other along the category index (a "loose index scan"): one
+    # probe per category, not a read of every product (PostgreSQL has no skip scan for DISTINCT).
+    first = (sa.select(sa.func.min(Product.category).label("category")).where(published)
+             .cte("categories", recursive=True))
+    categories = first.union_all(
+        sa.select(sa.select(sa.func.min(Product.category)).where(published, Product.category > first.c.category)
+                  .scalar_subquery())
+        .where(first.c.category.is_not(None)))
+    return sa.union_all(
+        sa.select(categories.c.category, sa.null().cast(sa.Integer).label("sentra_id"),
+                  sa.null().cast(sa.String).label("sentra_name"), sa.null().cast(sa.String).label("province"))
+        .where(categories.c.category.is_not(None)),
+        sa.select(sa.null().cast(sa.String), Sentra.id, Sentra.name, Sentra.province)
+        .where(Sentra.is_active.is_(True)),
+    ).order_by("category", "sentra_name")
 
 
-def featured_products(limit: int = 8) -> list[tuple[Product, int | None]]:
-    stmt = catalogue_query(CatalogueFilters(in_stock=True)).limit(limit)
-    return with_stock(list(db.session.scalars(stmt)))
+def filter_choices() -> dict:
+    """Categories, Sentras (id, name) and provinces for the catalogue's filter form."""
+    rows = _rows(_choices_statement()).all()
+    categories = [row.category for row in rows if row.category is not None]
+    sentras = [SimpleNamespace(id=row.sentra_id, name=row.sentra_name, province=row.province)
+               for row in rows if row.category is None]
+    return {"categories": categories, "sentras": sentras, "provinces": sorted({s.province for s in sentras})}
+
+
+def featured_products(limit: int = 8) -> list[Card]:
+    stmt, values = catalogue_query(CatalogueFilters(in_stock=True), limit=limit, counted=False)
+    return _cards(_rows(stmt, values))[0]
 
 
 # -- staff: order handling -----------------------------------------------------------------------

@@ -186,8 +186,9 @@ def catalogue():
         sentra_id=_int_arg("sentra"), province=request.args.get("provinsi", "")[:80],
         price_min=_rupiah_arg("harga_min"), price_max=_rupiah_arg("harga_max"),
         in_stock=request.args.get("tersedia") == "1",
-        sort=request.args.get("urut", "terbaru") if request.args.get("urut") in SORTS else "terbaru",
+        sort=request.args.get("urut", "") if request.args.get("urut") in SORTS else "",
     )
+    filters.sort = filters.sort or ("relevan" if filters.q.strip() else "terbaru")
     page = max(_int_arg("halaman") or 1, 1)
     pagination = search_catalogue(filters, page=page)
     args = {k: v for k, v in request.args.items() if k != "halaman" and v}

@@ -380,6 +380,26 @@ def test_product_search_and_filters(client, login_as, world):
     assert "Tiket Kolam Pancing" in html and "Batik Ciprat Biru" not in html
 
 
+def test_product_search_finds_name_words_in_any_order_and_sku_parts(client, login_as, world):
+    ProductFactory(sentra=world["sentra"], maker=world["maker"], name="Tiket Kolam Pancing", sku="TKT-01",
+                   category="Tiket", kind="service")
+    login_as(world["kasir"])
+    for q in ("pancing kolam", "kol", "tkt-0", "KT-01"):
+        html = client.get("/inventory/produk", query_string={"q": q}).get_data(as_text=True)
+        assert "Tiket Kolam Pancing" in html and "Batik Ciprat Biru" not in html, q
+    # the staff member's own Sentra is in every product's search document: not a match by itself
+    assert "Uji" in world["sentra"].name
+    html = client.get("/inventory/produk", query_string={"q": "uji"}).get_data(as_text=True)
+    assert "Tiket Kolam Pancing" not in html
+    html = client.get("/inventory/stok", query_string={"q": "kolam pancing"}).get_data(as_text=True)
+    assert "Batik Ciprat Biru" not in html
+    world["product"].is_active = False  # archived: not in the shop, still found by staff
+    db.session.commit()
+    html = client.get("/inventory/produk", query_string={"q": "ciprat batik", "status": "archived"}).get_data(
+        as_text=True)
+    assert "Batik Ciprat Biru" in html
+
+
 def test_maker_search_and_filters(client, login_as, world):
     MakerFactory(sentra=world["sentra"], name="Pak Darto", cluster="lanjut_usia", program="pkh")
     login_as(world["manager"])
