@@ -41,3 +41,23 @@ def pay(client, csrf, order, method="pm_card_visa", attempt_key=None):
 def fresh(obj):
     db.session.expire_all()
     return db.session.get(type(obj), obj.id)
+
+
+def paid_and_refunded_one(client, csrf, login_as, stripe_local, product, quantity: int, reason: str, **refund_form):
+    """Order `quantity` × `product`, pay by test card, then a manager of its Sentra refunds one piece
+    through the staff page; returns the (fresh) order."""
+    import uuid
+
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    order = place_order(client, csrf, [(product, quantity)])
+    pay(client, csrf, order)
+    order = fresh(order)
+    stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
+    fulfilment, line = order.fulfilments[0], order.fulfilments[0].lines[0]
+    login_as(UserFactory(role=Role.MANAGER, sentras=[product.sentra]))
+    client.post(f"/staf/pesanan/{fulfilment.id}/kembalikan-dana", data={
+        "csrf_token": csrf(), "client_key": str(uuid.uuid4()), "reason": reason, f"qty_{line.id}": "1",
+        **refund_form})
+    return fresh(order)

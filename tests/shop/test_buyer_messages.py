@@ -4,8 +4,6 @@ can send the same message by WhatsApp."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 
@@ -15,7 +13,7 @@ from core.jobs.models import Job
 from shop.messages import whatsapp_link, whatsapp_number
 from tests.factories import UserFactory
 from tests.factories.shop import ShopProductFactory
-from tests.shop.helpers import fresh, pay, place_order
+from tests.shop.helpers import fresh, paid_and_refunded_one, pay, place_order
 
 
 def mails() -> list[dict]:
@@ -73,14 +71,7 @@ def test_a_cancelled_order_says_why(client, csrf, login_as):
 
 def test_a_staff_refund_tells_the_amount_and_the_pieces(client, csrf, login_as, stripe_local):
     product = ShopProductFactory(stock=3, price=100_000, name="Taplak Batik")
-    order = place_order(client, csrf, [(product, 3)])
-    pay(client, csrf, order)
-    order = fresh(order)
-    stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
-    fulfilment, line = order.fulfilments[0], order.fulfilments[0].lines[0]
-    login_as(UserFactory(role=Role.MANAGER, sentras=[product.sentra]))
-    client.post(f"/staf/pesanan/{fulfilment.id}/kembalikan-dana", data={
-        "csrf_token": csrf(), "client_key": str(uuid.uuid4()), "reason": "Warna luntur", f"qty_{line.id}": "1"})
+    order = paid_and_refunded_one(client, csrf, login_as, stripe_local, product, 3, "Warna luntur")
     refunded = mails()[-1]
     assert refunded["subject"] == f"Dana pesanan {order.number} dikembalikan"
     assert "Rp 100.000" in refunded["body"] and "Taplak Batik × 1" in refunded["body"]
@@ -118,14 +109,7 @@ def test_staff_can_send_the_status_message_by_whatsapp(client, csrf, login_as, s
 def test_after_a_refund_the_order_page_and_invoice_show_the_net_total_and_the_issuer(client, csrf, login_as,
                                                                                       stripe_local, pdf_text):
     product = ShopProductFactory(stock=2, price=100_000)
-    order = place_order(client, csrf, [(product, 2)])
-    pay(client, csrf, order)
-    order = fresh(order)
-    stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
-    fulfilment, line = order.fulfilments[0], order.fulfilments[0].lines[0]
-    login_as(UserFactory(role=Role.MANAGER, sentras=[product.sentra]))
-    client.post(f"/staf/pesanan/{fulfilment.id}/kembalikan-dana", data={
-        "csrf_token": csrf(), "client_key": str(uuid.uuid4()), "reason": "Cacat", f"qty_{line.id}": "1"})
+    order = paid_and_refunded_one(client, csrf, login_as, stripe_local, product, 2, "Cacat")
     page = client.get(f"/pesanan/{order.token}").get_data(as_text=True)
     assert "Total bersih: Rp 100.000" in page
     text = " ".join(pdf_text(client.get(f"/pesanan/{order.token}/faktur.pdf").data).split())

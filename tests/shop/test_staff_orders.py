@@ -16,7 +16,7 @@ from sales.models import Refund, Sale, SaleStatus
 from shop.models import FulfilmentStatus, OrderRefund, OrderStatus
 from tests.factories import SentraFactory, UserFactory
 from tests.factories.shop import ShopProductFactory, paid_fulfilment
-from tests.shop.helpers import fresh, pay, place_order
+from tests.shop.helpers import fresh, paid_and_refunded_one, pay, place_order
 
 
 def actions(entity_type: str) -> list[str]:
@@ -282,14 +282,6 @@ def test_the_queue_is_newest_first_pages_past_fifty_and_finds_by_number_name_or_
 
 def test_a_refund_of_damaged_goods_does_not_restock(client, csrf, login_as, stripe_local):
     product = ShopProductFactory(stock=2, price=100_000)
-    order = place_order(client, csrf, [(product, 2)])
-    pay(client, csrf, order)
-    order = fresh(order)
-    stripe_local.gate.wait_for(order.paid_intent_id, "payment_intent.succeeded")
-    fulfilment, line = order.fulfilments[0], order.fulfilments[0].lines[0]
-    login_as(UserFactory(role=Role.MANAGER, sentras=[product.sentra]))
-    client.post(f"/staf/pesanan/{fulfilment.id}/kembalikan-dana", data={
-        "csrf_token": csrf(), "client_key": str(uuid.uuid4()), "reason": "Pecah di jalan", f"qty_{line.id}": "1",
-        "restock": "0"})
+    paid_and_refunded_one(client, csrf, login_as, stripe_local, product, 2, "Pecah di jalan", restock="0")
     assert db.session.scalar(sa.select(OrderRefund)).status == "succeeded"
     assert stock_level(product.id, product.sentra_id) == 0  # written off, not back on the shelf
