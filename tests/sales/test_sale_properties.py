@@ -40,7 +40,7 @@ def test_amounts_are_exact():
         total = sum(products[i].price * q for i, q, _ in cart) - sum(ln.discount for ln in lines)
         payments = []
         non_cash = total * non_cash_share // 100
-        if 0 < total - non_cash and round_cash(total - non_cash, UNIT) == 0:
+        if total - non_cash > 0 and round_cash(total - non_cash, UNIT) == 0:
             non_cash = total  # a cash part that rounds to Rp 0 is not tendered: the card pays it all
         if non_cash:
             payments.append(PaymentRequest(method, non_cash, reference="REF-1"))
